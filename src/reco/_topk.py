@@ -1,0 +1,236 @@
+"""The fused "score -> mask -> top-k" kernels every recommender uses.
+
+For a block of users the caller provides scores (a dense float32 block, or sparse CSR rows
+where a missing entry means "not a candidate"), and this module removes
+
+* the items each user has already seen (read from the training CSR, no copy of the scores),
+* a blocked-item mask (``exclude_items`` plus everything outside ``candidates``),
+* items scored ``-inf`` or NaN (a model's way of saying "never recommend"),
+
+then keeps the ``n`` best per row.
+
+Tie rule
+--------
+Higher score first; among equal scores the item with the **lower index** (the one that comes
+first in the fitted item map) ranks first. The rule is total, so results are deterministic and
+independent of the number of threads.
+
+The kernels are serial, ``nogil`` numba functions; :func:`select_topk` spreads rows over a
+thread pool, so concurrent callers (web-server threads) never share numba's parallel runtime.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+from numba import njit
+
+__all__ = ["TopK", "select_topk"]
+
+# rows below this are scored on the calling thread: a pool costs more than it saves
+_MIN_ROWS_PER_THREAD = 256
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _worse(s_a, i_a, s_b, i_b):  # pragma: no cover - compiled
+    """True when (score a, index a) ranks below (score b, index b)."""
+    return s_a < s_b or (s_a == s_b and i_a > i_b)
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(heap_s, heap_i, size, pos):  # pragma: no cover - compiled
+    while True:
+        child = 2 * pos + 1
+        if child >= size:
+            return
+        if child + 1 < size and _worse(heap_s[child + 1], heap_i[child + 1], heap_s[child],
+                                       heap_i[child]):
+            child += 1
+        if _worse(heap_s[child], heap_i[child], heap_s[pos], heap_i[pos]):
+            heap_s[pos], heap_s[child] = heap_s[child], heap_s[pos]
+            heap_i[pos], heap_i[child] = heap_i[child], heap_i[pos]
+            pos = child
+        else:
+            return
+
+
+@njit(cache=True, nogil=True)
+def _push(heap_s, heap_i, size, n, s, j):  # pragma: no cover - compiled
+    """Offer (s, j) to a min-heap (worst at the root) holding at most n; returns the new size."""
+    if size < n:
+        pos = size
+        heap_s[pos] = s
+        heap_i[pos] = j
+        size += 1
+        while pos > 0:  # sift up
+            parent = (pos - 1) // 2
+            if _worse(heap_s[pos], heap_i[pos], heap_s[parent], heap_i[parent]):
+                heap_s[pos], heap_s[parent] = heap_s[parent], heap_s[pos]
+                heap_i[pos], heap_i[parent] = heap_i[parent], heap_i[pos]
+                pos = parent
+            else:
+                break
+    elif _worse(heap_s[0], heap_i[0], s, j):
+        heap_s[0] = s
+        heap_i[0] = j
+        _sift_down(heap_s, heap_i, size, 0)
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _drain(heap_s, heap_i, size, out_items, out_scores):  # pragma: no cover - compiled
+    """Pop the heap into the outputs, best first."""
+    length = size
+    while size > 0:
+        size -= 1
+        out_scores[size] = heap_s[0]
+        out_items[size] = heap_i[0]
+        heap_s[0] = heap_s[size]
+        heap_i[0] = heap_i[size]
+        _sift_down(heap_s, heap_i, size, 0)
+    return length
+
+
+@njit(cache=True, nogil=True)
+def _topk_dense_rows(scores, rows, hist_indptr, hist_indices, blocked, n, start, stop,
+                     out_items, out_scores, out_len):  # pragma: no cover - compiled
+    """Top n of dense rows ``start:stop``; ``rows[r]`` is the history row (-1 = none)."""
+    n_items = scores.shape[1]
+    use_blocked = blocked.size > 0
+    heap_s = np.empty(n, np.float32)
+    heap_i = np.empty(n, np.int32)
+    for r in range(start, stop):
+        h = rows[r]
+        seen_pos = 0
+        seen_end = 0
+        if h >= 0:
+            seen_pos = hist_indptr[h]
+            seen_end = hist_indptr[h + 1]
+        size = 0
+        for j in range(n_items):
+            if seen_pos < seen_end and hist_indices[seen_pos] == j:
+                seen_pos += 1
+                continue
+            if use_blocked and blocked[j]:
+                continue
+            s = scores[r, j]
+            if s != s or s == -np.inf:
+                continue
+            if size == n and s <= heap_s[0]:  # cannot beat the worst kept (ties: lower j kept)
+                continue
+            size = _push(heap_s, heap_i, size, n, s, j)
+        out_len[r] = _drain(heap_s, heap_i, size, out_items[r], out_scores[r])
+
+
+@njit(cache=True, nogil=True)
+def _topk_sparse_rows(indptr, indices, data, rows, hist_indptr, hist_indices, blocked, n,
+                      start, stop, out_items, out_scores, out_len):  # pragma: no cover
+    """Top n of CSR score rows (sorted indices); absent entries are not candidates."""
+    use_blocked = blocked.size > 0
+    heap_s = np.empty(n, np.float32)
+    heap_i = np.empty(n, np.int32)
+    for r in range(start, stop):
+        h = rows[r]
+        seen_pos = 0
+        seen_end = 0
+        if h >= 0:
+            seen_pos = hist_indptr[h]
+            seen_end = hist_indptr[h + 1]
+        size = 0
+        for p in range(indptr[r], indptr[r + 1]):
+            j = indices[p]
+            while seen_pos < seen_end and hist_indices[seen_pos] < j:
+                seen_pos += 1
+            if seen_pos < seen_end and hist_indices[seen_pos] == j:
+                continue
+            if use_blocked and blocked[j]:
+                continue
+            s = np.float32(data[p])
+            if s != s or s == -np.inf:
+                continue
+            size = _push(heap_s, heap_i, size, n, s, j)
+        out_len[r] = _drain(heap_s, heap_i, size, out_items[r], out_scores[r])
+
+
+class TopK:
+    """Output buffers for one call: ``items`` (-1 padded), ``scores`` (-inf padded), ``lengths``."""
+
+    __slots__ = ("items", "lengths", "scores")
+
+    def __init__(self, n_rows: int, n: int) -> None:
+        self.items = np.full((n_rows, n), -1, dtype=np.int32)
+        self.scores = np.full((n_rows, n), -np.inf, dtype=np.float32)
+        self.lengths = np.zeros(n_rows, dtype=np.int32)
+
+
+_EMPTY_BOOL = np.zeros(0, dtype=bool)
+_EMPTY_INDPTR = np.zeros(1, dtype=np.int64)
+_EMPTY_INDICES = np.zeros(0, dtype=np.int32)
+
+
+def select_topk(
+    scores: np.ndarray | sp.csr_array,
+    n: int,
+    *,
+    history: sp.csr_array | None = None,
+    history_rows: np.ndarray | None = None,
+    blocked: np.ndarray | None = None,
+    out: TopK | None = None,
+    offset: int = 0,
+    n_threads: int = 1,
+) -> TopK:
+    """Top ``n`` items of each row of ``scores`` after masking.
+
+    Parameters
+    ----------
+    scores : ndarray (rows x items, float32) or csr_array
+        Dense scores, or sparse rows whose absent entries are not candidates.
+    n : int
+        List length.
+    history : csr_array, optional
+        Seen items (users x items, sorted indices); row ``history_rows[r]`` is excluded from
+        row ``r`` (``-1`` = nothing to exclude).
+    blocked : bool ndarray of length n_items, optional
+        Items never to return (exclusions and non-candidates).
+    out, offset : TopK and int, optional
+        Write into ``out`` at rows ``offset : offset + len(scores)`` (for block loops).
+    n_threads : int
+        Threads for the row loop (rows are split evenly; results do not depend on it).
+    """
+    n_rows = scores.shape[0]
+    if out is None:
+        out = TopK(n_rows, n)
+        offset = 0
+    items = out.items[offset:offset + n_rows]
+    best = out.scores[offset:offset + n_rows]
+    lengths = out.lengths[offset:offset + n_rows]
+    if history is None:
+        hist_indptr, hist_indices = _EMPTY_INDPTR, _EMPTY_INDICES
+        rows = np.full(n_rows, -1, dtype=np.int64)
+    else:
+        hist_indptr, hist_indices = history.indptr, history.indices
+        rows = np.asarray(history_rows, dtype=np.int64)
+    blocked = _EMPTY_BOOL if blocked is None else blocked
+    if sp.issparse(scores):
+        csr = scores if scores.has_sorted_indices else scores.sorted_indices()
+
+        def run(start: int, stop: int) -> None:
+            _topk_sparse_rows(csr.indptr, csr.indices, csr.data, rows, hist_indptr,
+                              hist_indices, blocked, n, start, stop, items, best, lengths)
+    else:
+
+        def run(start: int, stop: int) -> None:
+            _topk_dense_rows(scores, rows, hist_indptr, hist_indices, blocked, n, start, stop,
+                             items, best, lengths)
+
+    threads = max(1, min(int(n_threads), n_rows // _MIN_ROWS_PER_THREAD))
+    if threads == 1:
+        run(0, n_rows)
+    else:
+        bounds = np.linspace(0, n_rows, threads + 1).astype(int)
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for future in [pool.submit(run, a, b) for a, b in zip(bounds[:-1], bounds[1:])]:
+                future.result()
+    return out

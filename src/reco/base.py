@@ -1,0 +1,511 @@
+"""The estimator contract and the one recommender interface.
+
+Every reco estimator subclasses :class:`Estimator` (a scikit-learn ``BaseEstimator``):
+``__init__`` only stores keyword parameters, ``fit`` validates, learns attributes ending in
+``_`` and returns ``self``; ``get_params``/``set_params``/``clone`` work; ``save``/``load``
+write an ``.npz`` with a JSON header (never pickle).
+
+:class:`Recommender` adds the serving interface. Subclasses implement the private hooks
+
+* ``_fit(data: Interactions) -> dict``: learned attributes (names ending in ``_``);
+* ``_score_users(user_index) -> ndarray | csr_array``: scores of known users (rows) over all
+  items, dense float32 or sparse (absent = not a candidate);
+* ``_score_history(history: csr_array) -> ndarray | csr_array``: scores for unseen users given
+  their items (fold-in, for baskets and sessions);
+
+and may implement ``_similar_items_scores(item_index)`` and ``_explain(user_index,
+item_index)``. The public methods validate input, map external ids, mask, select the top n in
+user blocks (never a dense users x items array) and wrap the result.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+
+from . import _persist
+from ._topk import TopK, select_topk
+from ._validation import check_bool, check_ids, check_n, check_option, check_sparse
+from .data import IdMap, Interactions
+from .exceptions import (
+    DataValidationError,
+    InvalidParameterError,
+    NotFittedError,
+    NotSupportedError,
+)
+from .results import RecBatch, RecList
+
+__all__ = ["Estimator", "RecBatch", "RecList", "Recommender", "as_interactions"]
+
+Unknown = Literal["raise", "popular", "empty"]
+# bytes of dense scores per block: bounds memory whatever the number of users
+_BLOCK_BYTES = 32 * 2**20
+
+
+class Estimator(BaseEstimator):
+    """Base of every reco estimator: sklearn parameters, fitted-state checks, save and load."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _persist.REGISTRY[_persist.class_path(cls)] = cls
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    def _set_fitted(self, learned: dict[str, Any]) -> None:
+        """Replace all fitted state at once (a failed fit leaves the old state untouched)."""
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)
+        for name, value in learned.items():
+            if not name.endswith("_"):
+                raise AssertionError(f"fitted attribute {name!r} must end with '_'")
+            setattr(self, name, value)
+
+    def _after_load(self) -> None:
+        """Hook: rebuild derived (unsaved) state after :meth:`load`."""
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted estimator to ``path`` (an ``.npz`` with a JSON header).
+
+        The file is written to a temporary name and renamed, so a failure never leaves a
+        half-written file. No pickle is used; :meth:`load` never executes code from the file.
+        """
+        self._check_fitted()
+        from . import __version__
+
+        _persist.save_estimator(self, path, __version__)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Any:
+        """Read an estimator saved with :meth:`save`.
+
+        Raises
+        ------
+        DataValidationError
+            The file is corrupted or truncated, or holds another class than ``cls``.
+        NotSupportedError
+            The file was written in a newer format than this reco reads.
+        """
+        return _persist.load_estimator(cls, path)
+
+
+def as_interactions(X: Any) -> Interactions:
+    """``Interactions`` from an Interactions, a scipy sparse users x items matrix or a frame.
+
+    A DataFrame must have ``user_id`` and ``item_id`` columns; for other names or for time,
+    values and event weights, build :meth:`Interactions.from_frame` yourself.
+    """
+    if isinstance(X, Interactions):
+        return X
+    if isinstance(X, pd.DataFrame):
+        return Interactions.from_frame(X)
+    if sp.issparse(X) or isinstance(X, np.ndarray):
+        return Interactions.from_csr(X)
+    raise DataValidationError(
+        "X must be an Interactions, a scipy sparse users x items matrix, or a DataFrame with "
+        f"user_id and item_id columns; got {type(X).__name__}."
+    )
+
+
+class Recommender(Estimator):
+    """Base class of every recommender (see the module docstring for the subclass hooks).
+
+    Fitted attributes shared by all recommenders
+    --------------------------------------------
+    user_map_, item_map_ : IdMap
+        External ids of the training users and items.
+    history_ : csr_array (n_users_, n_items_)
+        The training interactions (float32), used to exclude seen items and to score.
+    item_popularity_ : ndarray of float32
+        Distinct users per item: the fallback ranking for unknown users.
+    """
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, X: Any, y: None = None) -> Recommender:
+        """Learn from ``X``: an :class:`Interactions`, a users x items sparse matrix or a frame.
+
+        ``y`` is ignored (present for scikit-learn compatibility). Returns ``self``.
+        """
+        data = as_interactions(X)
+        self._validate_params()
+        if data.to_csr().nnz == 0:
+            raise DataValidationError(
+                "X holds no interactions (all values are zero); a recommender needs at least "
+                "one."
+            )
+        learned = self._fit(data)
+        history = data.to_csr()
+        base = {
+            "user_map_": data.user_map,
+            "item_map_": data.item_map,
+            "history_": history,
+            "item_popularity_": np.bincount(history.indices, minlength=data.n_items).astype(
+                np.float32
+            ),
+        }
+        self._set_fitted({**base, **learned})
+        return self
+
+    def _validate_params(self) -> None:
+        """Check the constructor parameters (raise InvalidParameterError). Override."""
+        n_threads = getattr(self, "n_threads", None)
+        if n_threads is not None and (
+            isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer))
+            or n_threads < 1
+        ):
+            raise InvalidParameterError(
+                f"n_threads must be a positive integer or None (all cores); got {n_threads!r}."
+            )
+
+    def _fit(self, data: Interactions) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- hooks for subclasses ----------------------------------------------------------------
+    def _score_users(self, user_index: np.ndarray) -> np.ndarray | sp.csr_array:
+        raise NotImplementedError
+
+    def _score_history(self, history: sp.csr_array) -> np.ndarray | sp.csr_array:
+        raise NotImplementedError
+
+    def _similar_items_scores(self, item_index: np.ndarray) -> np.ndarray | sp.csr_array:
+        raise NotSupportedError(
+            f"{type(self).__name__} has no notion of item similarity; use an item-based model "
+            "(ItemKNN, EASE, RP3beta) or a factor model for similar_items."
+        )
+
+    def _explain(self, user_index: int, item_index: int) -> pd.DataFrame:
+        raise NotSupportedError(
+            f"{type(self).__name__} cannot explain its scores as a sum over history items; "
+            "use an item-based model (ItemKNN, EASE, RP3beta) for explain()."
+        )
+
+    def _fallback_scores(self) -> np.ndarray:
+        """Scores for unknown users under ``unknown="popular"``."""
+        return self.item_popularity_
+
+    # -- shape helpers -----------------------------------------------------------------------
+    @property
+    def n_users_(self) -> int:
+        self._check_fitted()
+        return len(self.user_map_)
+
+    @property
+    def n_items_(self) -> int:
+        self._check_fitted()
+        return len(self.item_map_)
+
+    def _threads(self) -> int:
+        n_threads = getattr(self, "n_threads", None)
+        return int(n_threads) if n_threads else (os.cpu_count() or 1)
+
+    def _block_rows(self) -> int:
+        return int(max(1, min(8192, _BLOCK_BYTES // (4 * max(1, len(self.item_map_))))))
+
+    def _blocked(self, exclude_items: Any, candidates: Any) -> np.ndarray | None:
+        """Boolean item mask: excluded items, plus every item outside ``candidates``.
+
+        Unknown ids in either list are ignored: they cannot be recommended anyway.
+        """
+        if exclude_items is None and candidates is None:
+            return None
+        n_items = len(self.item_map_)
+        if candidates is not None:
+            blocked = np.ones(n_items, dtype=bool)
+            blocked[self.item_map_.index(check_ids(candidates, "candidates"), missing="skip")] = (
+                False
+            )
+        else:
+            blocked = np.zeros(n_items, dtype=bool)
+        if exclude_items is not None:
+            blocked[
+                self.item_map_.index(check_ids(exclude_items, "exclude_items"), missing="skip")
+            ] = True
+        return blocked
+
+    # -- serving -----------------------------------------------------------------------------
+    def _rank_known(self, user_index: np.ndarray, n: int, exclude_seen: bool,
+                    blocked: np.ndarray | None) -> TopK:
+        out = TopK(user_index.size, n)
+        step = self._block_rows()
+        history = self.history_ if exclude_seen else None
+        threads = self._threads()
+        for start in range(0, user_index.size, step):
+            block = user_index[start:start + step]
+            scores = self._score_users(block)
+            select_topk(scores, n, history=history, history_rows=block, blocked=blocked,
+                        out=out, offset=start, n_threads=threads)
+        return out
+
+    def recommend_batch(
+        self,
+        users: Any,
+        n: int = 10,
+        *,
+        exclude_seen: bool = True,
+        exclude_items: Any = None,
+        candidates: Any = None,
+        unknown: Unknown = "raise",
+    ) -> RecBatch:
+        """Top-``n`` lists for many users.
+
+        Parameters
+        ----------
+        users : array-like
+            External user ids.
+        n : int
+            List length; rows are shorter when fewer items are eligible.
+        exclude_seen : bool
+            Leave out items each user interacted with in training.
+        exclude_items : array-like, optional
+            Item ids never to recommend (blacklist).
+        candidates : array-like, optional
+            Only these item ids may be recommended (whitelist, e.g. in stock). Combines with
+            ``exclude_items``. Unknown ids in either list are ignored.
+        unknown : {"raise", "popular", "empty"}
+            Users not seen in training raise :class:`UnknownIdError`, get the most popular
+            eligible items, or get an empty row.
+        """
+        self._check_fitted()
+        n = check_n(n)
+        exclude_seen = check_bool(exclude_seen, "exclude_seen")
+        check_option(unknown, "unknown", ("raise", "popular", "empty"))
+        users = check_ids(users, "users")
+        missing = "raise" if unknown == "raise" else "negative"
+        index = self.user_map_.index(users, missing=missing)
+        blocked = self._blocked(exclude_items, candidates)
+        known = index >= 0
+        if known.all():
+            out = self._rank_known(index, n, exclude_seen, blocked)
+        else:
+            out = TopK(index.size, n)
+            if known.any():
+                part = self._rank_known(index[known], n, exclude_seen, blocked)
+                out.items[known], out.scores[known], out.lengths[known] = (
+                    part.items, part.scores, part.lengths)
+            if unknown == "popular":
+                fallback = select_topk(self._fallback_scores()[None, :], n, blocked=blocked)
+                out.items[~known], out.scores[~known] = fallback.items[0], fallback.scores[0]
+                out.lengths[~known] = fallback.lengths[0]
+        return RecBatch(users, out.items, out.scores, out.lengths, self.item_map_)
+
+    def recommend(
+        self,
+        user: Hashable,
+        n: int = 10,
+        *,
+        exclude_seen: bool = True,
+        exclude_items: Any = None,
+        candidates: Any = None,
+        unknown: Unknown = "raise",
+    ) -> RecList:
+        """Top-``n`` list for one user: row 0 of :meth:`recommend_batch` for ``[user]``."""
+        if isinstance(user, (list, tuple, np.ndarray, pd.Series, pd.Index)):
+            raise InvalidParameterError(
+                f"recommend takes one user id; got a {type(user).__name__}. Use "
+                "recommend_batch(users) for many users."
+            )
+        users = np.empty(1, dtype=object)
+        users[0] = user
+        return self.recommend_batch(
+            users, n, exclude_seen=exclude_seen, exclude_items=exclude_items,
+            candidates=candidates, unknown=unknown,
+        )[0]
+
+    def recommend_for_baskets(
+        self,
+        baskets: Any,
+        n: int = 10,
+        *,
+        exclude_seen: bool = True,
+        exclude_items: Any = None,
+        candidates: Any = None,
+        unknown: Literal["raise", "skip"] = "raise",
+    ) -> RecBatch:
+        """Top-``n`` lists for users not seen in training, each given by its items (fold-in).
+
+        Parameters
+        ----------
+        baskets : list of item-id lists, Interactions, or sparse matrix
+            Each basket or session's items. An ``Interactions`` (e.g. the fold-in part of a
+            strong-generalisation split) is matched by external item ids and keeps its values;
+            a sparse matrix must be baskets x items with the model's ``n_items_`` columns in
+            the model's item order.
+        exclude_seen : bool
+            Leave out each basket's own items.
+        unknown : {"raise", "skip"}
+            Items the model never saw raise :class:`UnknownIdError` or are ignored.
+        """
+        self._check_fitted()
+        n = check_n(n)
+        exclude_seen = check_bool(exclude_seen, "exclude_seen")
+        check_option(unknown, "unknown", ("raise", "skip"))
+        history, labels = self._basket_matrix(baskets, unknown)
+        blocked = self._blocked(exclude_items, candidates)
+        out = TopK(history.shape[0], n)
+        step = self._block_rows()
+        for start in range(0, history.shape[0], step):
+            block = history[start:start + step]
+            block.sort_indices()
+            scores = self._score_history(block)
+            select_topk(scores, n, history=block if exclude_seen else None,
+                        history_rows=np.arange(block.shape[0]), blocked=blocked, out=out,
+                        offset=start, n_threads=self._threads())
+        return RecBatch(labels, out.items, out.scores, out.lengths, self.item_map_)
+
+    def recommend_for_items(
+        self,
+        items: Any,
+        n: int = 10,
+        *,
+        weights: Any = None,
+        exclude_seen: bool = True,
+        exclude_items: Any = None,
+        candidates: Any = None,
+        unknown: Literal["raise", "skip"] = "raise",
+    ) -> RecList:
+        """Top-``n`` list for one basket or session given by its item ids (no user id needed).
+
+        ``weights`` (same length as ``items``) sets each item's strength; default 1.
+        """
+        items = check_ids(items, "items")
+        if weights is None:
+            weights = np.ones(items.size, dtype=np.float32)
+        else:
+            weights = np.asarray(weights, dtype=np.float64)
+            if weights.shape != items.shape:
+                raise InvalidParameterError(
+                    f"weights must have one value per item ({items.size}); got shape "
+                    f"{weights.shape}."
+                )
+            from ._validation import check_finite
+
+            check_finite(weights, "weights", allow_negative=False)
+        self._check_fitted()
+        check_option(unknown, "unknown", ("raise", "skip"))
+        index = self.item_map_.index(items, missing="raise" if unknown == "raise" else "negative")
+        keep = index >= 0
+        row = sp.csr_array(
+            (np.asarray(weights, dtype=np.float32)[keep], index[keep],
+             np.array([0, int(keep.sum())])),
+            shape=(1, len(self.item_map_)),
+        )
+        row.sum_duplicates()
+        result = self.recommend_for_baskets(row, n, exclude_seen=exclude_seen,
+                                            exclude_items=exclude_items, candidates=candidates)
+        rec = result[0]
+        rec.user = None
+        return rec
+
+    def _basket_matrix(self, baskets: Any, unknown: str) -> tuple[sp.csr_array, np.ndarray]:
+        """Baskets as a float32 CSR over the model's items, and a label per basket."""
+        n_items = len(self.item_map_)
+        missing = "raise" if unknown == "raise" else "negative"
+        if isinstance(baskets, Interactions):
+            index = self.item_map_.index(baskets.item_map.array, missing=missing)
+            columns = index[baskets.item_index]
+            keep = columns >= 0
+            matrix = sp.csr_array(
+                (baskets.value[keep], (baskets.user_index[keep], columns[keep])),
+                shape=(baskets.n_users, n_items), dtype=np.float32,
+            )
+            matrix.sum_duplicates()
+            return matrix, baskets.user_map.array
+        if sp.issparse(baskets) or isinstance(baskets, np.ndarray):
+            matrix = check_sparse(baskets, "baskets")
+            self._check_matrix_shape(matrix)
+            return matrix, np.arange(matrix.shape[0])
+        if isinstance(baskets, (str, bytes, pd.DataFrame)) or not hasattr(baskets, "__iter__"):
+            raise DataValidationError(
+                "baskets must be a list of item-id lists, an Interactions or a sparse baskets x "
+                f"items matrix; got {type(baskets).__name__}."
+            )
+        rows, cols = [], []
+        for position, basket in enumerate(baskets):
+            ids = check_ids(basket, f"basket {position}")
+            index = self.item_map_.index(ids, missing=missing)
+            index = index[index >= 0]
+            rows.append(np.full(index.size, position, dtype=np.int32))
+            cols.append(index)
+        n_baskets = len(rows)
+        matrix = sp.csr_array(
+            (np.ones(sum(r.size for r in rows), dtype=np.float32),
+             (np.concatenate(rows) if rows else np.zeros(0, np.int32),
+              np.concatenate(cols) if cols else np.zeros(0, np.int32))),
+            shape=(n_baskets, n_items),
+        )
+        matrix.sum_duplicates()
+        return matrix, np.arange(n_baskets)
+
+    def _check_matrix_shape(self, matrix: sp.csr_array) -> None:
+        n_users, n_items = len(self.user_map_), len(self.item_map_)
+        if matrix.shape[1] == n_items:
+            return
+        if matrix.shape == (n_items, n_users):
+            raise DataValidationError(
+                f"the matrix has shape {matrix.shape}, the transpose of the fitted users x items "
+                f"shape ({n_users}, {n_items}). Did you pass the transpose (items x users)? reco "
+                "matrices are always users x items: pass X.T."
+            )
+        raise DataValidationError(
+            f"the matrix must have one column per fitted item ({n_items}); got shape "
+            f"{matrix.shape}. Build it over the model's item_map_, or pass item-id lists."
+        )
+
+    def similar_items(
+        self,
+        item: Hashable,
+        n: int = 10,
+        *,
+        exclude_items: Any = None,
+        candidates: Any = None,
+    ) -> RecList:
+        """The ``n`` items most similar to ``item`` (never ``item`` itself)."""
+        self._check_fitted()
+        n = check_n(n)
+        index = self.item_map_.index_one(item)
+        blocked = self._blocked(exclude_items, candidates)
+        blocked = np.zeros(len(self.item_map_), bool) if blocked is None else blocked
+        blocked[index] = True
+        scores = self._similar_items_scores(np.array([index], dtype=np.int32))
+        out = select_topk(scores, n, blocked=blocked)
+        length = int(out.lengths[0])
+        found = out.items[0, :length]
+        return RecList(None, self.item_map_.ids(found), out.scores[0, :length], found)
+
+    def score(self, users: Any, items: Any) -> np.ndarray:
+        """Scores of ``items`` for ``users``: array of shape (len(users), len(items)).
+
+        For re-ranking by the caller. Seen items are not masked; for models with sparse scores an
+        item outside the user's neighbourhood scores 0. Unknown ids raise UnknownIdError.
+        """
+        self._check_fitted()
+        user_index = self.user_map_.index(check_ids(users, "users"))
+        item_index = self.item_map_.index(check_ids(items, "items"))
+        out = np.empty((user_index.size, item_index.size), dtype=np.float32)
+        step = self._block_rows()
+        for start in range(0, user_index.size, step):
+            scores = self._score_users(user_index[start:start + step])
+            if sp.issparse(scores):
+                block = sp.csr_array(scores)[:, item_index].toarray()
+            else:
+                block = np.asarray(scores)[:, item_index]
+            out[start:start + step] = block
+        return out
+
+    def explain(self, user: Hashable, item: Hashable) -> pd.DataFrame:
+        """Which of ``user``'s history items drove the score of ``item``, and by how much."""
+        self._check_fitted()
+        return self._explain(self.user_map_.index_one(user), self.item_map_.index_one(item))

@@ -1,0 +1,7 @@
+"""Data model: id maps, interaction logs and baskets."""
+
+from .baskets import Baskets
+from .idmap import IdMap
+from .interactions import Interactions
+
+__all__ = ["Baskets", "IdMap", "Interactions"]

@@ -1,0 +1,199 @@
+"""IdMap: external ids (any hashable) <-> contiguous int32 indices."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_ids, check_option, preview
+from ..exceptions import DataValidationError, InvalidParameterError, UnknownIdError
+
+__all__ = ["IdMap"]
+
+Missing = Literal["raise", "skip", "negative"]
+
+
+class IdMap:
+    """An immutable, ordered vocabulary of external ids.
+
+    Position ``i`` holds the id with index ``i``; indices are int32 and contiguous from 0.
+
+    Parameters
+    ----------
+    ids : array-like
+        Unique external ids (str, int, or any hashable). Duplicates are refused.
+    name : str
+        What the ids are ("user", "item", ...), used in error messages.
+
+    Examples
+    --------
+    >>> m = IdMap(["b", "a", "c"], name="item")
+    >>> m.index(["a", "c"]).tolist()
+    [1, 2]
+    >>> m.ids([0, 2]).tolist()
+    ['b', 'c']
+    >>> m.index(["a", "zz"], missing="negative").tolist()
+    [1, -1]
+    """
+
+    __slots__ = ("_index", "name")
+
+    def __init__(self, ids: Any, *, name: str = "id") -> None:
+        array = check_ids(ids, f"{name} ids")
+        index = pd.Index(array, dtype=array.dtype if array.dtype.kind != "O" else object)
+        if not index.is_unique:
+            dup = index[index.duplicated()].unique()
+            raise DataValidationError(
+                f"{name} ids given to an IdMap must be unique; found {len(dup)} duplicated "
+                f"id(s): {preview(dup)}. Drop duplicates first (e.g. pandas.unique(ids))."
+            )
+        if index.hasnans:
+            raise DataValidationError(
+                f"{name} ids must not contain NaN or None; found {int(index.isna().sum())}. "
+                "Drop the rows with missing ids first."
+            )
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "name", name)
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def _from_index(cls, index: pd.Index, name: str) -> IdMap:
+        """Wrap a pandas Index already known to be unique and NaN-free (internal)."""
+        self = object.__new__(cls)
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "name", name)
+        return self
+
+    @classmethod
+    def range(cls, n: int, *, name: str = "id") -> IdMap:
+        """The identity map ``0 .. n-1`` (used for bare scipy matrices)."""
+        return cls._from_index(pd.RangeIndex(n), name)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("IdMap is immutable")
+
+    # -- lookups -----------------------------------------------------------------------------
+    def index(self, ids: Any, *, missing: Missing = "raise") -> np.ndarray:
+        """Indices (int32) of external ids.
+
+        Parameters
+        ----------
+        ids : array-like
+            External ids.
+        missing : {"raise", "skip", "negative"}
+            Unknown ids raise :class:`UnknownIdError`, are dropped, or map to -1.
+        """
+        check_option(missing, "missing", ("raise", "skip", "negative"))
+        array = check_ids(ids, f"{self.name} ids")
+        if array.size == 0:
+            return np.empty(0, dtype=np.int32)
+        positions = self._index.get_indexer(array).astype(np.int32, copy=False)
+        unknown = positions < 0
+        if unknown.any():
+            if missing == "raise":
+                self._raise_unknown(array[unknown])
+            if missing == "skip":
+                positions = positions[~unknown]
+        return positions
+
+    def index_one(self, id_: Hashable) -> int:
+        """Index of a single external id; unknown ids raise :class:`UnknownIdError`."""
+        try:
+            position = self._index.get_loc(id_)
+        except (KeyError, TypeError, InvalidParameterError):
+            self._raise_unknown([id_])
+        if not isinstance(position, (int, np.integer)):  # slice/mask: not a scalar id
+            self._raise_unknown([id_])
+        return int(position)
+
+    def _raise_unknown(self, unknown: Any) -> None:
+        unknown = list(pd.unique(np.asarray(unknown, dtype=object)))
+        raise UnknownIdError(
+            f"{len(unknown)} {self.name} id(s) are not known to this model: {preview(unknown)}. "
+            f"Known {self.name} ids are the {len(self)} seen in training; pass unknown='skip' "
+            "(or 'popular'/'empty' where offered) to serve them anyway.",
+            ids=unknown,
+        )
+
+    def ids(self, index: Any) -> np.ndarray:
+        """External ids at the given indices (numpy array of the ids' dtype)."""
+        index = np.asarray(index)
+        if index.size and (index.min() < 0 or index.max() >= len(self)):
+            raise InvalidParameterError(
+                f"{self.name} indices must be in [0, {len(self) - 1}]; got values from "
+                f"{int(index.min())} to {int(index.max())}."
+            )
+        return self._index.take(index.ravel()).to_numpy().reshape(index.shape)
+
+    # -- container protocol ------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._index)
+
+    def __contains__(self, id_: Any) -> bool:
+        try:
+            return id_ in self._index
+        except TypeError:
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdMap) and self._index.equals(other._index)
+
+    def __hash__(self) -> int:
+        return hash((len(self), self.name))
+
+    def __repr__(self) -> str:
+        return f"IdMap(name={self.name!r}, n={len(self)}, first={preview(self._index[:3])})"
+
+    def __reduce__(self):
+        return (IdMap._from_index, (self._index, self.name))
+
+    @property
+    def array(self) -> np.ndarray:
+        """All external ids, in index order."""
+        return self._index.to_numpy()
+
+    @property
+    def pandas_index(self) -> pd.Index:
+        """The ids as a pandas Index (for joining results back to frames)."""
+        return self._index
+
+    def to_list(self) -> list:
+        return self._index.tolist()
+
+    # -- persistence without pickle -------------------------------------------------------------
+    def to_arrays(self) -> tuple[str, np.ndarray]:
+        """(kind, array) storable with ``numpy.savez(allow_pickle=False)``.
+
+        kind is ``"range"``, ``"int"`` or ``"str"``; ids of other types cannot be saved.
+        """
+        index = self._index
+        if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+            return "range", np.array([len(index)], dtype=np.int64)
+        values = index.to_numpy()
+        if values.dtype.kind in "iu":
+            return "int", values.astype(np.int64)
+        if all(isinstance(v, str) for v in values):
+            return "str", values.astype(str)
+        kinds = sorted({type(v).__name__ for v in values})
+        from ..exceptions import NotSupportedError
+
+        raise NotSupportedError(
+            f"{self.name} ids of type(s) {kinds} cannot be saved; reco saves only int or str ids "
+            "(no pickle). Map the ids to str or int before fitting."
+        )
+
+    @classmethod
+    def from_arrays(cls, kind: str, array: np.ndarray, *, name: str) -> IdMap:
+        if kind == "range":
+            return cls.range(int(array[0]), name=name)
+        if kind == "int":
+            return cls(array.astype(np.int64), name=name)
+        if kind == "str":
+            return cls(array.astype(object), name=name)
+        raise DataValidationError(f"unknown id-map kind {kind!r} in the file.")
