@@ -74,9 +74,11 @@ def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Pat
             arrays[f"a/{name}"] = value
             layout[name] = {"type": "array"}
         elif isinstance(value, IdMap):
-            kind, array = value.to_arrays()
-            arrays[f"m/{name}"] = array
-            layout[name] = {"type": "idmap", "kind": kind, "name": value.name}
+            kind, parts = value.to_arrays()
+            for key, array in parts.items():
+                arrays[f"m/{name}/{key}"] = array
+            layout[name] = {"type": "idmap", "kind": kind, "name": value.name,
+                            "parts": sorted(parts)}
         elif sp.issparse(value):
             csr = sp.csr_array(value)
             arrays[f"s/{name}/data"] = csr.data
@@ -170,7 +172,8 @@ def load_estimator(expected: type, path: str | os.PathLike) -> Any:
             if spec["type"] == "array":
                 value = arrays[f"a/{attr}"]
             elif spec["type"] == "idmap":
-                value = IdMap.from_arrays(spec["kind"], arrays[f"m/{attr}"], name=spec["name"])
+                parts = {key: arrays[f"m/{attr}/{key}"] for key in spec["parts"]}
+                value = IdMap.from_arrays(spec["kind"], parts, name=spec["name"])
             elif spec["type"] == "csr":
                 value = sp.csr_array(
                     (arrays[f"s/{attr}/data"], arrays[f"s/{attr}/indices"],

@@ -133,6 +133,9 @@ class Recommender(Estimator):
         Distinct users per item: the fallback ranking for unknown users.
     """
 
+    #: whether ``recommend_for_items(history)`` reproduces a training user's scores exactly
+    _exact_fold_in = True
+
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, X: Any, y: None = None) -> Recommender:
         """Learn from ``X``: an :class:`Interactions`, a users x items sparse matrix or a frame.

@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_ids, check_option, preview
-from ..exceptions import DataValidationError, InvalidParameterError, UnknownIdError
+from ..exceptions import (
+    DataValidationError,
+    InvalidParameterError,
+    NotSupportedError,
+    UnknownIdError,
+)
 
 __all__ = ["IdMap"]
 
@@ -43,7 +48,8 @@ class IdMap:
 
     def __init__(self, ids: Any, *, name: str = "id") -> None:
         array = check_ids(ids, f"{name} ids")
-        index = pd.Index(array, dtype=array.dtype if array.dtype.kind != "O" else object)
+        index = pd.Index(array, dtype=array.dtype if array.dtype.kind != "O" else object,
+                         tupleize_cols=False)
         if not index.is_unique:
             dup = index[index.duplicated()].unique()
             raise DataValidationError(
@@ -167,33 +173,41 @@ class IdMap:
         return self._index.tolist()
 
     # -- persistence without pickle -------------------------------------------------------------
-    def to_arrays(self) -> tuple[str, np.ndarray]:
-        """(kind, array) storable with ``numpy.savez(allow_pickle=False)``.
+    def to_arrays(self) -> tuple[str, dict[str, np.ndarray]]:
+        """(kind, arrays) storable with ``numpy.savez(allow_pickle=False)``.
 
-        kind is ``"range"``, ``"int"`` or ``"str"``; ids of other types cannot be saved.
+        kind is ``"range"``, ``"int"`` or ``"str"`` (UTF-8 bytes plus offsets, so any str
+        survives); ids of other types cannot be saved.
         """
         index = self._index
         if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
-            return "range", np.array([len(index)], dtype=np.int64)
+            return "range", {"size": np.array([len(index)], dtype=np.int64)}
         values = index.to_numpy()
         if values.dtype.kind in "iu":
-            return "int", values.astype(np.int64)
+            return "int", {"ids": values.astype(np.int64)}
         if all(isinstance(v, str) for v in values):
-            return "str", values.astype(str)
+            encoded = [v.encode("utf-8", "surrogatepass") for v in values]
+            offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+            np.cumsum([len(b) for b in encoded], out=offsets[1:])
+            return "str", {"offsets": offsets,
+                           "utf8": np.frombuffer(b"".join(encoded), dtype=np.uint8)}
         kinds = sorted({type(v).__name__ for v in values})
-        from ..exceptions import NotSupportedError
-
         raise NotSupportedError(
             f"{self.name} ids of type(s) {kinds} cannot be saved; reco saves only int or str ids "
             "(no pickle). Map the ids to str or int before fitting."
         )
 
     @classmethod
-    def from_arrays(cls, kind: str, array: np.ndarray, *, name: str) -> IdMap:
+    def from_arrays(cls, kind: str, arrays: dict[str, np.ndarray], *, name: str) -> IdMap:
+        """Inverse of :meth:`to_arrays`."""
         if kind == "range":
-            return cls.range(int(array[0]), name=name)
+            return cls.range(int(arrays["size"][0]), name=name)
         if kind == "int":
-            return cls(array.astype(np.int64), name=name)
+            return cls(arrays["ids"].astype(np.int64), name=name)
         if kind == "str":
-            return cls(array.astype(object), name=name)
+            offsets, raw = arrays["offsets"], arrays["utf8"].tobytes()
+            ids = np.empty(offsets.size - 1, dtype=object)
+            for k in range(ids.size):
+                ids[k] = raw[offsets[k]:offsets[k + 1]].decode("utf-8", "surrogatepass")
+            return cls(ids, name=name)
         raise DataValidationError(f"unknown id-map kind {kind!r} in the file.")
