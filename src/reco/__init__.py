@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from .data import Baskets, IdMap, Interactions  # noqa: E402
+from .data import Baskets, IdMap, Interactions
 
 __all__ = ["Baskets", "IdMap", "Interactions", "__version__"]

@@ -77,8 +77,12 @@ def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Pat
             kind, parts = value.to_arrays()
             for key, array in parts.items():
                 arrays[f"m/{name}/{key}"] = array
-            layout[name] = {"type": "idmap", "kind": kind, "name": value.name,
-                            "parts": sorted(parts)}
+            layout[name] = {
+                "type": "idmap",
+                "kind": kind,
+                "name": value.name,
+                "parts": sorted(parts),
+            }
         elif sp.issparse(value):
             csr = sp.csr_array(value)
             arrays[f"s/{name}/data"] = csr.data
@@ -108,8 +112,9 @@ def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Pat
     arrays[_HEADER_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise FileNotFoundError(f"cannot save to {str(path)!r}: folder {str(directory)!r} does "
-                                "not exist.")
+        raise FileNotFoundError(
+            f"cannot save to {str(path)!r}: folder {str(directory)!r} does not exist."
+        )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -176,8 +181,11 @@ def load_estimator(expected: type, path: str | os.PathLike) -> Any:
                 value = IdMap.from_arrays(spec["kind"], parts, name=spec["name"])
             elif spec["type"] == "csr":
                 value = sp.csr_array(
-                    (arrays[f"s/{attr}/data"], arrays[f"s/{attr}/indices"],
-                     arrays[f"s/{attr}/indptr"]),
+                    (
+                        arrays[f"s/{attr}/data"],
+                        arrays[f"s/{attr}/indices"],
+                        arrays[f"s/{attr}/indptr"],
+                    ),
                     shape=tuple(spec["shape"]),
                 )
                 value.has_sorted_indices = True

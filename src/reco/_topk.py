@@ -21,13 +21,14 @@ thread pool, so concurrent callers (web-server threads) never share numba's para
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
-__all__ = ["TopK", "select_topk"]
+__all__ = ["TopK", "dot_topk", "select_topk"]
 
 # rows below this are scored on the calling thread: a pool costs more than it saves
 _MIN_ROWS_PER_THREAD = 256
@@ -45,8 +46,9 @@ def _sift_down(heap_s, heap_i, size, pos):  # pragma: no cover - compiled
         child = 2 * pos + 1
         if child >= size:
             return
-        if child + 1 < size and _worse(heap_s[child + 1], heap_i[child + 1], heap_s[child],
-                                       heap_i[child]):
+        if child + 1 < size and _worse(
+            heap_s[child + 1], heap_i[child + 1], heap_s[child], heap_i[child]
+        ):
             child += 1
         if _worse(heap_s[child], heap_i[child], heap_s[pos], heap_i[pos]):
             heap_s[pos], heap_s[child] = heap_s[child], heap_s[pos]
@@ -94,14 +96,21 @@ def _drain(heap_s, heap_i, size, out_items, out_scores):  # pragma: no cover - c
 
 
 @njit(cache=True, nogil=True)
-def _topk_dense_rows(scores, rows, hist_indptr, hist_indices, blocked, n, start, stop,
-                     out_items, out_scores, out_len):  # pragma: no cover - compiled
-    """Top n of dense rows ``start:stop``; ``rows[r]`` is the history row (-1 = none)."""
+def _topk_dense_rows(
+    scores, rows, hist_indptr, hist_indices, blocked, n, start, stop, out_items, out_scores, out_len
+):  # pragma: no cover - compiled
+    """Top n of dense rows ``start:stop``; ``rows[r]`` is the history row (-1 = none).
+
+    One comparison rejects most entries: ``s > threshold`` is false for NaN, for -inf, and
+    for anything not better than the worst kept entry (an equal score has a higher index, so
+    it ranks below). Only the survivors are checked against the seen and blocked items.
+    """
     n_items = scores.shape[1]
     use_blocked = blocked.size > 0
     heap_s = np.empty(n, np.float32)
     heap_i = np.empty(n, np.int32)
     for r in range(start, stop):
+        row = scores[r]
         h = rows[r]
         seen_pos = 0
         seen_end = 0
@@ -109,24 +118,39 @@ def _topk_dense_rows(scores, rows, hist_indptr, hist_indices, blocked, n, start,
             seen_pos = hist_indptr[h]
             seen_end = hist_indptr[h + 1]
         size = 0
+        threshold = -np.inf
         for j in range(n_items):
-            if seen_pos < seen_end and hist_indices[seen_pos] == j:
-                seen_pos += 1
+            s = row[j]
+            if not s > threshold:
                 continue
             if use_blocked and blocked[j]:
                 continue
-            s = scores[r, j]
-            if s != s or s == -np.inf:
-                continue
-            if size == n and s <= heap_s[0]:  # cannot beat the worst kept (ties: lower j kept)
+            while seen_pos < seen_end and hist_indices[seen_pos] < j:
+                seen_pos += 1
+            if seen_pos < seen_end and hist_indices[seen_pos] == j:
                 continue
             size = _push(heap_s, heap_i, size, n, s, j)
+            if size == n:
+                threshold = heap_s[0]
         out_len[r] = _drain(heap_s, heap_i, size, out_items[r], out_scores[r])
 
 
 @njit(cache=True, nogil=True)
-def _topk_sparse_rows(indptr, indices, data, rows, hist_indptr, hist_indices, blocked, n,
-                      start, stop, out_items, out_scores, out_len):  # pragma: no cover
+def _topk_sparse_rows(
+    indptr,
+    indices,
+    data,
+    rows,
+    hist_indptr,
+    hist_indices,
+    blocked,
+    n,
+    start,
+    stop,
+    out_items,
+    out_scores,
+    out_len,
+):  # pragma: no cover
     """Top n of CSR score rows (sorted indices); absent entries are not candidates."""
     use_blocked = blocked.size > 0
     heap_s = np.empty(n, np.float32)
@@ -199,13 +223,15 @@ def select_topk(
     n_threads : int
         Threads for the row loop (rows are split evenly; results do not depend on it).
     """
+    if not sp.issparse(scores) and scores.dtype != np.float32:
+        scores = np.asarray(scores, dtype=np.float32)
     n_rows = scores.shape[0]
     if out is None:
         out = TopK(n_rows, n)
         offset = 0
-    items = out.items[offset:offset + n_rows]
-    best = out.scores[offset:offset + n_rows]
-    lengths = out.lengths[offset:offset + n_rows]
+    items = out.items[offset : offset + n_rows]
+    best = out.scores[offset : offset + n_rows]
+    lengths = out.lengths[offset : offset + n_rows]
     if history is None:
         hist_indptr, hist_indices = _EMPTY_INDPTR, _EMPTY_INDICES
         rows = np.full(n_rows, -1, dtype=np.int64)
@@ -217,13 +243,37 @@ def select_topk(
         csr = scores if scores.has_sorted_indices else scores.sorted_indices()
 
         def run(start: int, stop: int) -> None:
-            _topk_sparse_rows(csr.indptr, csr.indices, csr.data, rows, hist_indptr,
-                              hist_indices, blocked, n, start, stop, items, best, lengths)
+            _topk_sparse_rows(
+                csr.indptr,
+                csr.indices,
+                csr.data,
+                rows,
+                hist_indptr,
+                hist_indices,
+                blocked,
+                n,
+                start,
+                stop,
+                items,
+                best,
+                lengths,
+            )
     else:
 
         def run(start: int, stop: int) -> None:
-            _topk_dense_rows(scores, rows, hist_indptr, hist_indices, blocked, n, start, stop,
-                             items, best, lengths)
+            _topk_dense_rows(
+                scores,
+                rows,
+                hist_indptr,
+                hist_indices,
+                blocked,
+                n,
+                start,
+                stop,
+                items,
+                best,
+                lengths,
+            )
 
     threads = max(1, min(int(n_threads), n_rows // _MIN_ROWS_PER_THREAD))
     if threads == 1:
@@ -231,6 +281,73 @@ def select_topk(
     else:
         bounds = np.linspace(0, n_rows, threads + 1).astype(int)
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in [pool.submit(run, a, b) for a, b in zip(bounds[:-1], bounds[1:])]:
+            for future in [pool.submit(run, a, b) for a, b in itertools.pairwise(bounds)]:
                 future.result()
+    return out
+
+
+def dot_topk(
+    user_factors: np.ndarray,
+    item_factors: np.ndarray,
+    n: int,
+    *,
+    history: sp.csr_array | None = None,
+    history_rows: np.ndarray | None = None,
+    blocked: np.ndarray | None = None,
+    n_threads: int = 1,
+    block_rows: int = 256,
+) -> TopK:
+    """Top ``n`` of ``user_factors @ item_factors.T`` (float32), scored and masked in row blocks.
+
+    Each worker thread takes a contiguous share of the rows and, block by block, multiplies
+    (BLAS) and selects (:func:`_topk_dense_rows`) while the block is still in cache; only
+    ``n_threads * block_rows * n_items`` scores exist at once. With several workers, BLAS is
+    held to one thread for the duration (threadpoolctl, restored after) so the workers do not
+    oversubscribe the cores. ``history_rows[r]`` is the history row of ``user_factors[r]``
+    (default: the same row).
+    """
+    user_factors = np.asarray(user_factors, dtype=np.float32)
+    item_factors_t = np.ascontiguousarray(np.asarray(item_factors, dtype=np.float32).T)
+    n_rows = user_factors.shape[0]
+    out = TopK(n_rows, n)
+    if history is None:
+        hist_indptr, hist_indices = _EMPTY_INDPTR, _EMPTY_INDICES
+        rows = np.full(n_rows, -1, dtype=np.int64)
+    else:
+        hist_indptr, hist_indices = history.indptr, history.indices
+        rows = (
+            np.arange(n_rows, dtype=np.int64)
+            if history_rows is None
+            else np.asarray(history_rows, dtype=np.int64)
+        )
+    blocked = _EMPTY_BOOL if blocked is None else blocked
+
+    def work(first: int, last: int) -> None:
+        for start in range(first, last, block_rows):
+            stop = min(last, start + block_rows)
+            scores = user_factors[start:stop] @ item_factors_t
+            _topk_dense_rows(
+                scores,
+                rows[start:stop],
+                hist_indptr,
+                hist_indices,
+                blocked,
+                n,
+                0,
+                stop - start,
+                out.items[start:stop],
+                out.scores[start:stop],
+                out.lengths[start:stop],
+            )
+
+    threads = max(1, min(int(n_threads), n_rows // _MIN_ROWS_PER_THREAD))
+    if threads == 1:
+        work(0, n_rows)
+        return out
+    from threadpoolctl import threadpool_limits
+
+    bounds = np.linspace(0, n_rows, threads + 1).astype(int)
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(work, a, b) for a, b in itertools.pairwise(bounds)]:
+            future.result()
     return out

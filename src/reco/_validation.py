@@ -226,8 +226,11 @@ def check_ids(ids: Any, name: str) -> np.ndarray:
         if array.dtype.kind in "US" or (array.ndim > 1 and isinstance(ids, (list, tuple))):
             # str ids as Python objects (numpy's fixed-width str drops trailing NULs and hashes
             # slowly); a list of tuples is a list of tuple ids, not a 2-D array
-            array = pd.Series(list(ids), dtype=object).to_numpy() if array.ndim > 1 or \
-                isinstance(ids, (list, tuple)) else array.astype(object)
+            array = (
+                pd.Series(list(ids), dtype=object).to_numpy()
+                if array.ndim > 1 or isinstance(ids, (list, tuple))
+                else array.astype(object)
+            )
     if array.ndim != 1:
         raise InvalidParameterError(
             f"{name} must be one-dimensional; got an array of shape {array.shape}."

@@ -32,7 +32,7 @@ from sklearn.base import BaseEstimator
 from . import _persist
 from ._topk import TopK, select_topk
 from ._validation import check_bool, check_ids, check_n, check_option, check_sparse
-from .data import IdMap, Interactions
+from .data import Interactions
 from .exceptions import (
     DataValidationError,
     InvalidParameterError,
@@ -146,8 +146,7 @@ class Recommender(Estimator):
         self._validate_params()
         if data.to_csr().nnz == 0:
             raise DataValidationError(
-                "X holds no interactions (all values are zero); a recommender needs at least "
-                "one."
+                "X holds no interactions (all values are zero); a recommender needs at least one."
             )
         learned = self._fit(data)
         history = data.to_csr()
@@ -166,7 +165,8 @@ class Recommender(Estimator):
         """Check the constructor parameters (raise InvalidParameterError). Override."""
         n_threads = getattr(self, "n_threads", None)
         if n_threads is not None and (
-            isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer))
+            isinstance(n_threads, bool)
+            or not isinstance(n_threads, (int, np.integer))
             or n_threads < 1
         ):
             raise InvalidParameterError(
@@ -239,17 +239,26 @@ class Recommender(Estimator):
         return blocked
 
     # -- serving -----------------------------------------------------------------------------
-    def _rank_known(self, user_index: np.ndarray, n: int, exclude_seen: bool,
-                    blocked: np.ndarray | None) -> TopK:
+    def _rank_known(
+        self, user_index: np.ndarray, n: int, exclude_seen: bool, blocked: np.ndarray | None
+    ) -> TopK:
         out = TopK(user_index.size, n)
         step = self._block_rows()
         history = self.history_ if exclude_seen else None
         threads = self._threads()
         for start in range(0, user_index.size, step):
-            block = user_index[start:start + step]
+            block = user_index[start : start + step]
             scores = self._score_users(block)
-            select_topk(scores, n, history=history, history_rows=block, blocked=blocked,
-                        out=out, offset=start, n_threads=threads)
+            select_topk(
+                scores,
+                n,
+                history=history,
+                history_rows=block,
+                blocked=blocked,
+                out=out,
+                offset=start,
+                n_threads=threads,
+            )
         return out
 
     def recommend_batch(
@@ -297,7 +306,10 @@ class Recommender(Estimator):
             if known.any():
                 part = self._rank_known(index[known], n, exclude_seen, blocked)
                 out.items[known], out.scores[known], out.lengths[known] = (
-                    part.items, part.scores, part.lengths)
+                    part.items,
+                    part.scores,
+                    part.lengths,
+                )
             if unknown == "popular":
                 fallback = select_topk(self._fallback_scores()[None, :], n, blocked=blocked)
                 out.items[~known], out.scores[~known] = fallback.items[0], fallback.scores[0]
@@ -323,8 +335,12 @@ class Recommender(Estimator):
         users = np.empty(1, dtype=object)
         users[0] = user
         return self.recommend_batch(
-            users, n, exclude_seen=exclude_seen, exclude_items=exclude_items,
-            candidates=candidates, unknown=unknown,
+            users,
+            n,
+            exclude_seen=exclude_seen,
+            exclude_items=exclude_items,
+            candidates=candidates,
+            unknown=unknown,
         )[0]
 
     def recommend_for_baskets(
@@ -360,12 +376,19 @@ class Recommender(Estimator):
         out = TopK(history.shape[0], n)
         step = self._block_rows()
         for start in range(0, history.shape[0], step):
-            block = history[start:start + step]
+            block = history[start : start + step]
             block.sort_indices()
             scores = self._score_history(block)
-            select_topk(scores, n, history=block if exclude_seen else None,
-                        history_rows=np.arange(block.shape[0]), blocked=blocked, out=out,
-                        offset=start, n_threads=self._threads())
+            select_topk(
+                scores,
+                n,
+                history=block if exclude_seen else None,
+                history_rows=np.arange(block.shape[0]),
+                blocked=blocked,
+                out=out,
+                offset=start,
+                n_threads=self._threads(),
+            )
         return RecBatch(labels, out.items, out.scores, out.lengths, self.item_map_)
 
     def recommend_for_items(
@@ -401,13 +424,17 @@ class Recommender(Estimator):
         index = self.item_map_.index(items, missing="raise" if unknown == "raise" else "negative")
         keep = index >= 0
         row = sp.csr_array(
-            (np.asarray(weights, dtype=np.float32)[keep], index[keep],
-             np.array([0, int(keep.sum())])),
+            (
+                np.asarray(weights, dtype=np.float32)[keep],
+                index[keep],
+                np.array([0, int(keep.sum())]),
+            ),
             shape=(1, len(self.item_map_)),
         )
         row.sum_duplicates()
-        result = self.recommend_for_baskets(row, n, exclude_seen=exclude_seen,
-                                            exclude_items=exclude_items, candidates=candidates)
+        result = self.recommend_for_baskets(
+            row, n, exclude_seen=exclude_seen, exclude_items=exclude_items, candidates=candidates
+        )
         rec = result[0]
         rec.user = None
         return rec
@@ -422,7 +449,8 @@ class Recommender(Estimator):
             keep = columns >= 0
             matrix = sp.csr_array(
                 (baskets.value[keep], (baskets.user_index[keep], columns[keep])),
-                shape=(baskets.n_users, n_items), dtype=np.float32,
+                shape=(baskets.n_users, n_items),
+                dtype=np.float32,
             )
             matrix.sum_duplicates()
             return matrix, baskets.user_map.array
@@ -444,9 +472,13 @@ class Recommender(Estimator):
             cols.append(index)
         n_baskets = len(rows)
         matrix = sp.csr_array(
-            (np.ones(sum(r.size for r in rows), dtype=np.float32),
-             (np.concatenate(rows) if rows else np.zeros(0, np.int32),
-              np.concatenate(cols) if cols else np.zeros(0, np.int32))),
+            (
+                np.ones(sum(r.size for r in rows), dtype=np.float32),
+                (
+                    np.concatenate(rows) if rows else np.zeros(0, np.int32),
+                    np.concatenate(cols) if cols else np.zeros(0, np.int32),
+                ),
+            ),
             shape=(n_baskets, n_items),
         )
         matrix.sum_duplicates()
@@ -500,12 +532,12 @@ class Recommender(Estimator):
         out = np.empty((user_index.size, item_index.size), dtype=np.float32)
         step = self._block_rows()
         for start in range(0, user_index.size, step):
-            scores = self._score_users(user_index[start:start + step])
+            scores = self._score_users(user_index[start : start + step])
             if sp.issparse(scores):
                 block = sp.csr_array(scores)[:, item_index].toarray()
             else:
                 block = np.asarray(scores)[:, item_index]
-            out[start:start + step] = block
+            out[start : start + step] = block
         return out
 
     def explain(self, user: Hashable, item: Hashable) -> pd.DataFrame:

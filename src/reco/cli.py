@@ -58,20 +58,28 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
     cutoff = shop.truth.end - pd.Timedelta(days=holdout_days)
     events = shop.events
     train_events = events[events["timestamp"] < cutoff]
-    train = Interactions.from_frame(train_events, user="customer_id", item="product_id",
-                                    time="timestamp", event="event",
-                                    event_weights=EVENT_WEIGHTS)
+    train = Interactions.from_frame(
+        train_events,
+        user="customer_id",
+        item="product_id",
+        time="timestamp",
+        event="event",
+        event_weights=EVENT_WEIGHTS,
+    )
     info = train.describe()
-    print(f"training log before {cutoff:%Y-%m-%d}: {info['n_users']:,} customers x "
-          f"{info['n_items']:,} products, {info['n_pairs']:,} pairs, density "
-          f"{info['density']:.4f}")
+    print(
+        f"training log before {cutoff:%Y-%m-%d}: {info['n_users']:,} customers x "
+        f"{info['n_items']:,} products, {info['n_pairs']:,} pairs, density "
+        f"{info['density']:.4f}"
+    )
 
     test = shop.order_lines[shop.order_lines["timestamp"] >= cutoff]
     test = test[test["customer_id"].isin(train.user_map.pandas_index)]
     truth = test.groupby("customer_id")["product_id"].agg(set).to_dict()
     test_users = np.array(sorted(truth), dtype=np.int64)
-    print(f"holdout: purchases in the last {holdout_days} days by {len(test_users):,} known "
-          "customers")
+    print(
+        f"holdout: purchases in the last {holdout_days} days by {len(test_users):,} known customers"
+    )
 
     _section("3. Recommenders (hit rate@10 on the holdout, seen items excluded)")
     models = {
@@ -87,8 +95,10 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
         rate = _hit_rate(model, test_users, truth)
         rows.append((name, rate, fit_s, time.perf_counter() - started))
     for name, rate, fit_s, rec_s in rows:
-        print(f"{name:<28} hit@10 {rate:6.3f}   fit {fit_s * 1000:7.1f} ms   "
-              f"recommend {len(test_users):,} users {rec_s * 1000:7.1f} ms")
+        print(
+            f"{name:<28} hit@10 {rate:6.3f}   fit {fit_s * 1000:7.1f} ms   "
+            f"recommend {len(test_users):,} users {rec_s * 1000:7.1f} ms"
+        )
     best_name = max(rows, key=lambda r: r[1])[0]
     best = models[best_name]
 
@@ -96,8 +106,10 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
     catalog = shop.products.set_index("product_id")
     for user in test_users[:3]:
         rec = best.recommend(user, 5)
-        names = [f"{p} ({catalog.at[p, 'category']}, {catalog.at[p, 'price']:.2f})"
-                 for p in rec.items.tolist()]
+        names = [
+            f"{p} ({catalog.at[p, 'category']}, {catalog.at[p, 'price']:.2f})"
+            for p in rec.items.tolist()
+        ]
         print(f"customer {user}: " + "; ".join(names))
 
     _section("5. Serving")
@@ -114,8 +126,10 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
         served.recommend(user, 10)
         timings.append(time.perf_counter() - started)
     same = served.recommend(user, 10) == best.recommend(user, 10)
-    print(f"saved and reloaded ({size_kb:.0f} KiB, no pickle); same answers: {same}; "
-          f"recommend() median latency {np.median(timings) * 1e6:.0f} us")
+    print(
+        f"saved and reloaded ({size_kb:.0f} KiB, no pickle); same answers: {same}; "
+        f"recommend() median latency {np.median(timings) * 1e6:.0f} us"
+    )
     return 0
 
 

@@ -21,8 +21,9 @@ class RecList:
 
     __slots__ = ("item_index", "items", "scores", "user")
 
-    def __init__(self, user: Any, items: np.ndarray, scores: np.ndarray,
-                 item_index: np.ndarray) -> None:
+    def __init__(
+        self, user: Any, items: np.ndarray, scores: np.ndarray, item_index: np.ndarray
+    ) -> None:
         self.user = user
         self.items = items
         self.scores = scores
@@ -31,8 +32,11 @@ class RecList:
     def to_frame(self) -> pd.DataFrame:
         """Columns ``item``, ``score``, ``rank`` (1 = best)."""
         return pd.DataFrame(
-            {"item": self.items, "score": self.scores,
-             "rank": np.arange(1, len(self) + 1, dtype=np.int32)}
+            {
+                "item": self.items,
+                "score": self.scores,
+                "rank": np.arange(1, len(self) + 1, dtype=np.int32),
+            }
         )
 
     def __len__(self) -> int:
@@ -76,8 +80,14 @@ class RecBatch:
 
     __slots__ = ("item_index", "item_map", "lengths", "scores", "users")
 
-    def __init__(self, users: np.ndarray, item_index: np.ndarray, scores: np.ndarray,
-                 lengths: np.ndarray, item_map: IdMap) -> None:
+    def __init__(
+        self,
+        users: np.ndarray,
+        item_index: np.ndarray,
+        scores: np.ndarray,
+        lengths: np.ndarray,
+        item_map: IdMap,
+    ) -> None:
         self.users = users
         self.item_index = item_index
         self.scores = scores
@@ -110,8 +120,9 @@ class RecBatch:
     def __getitem__(self, position: int) -> RecList:
         length = int(self.lengths[position])
         index = self.item_index[position, :length]
-        return RecList(self.users[position], self.item_map.ids(index),
-                       self.scores[position, :length], index)
+        return RecList(
+            self.users[position], self.item_map.ids(index), self.scores[position, :length], index
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Long frame ``user, item, score, rank`` (1 = best), padding dropped."""
@@ -127,5 +138,7 @@ class RecBatch:
         )
 
     def __repr__(self) -> str:
-        return (f"RecBatch(n_users={len(self)}, n={self.n}, "
-                f"mean_length={float(self.lengths.mean()) if len(self) else 0:.3g})")
+        return (
+            f"RecBatch(n_users={len(self)}, n={self.n}, "
+            f"mean_length={float(self.lengths.mean()) if len(self) else 0:.3g})"
+        )

@@ -57,8 +57,14 @@ def conformance_data(seed: int = 0) -> Interactions:
         own = rng.choice(10, size=rng.integers(3, 7), replace=False) + group
         other = rng.choice(10, size=rng.integers(0, 2), replace=False) + (10 - group)
         for i in np.concatenate((own, other)):
-            rows.append((f"u{u:02d}", f"i{int(i):02d}", float(rng.integers(1, 4)),
-                         pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(rng.integers(0, 2000)))))
+            rows.append(
+                (
+                    f"u{u:02d}",
+                    f"i{int(i):02d}",
+                    float(rng.integers(1, 4)),
+                    pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(rng.integers(0, 2000))),
+                )
+            )
     frame = pd.DataFrame(rows, columns=["user_id", "item_id", "value", "time"])
     return Interactions.from_frame(frame, time="time", value="value")
 
@@ -79,7 +85,7 @@ def _same_batch(a, b) -> None:
 
 def _seen(model: Recommender, user_index: int) -> set[int]:
     h = model.history_
-    return set(h.indices[h.indptr[user_index]:h.indptr[user_index + 1]].tolist())
+    return set(h.indices[h.indptr[user_index] : h.indptr[user_index + 1]].tolist())
 
 
 # -- the checks ---------------------------------------------------------------------------------
@@ -92,9 +98,10 @@ def check_fit_returns_self(estimator: Recommender) -> None:
 
 
 def check_params_and_clone(estimator: Recommender) -> None:
-    params = estimator.get_params()
+    params = estimator.get_params(deep=False)
+    rebuilt = type(estimator)(**params)
     for name, value in params.items():
-        assert getattr(estimator, name) is value, f"__init__ must store {name} unchanged"
+        assert getattr(rebuilt, name) is value, f"__init__ must store {name} unchanged"
     twin = clone(estimator)
     assert twin.get_params() == params
     assert twin.set_params(**params) is twin
@@ -158,12 +165,12 @@ def check_exclude_seen(estimator: Recommender) -> None:
     n_items = model.n_items_
     batch = _all_recs(model, n=n_items)
     for r in range(len(batch)):
-        got = set(batch.item_index[r, :batch.lengths[r]].tolist())
+        got = set(batch.item_index[r, : batch.lengths[r]].tolist())
         assert not got & _seen(model, r), "exclude_seen=True returned a seen item"
     keep = _all_recs(model, n=n_items, exclude_seen=False)
     assert (keep.lengths >= batch.lengths).all()
     shown_seen = any(
-        set(keep.item_index[r, :keep.lengths[r]].tolist()) & _seen(model, r)
+        set(keep.item_index[r, : keep.lengths[r]].tolist()) & _seen(model, r)
         for r in range(len(keep))
     )
     assert shown_seen, "exclude_seen=False must allow seen items"
@@ -173,7 +180,7 @@ def check_exclude_and_candidates(estimator: Recommender) -> None:
     model = _fitted(estimator)
     items = model.item_map_.array
     blacklist = list(items[:6])
-    whitelist = list(items[3:15]) + ["not-an-item"]
+    whitelist = [*list(items[3:15]), "not-an-item"]
     excluded = _all_recs(model, n=20, exclude_items=blacklist)
     allowed = _all_recs(model, n=20, candidates=whitelist)
     both = _all_recs(model, n=20, exclude_items=blacklist, candidates=whitelist)
@@ -330,16 +337,17 @@ def check_bad_model_files(estimator: Recommender) -> None:
         from . import _persist
 
         header, arrays = _persist.read_header(good)
-        for change, error in (({"format_version": _persist.FORMAT_VERSION + 1},
-                               NotSupportedError),
-                              ({"class": "reco.testing._OtherRecommender"},
-                               DataValidationError)):
+        for change, error in (
+            ({"format_version": _persist.FORMAT_VERSION + 1}, NotSupportedError),
+            ({"class": "reco.testing._OtherRecommender"}, DataValidationError),
+        ):
             altered = Path(folder) / "altered.npz"
             import json
 
             payload = dict(arrays)
-            payload["__header__"] = np.frombuffer(json.dumps({**header, **change}).encode(),
-                                                  np.uint8)
+            payload["__header__"] = np.frombuffer(
+                json.dumps({**header, **change}).encode(), np.uint8
+            )
             with open(altered, "wb") as handle:
                 np.savez(handle, **payload)
             try:
@@ -356,7 +364,11 @@ def check_bad_model_files(estimator: Recommender) -> None:
         else:
             raise AssertionError("saving into a missing folder must fail")
         assert sorted(p.name for p in Path(folder).iterdir()) == [
-            "altered.npz", "garbage.npz", "good.npz", "truncated.npz"], "no stray temp files"
+            "altered.npz",
+            "garbage.npz",
+            "good.npz",
+            "truncated.npz",
+        ], "no stray temp files"
 
 
 def check_pickle(estimator: Recommender) -> None:
@@ -367,8 +379,11 @@ def check_pickle(estimator: Recommender) -> None:
 
 def check_deterministic(estimator: Recommender) -> None:
     params = estimator.get_params()
-    seeded = clone(estimator).set_params(random_state=0) if "random_state" in params else \
-        clone(estimator)
+    seeded = (
+        clone(estimator).set_params(random_state=0)
+        if "random_state" in params
+        else clone(estimator)
+    )
     a, b = _fitted(seeded), _fitted(seeded)
     for name, value in vars(a).items():
         if name.endswith("_") and isinstance(value, np.ndarray):
@@ -421,16 +436,28 @@ def check_bad_input(estimator: Recommender) -> None:
     nan_csr.data = nan_csr.data.copy()
     nan_csr.data[0] = np.nan
     cases: list[tuple[type[BaseException], Callable[[], Any], tuple[str, ...]]] = [
-        (DataValidationError,
-         lambda: model.fit(Interactions.from_frame(nan_frame, value="value")), ("finite",)),
-        (DataValidationError,
-         lambda: model.fit(Interactions.from_frame(inf_frame, value="value")), ("finite",)),
-        (DataValidationError,
-         lambda: model.fit(Interactions.from_frame(negative, value="value")), ("negative",)),
+        (
+            DataValidationError,
+            lambda: model.fit(Interactions.from_frame(nan_frame, value="value")),
+            ("finite",),
+        ),
+        (
+            DataValidationError,
+            lambda: model.fit(Interactions.from_frame(inf_frame, value="value")),
+            ("finite",),
+        ),
+        (
+            DataValidationError,
+            lambda: model.fit(Interactions.from_frame(negative, value="value")),
+            ("negative",),
+        ),
         (DataValidationError, lambda: model.fit(nan_csr), ("finite",)),
         (DataValidationError, lambda: model.fit(frame.iloc[:0]), ("empty",)),
-        (DataValidationError, lambda: model.fit(frame.rename(columns={"item_id": "itemid"})),
-         ("item_id", "itemid")),
+        (
+            DataValidationError,
+            lambda: model.fit(frame.rename(columns={"item_id": "itemid"})),
+            ("item_id", "itemid"),
+        ),
         (DataValidationError, lambda: model.fit(dense), ("sparse",)),
         (InvalidParameterError, lambda: model.recommend("u00", n=0), ("n",)),
         (InvalidParameterError, lambda: model.recommend("u00", n=-3), ("n",)),
@@ -438,8 +465,11 @@ def check_bad_input(estimator: Recommender) -> None:
         (InvalidParameterError, lambda: model.recommend("u00", n="10"), ("n",)),
         (InvalidParameterError, lambda: model.recommend("u00", n=True), ("n",)),
         (InvalidParameterError, lambda: model.recommend_batch("u00"), ("list",)),
-        (InvalidParameterError, lambda: model.recommend_batch(["u00"], unknown="maybe"),
-         ("unknown",)),
+        (
+            InvalidParameterError,
+            lambda: model.recommend_batch(["u00"], unknown="maybe"),
+            ("unknown",),
+        ),
         (UnknownIdError, lambda: model.recommend("nobody"), ("nobody",)),
         (UnknownIdError, lambda: model.similar_items("no-item"), ("no-item",)),
         (UnknownIdError, lambda: model.recommend_for_items(["no-item"]), ("no-item",)),
@@ -491,8 +521,9 @@ def recommender_checks(estimators: Iterable[Recommender]) -> Iterator[Any]:
 
     for estimator in estimators:
         for check in CHECKS:
-            yield pytest.param(estimator, check,
-                               id=f"{type(estimator).__name__}-{check.__name__[6:]}")
+            yield pytest.param(
+                estimator, check, id=f"{type(estimator).__name__}-{check.__name__[6:]}"
+            )
 
 
 def check_recommender(estimator: Recommender) -> None:

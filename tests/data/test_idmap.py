@@ -46,7 +46,9 @@ def test_scalar_lookup_and_containment():
 
 
 def test_duplicates_and_nan_refused():
-    with pytest.raises(DataValidationError, match=r"must be unique; found 1 duplicated id\(s\): \['b'\]"):
+    with pytest.raises(
+        DataValidationError, match=r"must be unique; found 1 duplicated id\(s\): \['b'\]"
+    ):
         IdMap(["a", "b", "b"])
     with pytest.raises(DataValidationError, match="NaN"):
         IdMap([1.0, np.nan])

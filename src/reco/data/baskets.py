@@ -49,8 +49,9 @@ class Baskets:
         self.item_map = item_map
 
     @classmethod
-    def from_lists(cls, baskets: Iterable[Iterable[Any]], *, transaction_ids: Any = None
-                   ) -> Baskets:
+    def from_lists(
+        cls, baskets: Iterable[Iterable[Any]], *, transaction_ids: Any = None
+    ) -> Baskets:
         """Build from a list of baskets, each an iterable of item ids."""
         if isinstance(baskets, (str, bytes, pd.DataFrame)) or not isinstance(baskets, Iterable):
             raise DataValidationError(
@@ -74,8 +75,11 @@ class Baskets:
             raise DataValidationError("baskets contain None or NaN items; drop them first.")
         codes, uniques = pd.factorize(flat_series, sort=False)
         rows = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
-        t_map = (IdMap.range(len(lengths), name="transaction") if transaction_ids is None
-                 else IdMap(transaction_ids, name="transaction"))
+        t_map = (
+            IdMap.range(len(lengths), name="transaction")
+            if transaction_ids is None
+            else IdMap(transaction_ids, name="transaction")
+        )
         if len(t_map) != len(lengths):
             raise DataValidationError(
                 f"transaction_ids must have one id per basket ({len(lengths)}); got {len(t_map)}."
@@ -84,8 +88,9 @@ class Baskets:
         return cls(_incidence(rows, codes, len(lengths), len(uniques)), t_map, i_map)
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, *, transaction: str = "transaction_id",
-                   item: str = "item_id") -> Baskets:
+    def from_frame(
+        cls, frame: pd.DataFrame, *, transaction: str = "transaction_id", item: str = "item_id"
+    ) -> Baskets:
         """Build from a long frame with one row per (transaction, item)."""
         check_frame(frame, {"transaction": transaction, "item": item})
         for col in (transaction, item):
@@ -108,10 +113,12 @@ class Baskets:
         """Build from a transactions x items sparse matrix (any non-zero = bought)."""
         csr = check_sparse(matrix, "matrix")
         csr.eliminate_zeros()
-        csr = sp.csr_array((np.ones(csr.nnz, dtype=bool), csr.indices, csr.indptr),
-                           shape=csr.shape)
-        i_map = IdMap.range(csr.shape[1], name="item") if item_ids is None else IdMap(
-            item_ids, name="item")
+        csr = sp.csr_array((np.ones(csr.nnz, dtype=bool), csr.indices, csr.indptr), shape=csr.shape)
+        i_map = (
+            IdMap.range(csr.shape[1], name="item")
+            if item_ids is None
+            else IdMap(item_ids, name="item")
+        )
         return cls(csr, IdMap.range(csr.shape[0], name="transaction"), i_map)
 
     @classmethod
@@ -127,8 +134,9 @@ class Baskets:
         rows, cols = [], []
         for position, name in enumerate(frame.columns):
             column = frame[name]
-            values = column.sparse.to_dense() if isinstance(column.dtype, pd.SparseDtype) \
-                else column
+            values = (
+                column.sparse.to_dense() if isinstance(column.dtype, pd.SparseDtype) else column
+            )
             values = values.to_numpy()
             if values.dtype.kind not in "biu":
                 raise DataValidationError(
@@ -146,8 +154,9 @@ class Baskets:
         row = np.concatenate(rows)
         col = np.concatenate(cols)
         matrix = _incidence(row, col, len(frame), frame.shape[1])
-        return cls(matrix, IdMap(frame.index, name="transaction"),
-                   IdMap(list(frame.columns), name="item"))
+        return cls(
+            matrix, IdMap(frame.index, name="transaction"), IdMap(list(frame.columns), name="item")
+        )
 
     # -- views -------------------------------------------------------------------------------
     def to_csr(self) -> sp.csr_array:
@@ -157,7 +166,7 @@ class Baskets:
         """Each transaction's items as external ids, in column order."""
         ids = self.item_map.array
         indptr, indices = self.matrix.indptr, self.matrix.indices
-        return [ids[indices[indptr[t]:indptr[t + 1]]].tolist() for t in range(len(self))]
+        return [ids[indices[indptr[t] : indptr[t + 1]]].tolist() for t in range(len(self))]
 
     def item_counts(self) -> pd.Series:
         """Number of transactions holding each item, by external id."""
@@ -191,13 +200,14 @@ class Baskets:
         return len(self.transaction_map)
 
     def __repr__(self) -> str:
-        return f"Baskets({len(self)} transactions x {self.n_items} items, {self.matrix.nnz} entries)"
+        return (
+            f"Baskets({len(self)} transactions x {self.n_items} items, {self.matrix.nnz} entries)"
+        )
 
 
 def _incidence(rows, cols, n_rows, n_cols) -> sp.csr_array:
     """Boolean CSR with duplicates dropped and sorted indices."""
-    coo = sp.coo_array((np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                       shape=(n_rows, n_cols))
+    coo = sp.coo_array((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_rows, n_cols))
     csr = coo.tocsr()
     csr.sum_duplicates()
     return sp.csr_array(

@@ -48,8 +48,9 @@ class IdMap:
 
     def __init__(self, ids: Any, *, name: str = "id") -> None:
         array = check_ids(ids, f"{name} ids")
-        index = pd.Index(array, dtype=array.dtype if array.dtype.kind != "O" else object,
-                         tupleize_cols=False)
+        index = pd.Index(
+            array, dtype=array.dtype if array.dtype.kind != "O" else object, tupleize_cols=False
+        )
         if not index.is_unique:
             dup = index[index.duplicated()].unique()
             raise DataValidationError(
@@ -189,8 +190,10 @@ class IdMap:
             encoded = [v.encode("utf-8", "surrogatepass") for v in values]
             offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
             np.cumsum([len(b) for b in encoded], out=offsets[1:])
-            return "str", {"offsets": offsets,
-                           "utf8": np.frombuffer(b"".join(encoded), dtype=np.uint8)}
+            return "str", {
+                "offsets": offsets,
+                "utf8": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+            }
         kinds = sorted({type(v).__name__ for v in values})
         raise NotSupportedError(
             f"{self.name} ids of type(s) {kinds} cannot be saved; reco saves only int or str ids "
@@ -208,6 +211,6 @@ class IdMap:
             offsets, raw = arrays["offsets"], arrays["utf8"].tobytes()
             ids = np.empty(offsets.size - 1, dtype=object)
             for k in range(ids.size):
-                ids[k] = raw[offsets[k]:offsets[k + 1]].decode("utf-8", "surrogatepass")
+                ids[k] = raw[offsets[k] : offsets[k + 1]].decode("utf-8", "surrogatepass")
             return cls(ids, name=name)
         raise DataValidationError(f"unknown id-map kind {kind!r} in the file.")

@@ -18,7 +18,7 @@ from .._validation import (
     preview,
 )
 from ..exceptions import DataValidationError, InvalidParameterError
-from ._kernels import group_order
+from ._kernels import POLICY_CODES, sort_and_merge
 from .idmap import IdMap
 
 __all__ = ["Interactions"]
@@ -95,17 +95,19 @@ class Interactions:
         if n and (item_index.min() < 0 or item_index.max() >= len(item_map)):
             raise DataValidationError("item_index holds values outside the item map.")
         if not _sorted and n:
-            order = _order(user_index, item_index, time, len(user_map))[1]
-            user_index, item_index, value = user_index[order], item_index[order], value[order]
-            time = None if time is None else time[order]
+            source, user_index, item_index, value, _ = _sort_merge(
+                user_index, item_index, value, time, len(user_map), len(item_map), "keep"
+            )
+            time = None if time is None else time[source]
         self.user_index = user_index
         self.item_index = item_index
         self.value = value
         self.time = time
         self.user_map = user_map
         self.item_map = item_map
-        self.columns = dict(columns or {"user": "user_id", "item": "item_id", "value": "value",
-                                        "time": "time"})
+        self.columns = dict(
+            columns or {"user": "user_id", "item": "item_id", "value": "value", "time": "time"}
+        )
         self._matrix = None
 
     # -- construction ------------------------------------------------------------------------
@@ -198,13 +200,21 @@ class Interactions:
 
     @classmethod
     def _from_rows(cls, u_index, i_index, weights, times, u_map, i_map, duplicates, columns):
-        offsets, order = _order(u_index, i_index, times, len(u_map))
-        u_index, i_index, weights = u_index[order], i_index[order], weights[order]
-        times = None if times is None else times[order]
-        if duplicates != "keep" and u_index.size:
-            u_index, i_index, weights, times = _merge_pairs(
-                u_index, i_index, weights, times, duplicates, u_map, i_map
+        source, u_index, i_index, weights, repeats = _sort_merge(
+            u_index, i_index, weights, times, len(u_map), len(i_map), duplicates
+        )
+        if duplicates == "raise" and repeats:
+            same = (u_index[1:] == u_index[:-1]) & (i_index[1:] == i_index[:-1])
+            dup = np.flatnonzero(same)[:5]
+            pairs = list(
+                zip(u_map.ids(u_index[dup]).tolist(), i_map.ids(i_index[dup]).tolist(), strict=True)
             )
+            raise DataValidationError(
+                f"duplicates='raise' but {repeats} row(s) repeat a (user, item) pair, e.g. "
+                f"{preview(pairs)}. Pass duplicates='sum' (or 'max', 'last', 'count', 'keep') "
+                "to merge them."
+            )
+        times = None if times is None else times[source]
         return cls(u_index, i_index, weights, times, u_map, i_map, columns=columns, _sorted=True)
 
     @classmethod
@@ -220,13 +230,16 @@ class Interactions:
 
         ``user_ids`` / ``item_ids`` name the rows and columns; by default they are 0..n-1.
         """
-        csr = check_sparse(matrix, "matrix", allow_negative=check_bool(allow_negative,
-                                                                      "allow_negative"))
+        csr = check_sparse(
+            matrix, "matrix", allow_negative=check_bool(allow_negative, "allow_negative")
+        )
         n_users, n_items = csr.shape
-        u_map = IdMap.range(n_users, name="user") if user_ids is None else IdMap(user_ids,
-                                                                                name="user")
-        i_map = IdMap.range(n_items, name="item") if item_ids is None else IdMap(item_ids,
-                                                                                name="item")
+        u_map = (
+            IdMap.range(n_users, name="user") if user_ids is None else IdMap(user_ids, name="user")
+        )
+        i_map = (
+            IdMap.range(n_items, name="item") if item_ids is None else IdMap(item_ids, name="item")
+        )
         for idmap, size, what in ((u_map, n_users, "user_ids"), (i_map, n_items, "item_ids")):
             if len(idmap) != size:
                 raise DataValidationError(
@@ -245,9 +258,7 @@ class Interactions:
         The matrix is built once and shared: its arrays are read-only.
         """
         if self._matrix is None:
-            self._matrix = _build_csr(
-                self.user_index, self.item_index, self.value, self.shape
-            )
+            self._matrix = _build_csr(self.user_index, self.item_index, self.value, self.shape)
         return self._matrix
 
     def to_frame(self) -> pd.DataFrame:
@@ -358,18 +369,22 @@ class Interactions:
 
     def __repr__(self) -> str:
         time = ", with time" if self.has_time else ""
-        return (
-            f"Interactions({self.n_users} users x {self.n_items} items, {len(self)} rows{time})"
-        )
+        return f"Interactions({self.n_users} users x {self.n_items} items, {len(self)} rows{time})"
 
 
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _order(user_index, item_index, times, n_users):
+def _sort_merge(user_index, item_index, value, times, n_users, n_items, policy):
+    """(source rows, users, items, values, repeats) sorted by (user, item, time), merged."""
     has_time = times is not None
     key = _time_key(times) if has_time else np.empty(0, dtype=np.int64)
-    return group_order(user_index, item_index, key, has_time, n_users)
+    source, users, items, values, repeats = sort_and_merge(
+        user_index, item_index, value, key, has_time, n_users, n_items, POLICY_CODES[policy]
+    )
+    if users.size < 0.9 * user_index.size:  # views into row-sized buffers: do not keep those
+        users, items, values = users.copy(), items.copy(), values.copy()
+    return source, users, items, values, repeats
 
 
 def _time_key(times: np.ndarray) -> np.ndarray:
@@ -470,40 +485,6 @@ def _index_mask(idmap: IdMap, ids: Any, size: int) -> np.ndarray:
     mask = np.zeros(size, dtype=bool)
     mask[idmap.index(ids, missing="skip")] = True
     return mask
-
-
-def _merge_pairs(u, i, w, t, policy, u_map, i_map):
-    """Collapse consecutive equal (user, item) rows (input sorted by user, item, time)."""
-    n = u.size
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(u[1:], u[:-1], out=new[1:])
-    new[1:] |= i[1:] != i[:-1]
-    starts = np.flatnonzero(new)
-    if starts.size == n:
-        return u, i, w, t
-    if policy == "raise":
-        dup = np.flatnonzero(~new)[:5]
-        pairs = list(zip(u_map.ids(u[dup]).tolist(), i_map.ids(i[dup]).tolist(), strict=True))
-        raise DataValidationError(
-            f"duplicates='raise' but {n - starts.size} row(s) repeat a (user, item) pair, e.g. "
-            f"{preview(pairs)}. Pass duplicates='sum' (or 'max', 'last', 'count', 'keep') to "
-            "merge them."
-        )
-    ends = np.append(starts[1:], n)
-    pick_first = policy == "first"
-    if policy == "sum":
-        values = np.add.reduceat(w, starts, dtype=np.float64)
-    elif policy == "max":
-        values = np.maximum.reduceat(w, starts)
-    elif policy == "count":
-        values = (ends - starts).astype(np.float32)
-    elif policy == "first":
-        values = w[starts]
-    else:  # last
-        values = w[ends - 1]
-    times = None if t is None else (t[starts] if pick_first else t[ends - 1])
-    return u[starts], i[starts], values.astype(np.float32), times
 
 
 def _build_csr(user_index, item_index, value, shape) -> sp.csr_array:

@@ -58,14 +58,29 @@ def read_movielens(path: str | os.PathLike) -> pd.DataFrame:
         path = found[0]
     first = _first_line(path)
     if first.lower().startswith("userid"):
-        frame = pd.read_csv(path, dtype={"userId": np.int64, "movieId": np.int64,
-                                         "rating": np.float32, "timestamp": np.int64})
+        frame = pd.read_csv(
+            path,
+            dtype={
+                "userId": np.int64,
+                "movieId": np.int64,
+                "rating": np.float32,
+                "timestamp": np.int64,
+            },
+        )
         frame.columns = ["user_id", "item_id", "rating", "timestamp"]
     elif first.count("\t") == 3:
-        frame = pd.read_csv(path, sep="\t", header=None,
-                            names=["user_id", "item_id", "rating", "timestamp"],
-                            dtype={"user_id": np.int64, "item_id": np.int64,
-                                   "rating": np.float32, "timestamp": np.int64})
+        frame = pd.read_csv(
+            path,
+            sep="\t",
+            header=None,
+            names=["user_id", "item_id", "rating", "timestamp"],
+            dtype={
+                "user_id": np.int64,
+                "item_id": np.int64,
+                "rating": np.float32,
+                "timestamp": np.int64,
+            },
+        )
     else:
         raise DataValidationError(
             f"read_movielens: {str(path)!r} is neither the u.data layout (user, item, rating, "
@@ -88,8 +103,13 @@ def read_cdnow(path: str | os.PathLike) -> pd.DataFrame:
         frame = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
         frame.columns = ["customer_id", "date", "quantity", "value"]
     elif len(first) == 5:
-        frame = pd.read_csv(path, sep=r"\s+", header=None, dtype={0: str, 2: str},
-                            names=["customer_id", "sample_id", "date", "quantity", "value"])
+        frame = pd.read_csv(
+            path,
+            sep=r"\s+",
+            header=None,
+            dtype={0: str, 2: str},
+            names=["customer_id", "sample_id", "date", "quantity", "value"],
+        )
         frame = frame.drop(columns="sample_id")
     else:
         raise DataValidationError(
@@ -100,8 +120,9 @@ def read_cdnow(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
-def read_arff_baskets(path: str | os.PathLike, *, present: str = "t",
-                      include_other: bool = False) -> Baskets:
+def read_arff_baskets(
+    path: str | os.PathLike, *, present: str = "t", include_other: bool = False
+) -> Baskets:
     """Baskets from an ARFF file whose attributes are items marked ``present`` (e.g. ``t``).
 
     Attributes whose nominal values are not just ``{present}`` (such as Weka supermarket's
@@ -121,24 +142,34 @@ def read_arff_baskets(path: str | os.PathLike, *, present: str = "t",
         stripped = line.strip()
         if not stripped.lower().startswith("@attribute"):
             continue
-        rest = stripped[len("@attribute"):].strip()
+        rest = stripped[len("@attribute") :].strip()
         if rest.startswith(("'", '"')):
             quote = rest[0]
             end = rest.index(quote, 1)
-            name, spec = rest[1:end], rest[end + 1:].strip()
+            name, spec = rest[1:end], rest[end + 1 :].strip()
         else:
             name, _, spec = rest.partition(" ")
         spec = spec.split("%")[0].strip()
-        values = [v.strip().strip("'\"") for v in spec.strip("{}").split(",")] \
-            if spec.startswith("{") else None
+        values = (
+            [v.strip().strip("'\"") for v in spec.strip("{}").split(",")]
+            if spec.startswith("{")
+            else None
+        )
         names.append(name)
         binary.append(values == [present])
     if not names:
         raise DataValidationError(f"read_arff_baskets: {str(path)!r} declares no attributes.")
-    body = text[at + len("@data"):]
-    table = pd.read_csv(io.StringIO(body), header=None, names=names, dtype=str,
-                        na_values=["?"], keep_default_na=False, comment="%",
-                        skipinitialspace=True)
+    body = text[at + len("@data") :]
+    table = pd.read_csv(
+        io.StringIO(body),
+        header=None,
+        names=names,
+        dtype=str,
+        na_values=["?"],
+        keep_default_na=False,
+        comment="%",
+        skipinitialspace=True,
+    )
     rows, items, item_names = [], [], []
     for position, name in enumerate(names):
         column = table[name].to_numpy()
@@ -157,12 +188,14 @@ def read_arff_baskets(path: str | os.PathLike, *, present: str = "t",
     from ..data.baskets import _incidence
 
     matrix = _incidence(np.concatenate(rows), np.concatenate(items), len(table), len(item_names))
-    return Baskets(matrix, IdMap.range(len(table), name="transaction"),
-                   IdMap(item_names, name="item"))
+    return Baskets(
+        matrix, IdMap.range(len(table), name="transaction"), IdMap(item_names, name="item")
+    )
 
 
-def read_events(path: str | os.PathLike, *, format: str | None = None, **kwargs: Any
-                ) -> pd.DataFrame:
+def read_events(
+    path: str | os.PathLike, *, format: str | None = None, **kwargs: Any
+) -> pd.DataFrame:
     """A generic event file: CSV (optionally compressed) or Parquet, chosen by suffix.
 
     Keyword arguments go to :func:`pandas.read_csv` or :func:`pandas.read_parquet`. Parquet

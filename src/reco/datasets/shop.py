@@ -148,29 +148,43 @@ def make_shop(
     """
     n_customers = check_int(n_customers, "n_customers", low=1)
     n_products = check_int(n_products, "n_products", low=2)
-    n_categories = int(np.clip(n_products // 20, 2, 50)) if n_categories is None else check_int(
-        n_categories, "n_categories", low=1, high=n_products)
-    n_bundles = int(np.clip(n_products // 40, 1, 50)) if n_bundles is None else check_int(
-        n_bundles, "n_bundles", low=0, high=n_products // 2)
+    n_categories = (
+        int(np.clip(n_products // 20, 2, 50))
+        if n_categories is None
+        else check_int(n_categories, "n_categories", low=1, high=n_products)
+    )
+    n_bundles = (
+        int(np.clip(n_products // 40, 1, 50))
+        if n_bundles is None
+        else check_int(n_bundles, "n_bundles", low=0, high=n_products // 2)
+    )
     days = check_int(days, "days", low=1)
-    for name, value in (("orders_per_year", orders_per_year),
-                        ("mean_lifetime_days", mean_lifetime_days),
-                        ("zipf_exponent", zipf_exponent)):
+    for name, value in (
+        ("orders_per_year", orders_per_year),
+        ("mean_lifetime_days", mean_lifetime_days),
+        ("zipf_exponent", zipf_exponent),
+    ):
         check_number(value, name, low=0, low_open=True)
     check_number(mean_basket_size, "mean_basket_size", low=1)
-    for name, value in (("bundle_rate", bundle_rate), ("taste_strength", taste_strength),
-                        ("acquisition_share", acquisition_share)):
+    for name, value in (
+        ("bundle_rate", bundle_rate),
+        ("taste_strength", taste_strength),
+        ("acquisition_share", acquisition_share),
+    ):
         check_number(value, name, low=0, high=1)
-    for name, value in (("views_per_purchase", views_per_purchase),
-                        ("extra_views_per_order", extra_views_per_order),
-                        ("browse_sessions_per_order", browse_sessions_per_order)):
+    for name, value in (
+        ("views_per_purchase", views_per_purchase),
+        ("extra_views_per_order", extra_views_per_order),
+        ("browse_sessions_per_order", browse_sessions_per_order),
+    ):
         check_number(value, name, low=0)
     start = pd.Timestamp(start)
     rng = check_random_state(random_state)
 
     catalog = _make_catalog(rng, n_products, n_categories, zipf_exponent)
-    people = _make_customers(rng, n_customers, n_categories, days, orders_per_year,
-                             mean_lifetime_days, acquisition_share)
+    people = _make_customers(
+        rng, n_customers, n_categories, days, orders_per_year, mean_lifetime_days, acquisition_share
+    )
     bundles = _make_bundles(rng, catalog, n_bundles)
 
     # -- orders: the first at sign-up, then a Poisson process until dropout or the end -------
@@ -183,7 +197,8 @@ def make_shop(
     is_first = np.zeros(order_customer.size, dtype=bool)
     is_first[offsets] = True
     order_time = people["signup"][order_customer] + np.where(
-        is_first, 0.0, rng.random(order_customer.size) * active[order_customer])
+        is_first, 0.0, rng.random(order_customer.size) * active[order_customer]
+    )
     chrono = np.argsort(order_time, kind="stable")
     order_customer, order_time = order_customer[chrono], order_time[chrono]
     n_orders_total = order_customer.size
@@ -191,19 +206,20 @@ def make_shop(
     # -- order lines: taste-driven products plus planted bundles -----------------------------
     sizes = 1 + rng.poisson(mean_basket_size - 1, n_orders_total)
     line_order = np.repeat(np.arange(n_orders_total, dtype=np.int64), sizes)
-    line_product = _draw_products(rng, catalog, people, order_customer[line_order],
-                                  taste_strength)
+    line_product = _draw_products(rng, catalog, people, order_customer[line_order], taste_strength)
     if bundles:
         has_bundle = np.flatnonzero(rng.random(n_orders_total) < bundle_rate)
         choice = rng.integers(0, len(bundles), has_bundle.size)
         bundle_sizes = np.array([len(b) for b in bundles])[choice]
         flat = np.concatenate(bundles)
         starts = np.concatenate(([0], np.cumsum([len(b) for b in bundles])[:-1]))[choice]
-        within = np.arange(bundle_sizes.sum()) - np.repeat(np.cumsum(bundle_sizes) - bundle_sizes,
-                                                           bundle_sizes)
+        within = np.arange(bundle_sizes.sum()) - np.repeat(
+            np.cumsum(bundle_sizes) - bundle_sizes, bundle_sizes
+        )
         line_order = np.concatenate((line_order, np.repeat(has_bundle, bundle_sizes)))
-        line_product = np.concatenate((line_product, flat[np.repeat(starts, bundle_sizes)
-                                                          + within]))
+        line_product = np.concatenate(
+            (line_product, flat[np.repeat(starts, bundle_sizes) + within])
+        )
     # a product twice in one order is one line with a larger quantity
     key = line_order * n_products + line_product
     key, repeat_count = np.unique(key, return_counts=True)
@@ -216,9 +232,21 @@ def make_shop(
     line_count = np.bincount(line_order, minlength=n_orders_total)
 
     # -- browsing events ---------------------------------------------------------------------
-    events = _make_events(rng, catalog, people, taste_strength, order_customer, order_time,
-                         line_order, line_product, views_per_purchase, extra_views_per_order,
-                         browse_sessions_per_order, active, days)
+    events = _make_events(
+        rng,
+        catalog,
+        people,
+        taste_strength,
+        order_customer,
+        order_time,
+        line_order,
+        line_product,
+        views_per_purchase,
+        extra_views_per_order,
+        browse_sessions_per_order,
+        active,
+        days,
+    )
 
     # -- tables with external ids ------------------------------------------------------------
     customer_ids = np.arange(1, n_customers + 1, dtype=np.int64)
@@ -226,51 +254,63 @@ def make_shop(
     order_ids = np.arange(1, n_orders_total + 1, dtype=np.int64)
 
     def stamp(day: np.ndarray) -> np.ndarray:
-        return (np.datetime64(start, "ns")
-                + np.round(np.asarray(day) * 86_400.0).astype("timedelta64[s]")).astype(
-            "datetime64[ns]")
+        return (
+            np.datetime64(start, "ns")
+            + np.round(np.asarray(day) * 86_400.0).astype("timedelta64[s]")
+        ).astype("datetime64[ns]")
 
     customers = pd.DataFrame({"customer_id": customer_ids, "signup_time": stamp(people["signup"])})
-    products = pd.DataFrame({
-        "product_id": product_ids,
-        "category": pd.Categorical([f"cat{c:02d}" for c in catalog["category"]]),
-        "price": catalog["price"],
-        "popularity_rank": catalog["rank"],
-    })
-    orders = pd.DataFrame({
-        "order_id": order_ids,
-        "customer_id": customer_ids[order_customer],
-        "timestamp": stamp(order_time),
-        "n_lines": line_count.astype(np.int32),
-        "total": np.round(line_total, 2),
-    })
-    order_lines = pd.DataFrame({
-        "order_id": order_ids[line_order],
-        "customer_id": customer_ids[order_customer[line_order]],
-        "product_id": product_ids[line_product],
-        "quantity": quantity.astype(np.int32),
-        "price": price,
-        "value": value,
-        "timestamp": stamp(order_time[line_order]),
-    })
-    event_frame = pd.DataFrame({
-        "customer_id": customer_ids[events["customer"]],
-        "product_id": product_ids[events["product"]],
-        "event": pd.Categorical.from_codes(events["type"], categories=list(EVENT_TYPES)),
-        "timestamp": stamp(events["time"]),
-        "session_id": events["session"] + 1,
-    })
+    products = pd.DataFrame(
+        {
+            "product_id": product_ids,
+            "category": pd.Categorical([f"cat{c:02d}" for c in catalog["category"]]),
+            "price": catalog["price"],
+            "popularity_rank": catalog["rank"],
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": order_ids,
+            "customer_id": customer_ids[order_customer],
+            "timestamp": stamp(order_time),
+            "n_lines": line_count.astype(np.int32),
+            "total": np.round(line_total, 2),
+        }
+    )
+    order_lines = pd.DataFrame(
+        {
+            "order_id": order_ids[line_order],
+            "customer_id": customer_ids[order_customer[line_order]],
+            "product_id": product_ids[line_product],
+            "quantity": quantity.astype(np.int32),
+            "price": price,
+            "value": value,
+            "timestamp": stamp(order_time[line_order]),
+        }
+    )
+    event_frame = pd.DataFrame(
+        {
+            "customer_id": customer_ids[events["customer"]],
+            "product_id": product_ids[events["product"]],
+            "event": pd.Categorical.from_codes(events["type"], categories=list(EVENT_TYPES)),
+            "timestamp": stamp(events["time"]),
+            "session_id": events["session"] + 1,
+        }
+    )
     truth = ShopTruth(
         bundles=[tuple(int(p) for p in product_ids[b]) for b in bundles],
-        customers=pd.DataFrame({
-            "customer_id": customer_ids,
-            "purchase_rate": people["rate"],
-            "dropout_time": stamp(np.minimum(people["dropout"], 50 * 365.0)),
-            "alive_at_end": people["dropout"] >= days,
-            "spend_multiplier": people["spend"],
-            "favourite_category": pd.Categorical(
-                [f"cat{c:02d}" for c in people["favourites"][:, 0]]),
-        }),
+        customers=pd.DataFrame(
+            {
+                "customer_id": customer_ids,
+                "purchase_rate": people["rate"],
+                "dropout_time": stamp(np.minimum(people["dropout"], 50 * 365.0)),
+                "alive_at_end": people["dropout"] >= days,
+                "spend_multiplier": people["spend"],
+                "favourite_category": pd.Categorical(
+                    [f"cat{c:02d}" for c in people["favourites"][:, 0]]
+                ),
+            }
+        ),
         start=start,
         end=start + pd.Timedelta(days=days),
     )
@@ -278,8 +318,11 @@ def make_shop(
 
 
 def _make_catalog(rng, n_products, n_categories, zipf_exponent):
-    category = np.sort(np.concatenate((np.arange(n_categories),
-                                       rng.integers(0, n_categories, n_products - n_categories))))
+    category = np.sort(
+        np.concatenate(
+            (np.arange(n_categories), rng.integers(0, n_categories, n_products - n_categories))
+        )
+    )
     rank_in_category = np.arange(n_products) - np.searchsorted(category, category)
     weight = (rank_in_category + 1.0) ** -zipf_exponent
     # products of a category are contiguous: cumulative weight within category, shifted by
@@ -295,8 +338,14 @@ def _make_catalog(rng, n_products, n_categories, zipf_exponent):
     global_weight = weight / totals[category] * np.bincount(category)[category]
     rank = np.empty(n_products, dtype=np.int32)
     rank[np.argsort(-global_weight, kind="stable")] = np.arange(1, n_products + 1)
-    return {"category": category, "cdf": cdf, "weight": weight,
-            "price": price, "rank": rank, "n_categories": n_categories}
+    return {
+        "category": category,
+        "cdf": cdf,
+        "weight": weight,
+        "price": price,
+        "rank": rank,
+        "n_categories": n_categories,
+    }
 
 
 def _make_customers(rng, n, n_categories, days, orders_per_year, mean_lifetime, acquisition):
@@ -307,8 +356,14 @@ def _make_customers(rng, n, n_categories, days, orders_per_year, mean_lifetime, 
     favourites = rng.integers(0, n_categories, (n, 3))
     taste = rng.dirichlet(np.ones(3), n).cumsum(axis=1)
     spend = rng.gamma(4.0, 0.25, n)
-    return {"signup": signup, "rate": rate, "dropout": signup + lifetime,
-            "favourites": favourites, "taste_cdf": taste, "spend": spend}
+    return {
+        "signup": signup,
+        "rate": rate,
+        "dropout": signup + lifetime,
+        "favourites": favourites,
+        "taste_cdf": taste,
+        "spend": spend,
+    }
 
 
 def _make_bundles(rng, catalog, n_bundles):
@@ -328,8 +383,13 @@ def _make_bundles(rng, catalog, n_bundles):
             continue
         size = int(min(members.size, rng.integers(2, 5)))
         # bundles are mid-popularity products: skip the head of the category
-        pick = np.sort(rng.choice(members[members.size // 4:] if members.size >= 8 else members,
-                                  size=size, replace=False))
+        pick = np.sort(
+            rng.choice(
+                members[members.size // 4 :] if members.size >= 8 else members,
+                size=size,
+                replace=False,
+            )
+        )
         used.update(pick.tolist())
         bundles.append(pick.astype(np.int64))
     return bundles
@@ -346,28 +406,57 @@ def _draw_categories(rng, catalog, people, customer, taste_strength):
 def _draw_products(rng, catalog, people, customer, taste_strength, chunk=2_000_000):
     out = np.empty(customer.size, dtype=np.int64)
     for a in range(0, customer.size, chunk):
-        part = customer[a:a + chunk]
+        part = customer[a : a + chunk]
         category = _draw_categories(rng, catalog, people, part, taste_strength)
         target = category + rng.random(part.size)
-        out[a:a + chunk] = np.searchsorted(catalog["cdf"], target, side="right")
+        out[a : a + chunk] = np.searchsorted(catalog["cdf"], target, side="right")
     return np.minimum(out, catalog["category"].size - 1)
 
 
-def _make_events(rng, catalog, people, taste_strength, order_customer, order_time, line_order,
-                 line_product, views_per_purchase, extra_views, browse_rate, active, days):
+def _make_events(
+    rng,
+    catalog,
+    people,
+    taste_strength,
+    order_customer,
+    order_time,
+    line_order,
+    line_product,
+    views_per_purchase,
+    extra_views,
+    browse_rate,
+    active,
+    days,
+):
     minute = 1.0 / 1440.0
     parts = []
     # purchased lines: views, then a cart event, then the purchase at the order time
     n_lines = line_order.size
-    n_views = 1 + rng.poisson(max(views_per_purchase - 1.0, 0.0), n_lines) \
-        if views_per_purchase >= 1 else rng.poisson(views_per_purchase, n_lines)
+    n_views = (
+        1 + rng.poisson(max(views_per_purchase - 1.0, 0.0), n_lines)
+        if views_per_purchase >= 1
+        else rng.poisson(views_per_purchase, n_lines)
+    )
     view_line = np.repeat(np.arange(n_lines), n_views)
     t_order = order_time[line_order]
-    parts.append((order_customer[line_order[view_line]], line_product[view_line], 0,
-                  t_order[view_line] - rng.uniform(5, 30, view_line.size) * minute,
-                  line_order[view_line]))
-    parts.append((order_customer[line_order], line_product, 1,
-                  t_order - rng.uniform(0.5, 5, n_lines) * minute, line_order))
+    parts.append(
+        (
+            order_customer[line_order[view_line]],
+            line_product[view_line],
+            0,
+            t_order[view_line] - rng.uniform(5, 30, view_line.size) * minute,
+            line_order[view_line],
+        )
+    )
+    parts.append(
+        (
+            order_customer[line_order],
+            line_product,
+            1,
+            t_order - rng.uniform(0.5, 5, n_lines) * minute,
+            line_order,
+        )
+    )
     parts.append((order_customer[line_order], line_product, 2, t_order, line_order))
     # views (and a few abandoned carts) of products not bought, in the order's session
     n_extra = rng.poisson(extra_views, order_customer.size)
@@ -377,24 +466,36 @@ def _make_events(rng, catalog, people, taste_strength, order_customer, order_tim
     extra_time = order_time[extra_order] - rng.uniform(1, 30, extra_order.size) * minute
     parts.append((extra_customer, extra_product, 0, extra_time, extra_order))
     abandoned = rng.random(extra_order.size) < 0.1
-    parts.append((extra_customer[abandoned], extra_product[abandoned], 1,
-                  extra_time[abandoned] + 0.5 * minute, extra_order[abandoned]))
+    parts.append(
+        (
+            extra_customer[abandoned],
+            extra_product[abandoned],
+            1,
+            extra_time[abandoned] + 0.5 * minute,
+            extra_order[abandoned],
+        )
+    )
     # browse-only sessions while the customer is active
     n_orders = np.bincount(order_customer, minlength=people["signup"].size)
     n_sessions = rng.poisson(browse_rate * n_orders)
     session_customer = np.repeat(np.arange(n_orders.size), n_sessions)
-    session_time = people["signup"][session_customer] + rng.random(session_customer.size) * \
-        np.maximum(active[session_customer], minute)
+    session_time = people["signup"][session_customer] + rng.random(
+        session_customer.size
+    ) * np.maximum(active[session_customer], minute)
     session_time = np.minimum(session_time, days - minute)
     session_id = order_customer.size + np.arange(session_customer.size)
     per_session = 1 + rng.poisson(1.5, session_customer.size)
     view_session = np.repeat(np.arange(session_customer.size), per_session)
     browse_customer = session_customer[view_session]
-    parts.append((browse_customer,
-                  _draw_products(rng, catalog, people, browse_customer, taste_strength),
-                  0,
-                  session_time[view_session] + rng.uniform(0, 20, view_session.size) * minute,
-                  session_id[view_session]))
+    parts.append(
+        (
+            browse_customer,
+            _draw_products(rng, catalog, people, browse_customer, taste_strength),
+            0,
+            session_time[view_session] + rng.uniform(0, 20, view_session.size) * minute,
+            session_id[view_session],
+        )
+    )
 
     customer = np.concatenate([p[0] for p in parts])
     product = np.concatenate([p[1] for p in parts])
@@ -402,5 +503,10 @@ def _make_events(rng, catalog, people, taste_strength, order_customer, order_tim
     time = np.maximum(np.concatenate([p[3] for p in parts]), 0.0)
     session = np.concatenate([p[4] for p in parts]).astype(np.int64)
     order = np.argsort(time, kind="stable")
-    return {"customer": customer[order], "product": product[order], "type": kind[order],
-            "time": time[order], "session": session[order]}
+    return {
+        "customer": customer[order],
+        "product": product[order],
+        "type": kind[order],
+        "time": time[order],
+        "session": session[order],
+    }

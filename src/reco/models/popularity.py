@@ -107,8 +107,13 @@ class Popularity(Recommender):
                 )
             age = (data.time.max() - times).astype("timedelta64[ns]").astype(np.float64)
             return np.exp2(-age / float(half_life.value))
-        half_life = check_number(self.half_life, "half_life", low=0, low_open=True,
-                                 hint="It is in the units of the numeric time column.")
+        half_life = check_number(
+            self.half_life,
+            "half_life",
+            low=0,
+            low_open=True,
+            hint="It is in the units of the numeric time column.",
+        )
         age = (data.time.max() - times).astype(np.float64)
         return np.exp2(-age / half_life)
 
