@@ -21,7 +21,9 @@ thread pool, so concurrent callers (web-server threads) never share numba's para
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -178,6 +180,29 @@ def _topk_sparse_rows(
         out_len[r] = _drain(heap_s, heap_i, size, out_items[r], out_scores[r])
 
 
+def _split_rows(
+    run: Callable[[int, int], None], n_rows: int, n_threads: int, single_thread_blas: bool = False
+) -> None:
+    """Call ``run(start, stop)`` on contiguous shares of the rows, one per thread.
+
+    Small jobs stay on the calling thread. With ``single_thread_blas`` BLAS is held to one
+    thread while the workers run (threadpoolctl; the previous setting is restored).
+    """
+    threads = max(1, min(int(n_threads), n_rows // _MIN_ROWS_PER_THREAD))
+    if threads == 1:
+        run(0, n_rows)
+        return
+    bounds = np.linspace(0, n_rows, threads + 1).astype(int)
+    with contextlib.ExitStack() as stack:
+        if single_thread_blas:
+            from threadpoolctl import threadpool_limits
+
+            stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
+        for future in [pool.submit(run, a, b) for a, b in itertools.pairwise(bounds)]:
+            future.result()
+
+
 class TopK:
     """Output buffers for one call: ``items`` (-1 padded), ``scores`` (-inf padded), ``lengths``."""
 
@@ -275,14 +300,7 @@ def select_topk(
                 lengths,
             )
 
-    threads = max(1, min(int(n_threads), n_rows // _MIN_ROWS_PER_THREAD))
-    if threads == 1:
-        run(0, n_rows)
-    else:
-        bounds = np.linspace(0, n_rows, threads + 1).astype(int)
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in [pool.submit(run, a, b) for a, b in itertools.pairwise(bounds)]:
-                future.result()
+    _split_rows(run, n_rows, n_threads)
     return out
 
 
@@ -340,14 +358,5 @@ def dot_topk(
                 out.lengths[start:stop],
             )
 
-    threads = max(1, min(int(n_threads), n_rows // _MIN_ROWS_PER_THREAD))
-    if threads == 1:
-        work(0, n_rows)
-        return out
-    from threadpoolctl import threadpool_limits
-
-    bounds = np.linspace(0, n_rows, threads + 1).astype(int)
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
-        for future in [pool.submit(work, a, b) for a, b in itertools.pairwise(bounds)]:
-            future.result()
+    _split_rows(work, n_rows, n_threads, single_thread_blas=True)
     return out

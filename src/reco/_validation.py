@@ -246,8 +246,9 @@ def check_sparse(
 ) -> sp.csr_array:
     """A scipy sparse users x items matrix as canonical float32 CSR with sorted indices.
 
-    Dense arrays are refused (reco never densifies a users x items matrix). Converting another
-    sparse format or dtype warns with :class:`DataConversionWarning`.
+    Dense arrays are refused (reco never densifies a users x items matrix). Converting a large
+    matrix (over a million entries) from another sparse format or dtype warns with
+    :class:`DataConversionWarning`, since the copy costs time and memory.
     """
     if isinstance(matrix, np.ndarray) or (
         hasattr(matrix, "__array__") and not sp.issparse(matrix) and np.ndim(matrix) == 2

@@ -46,6 +46,7 @@ __all__ = ["Estimator", "RecBatch", "RecList", "Recommender", "as_interactions"]
 Unknown = Literal["raise", "popular", "empty"]
 # bytes of dense scores per block: bounds memory whatever the number of users
 _BLOCK_BYTES = 32 * 2**20
+_CPU_COUNT = os.cpu_count() or 1
 
 
 class Estimator(BaseEstimator):
@@ -212,7 +213,7 @@ class Recommender(Estimator):
 
     def _threads(self) -> int:
         n_threads = getattr(self, "n_threads", None)
-        return int(n_threads) if n_threads else (os.cpu_count() or 1)
+        return int(n_threads) if n_threads else _CPU_COUNT
 
     def _block_rows(self) -> int:
         return int(max(1, min(8192, _BLOCK_BYTES // (4 * max(1, len(self.item_map_))))))

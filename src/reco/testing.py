@@ -18,7 +18,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -515,15 +515,15 @@ CHECKS: list[Callable[[Recommender], None]] = [
 ]
 
 
-def recommender_checks(estimators: Iterable[Recommender]) -> Iterator[Any]:
+def recommender_checks(estimators: Iterable[Recommender]) -> list[Any]:
     """``pytest.param(estimator, check)`` for every estimator and check, with readable ids."""
     import pytest
 
-    for estimator in estimators:
-        for check in CHECKS:
-            yield pytest.param(
-                estimator, check, id=f"{type(estimator).__name__}-{check.__name__[6:]}"
-            )
+    return [
+        pytest.param(estimator, check, id=f"{type(estimator).__name__}-{check.__name__[6:]}")
+        for estimator in estimators
+        for check in CHECKS
+    ]
 
 
 def check_recommender(estimator: Recommender) -> None:

@@ -97,7 +97,10 @@ class IdMap:
         array = check_ids(ids, f"{self.name} ids")
         if array.size == 0:
             return np.empty(0, dtype=np.int32)
-        positions = self._index.get_indexer(array).astype(np.int32, copy=False)
+        if array.size <= 4:  # serving path: a hash lookup per id beats get_indexer's set-up
+            positions = np.array([self._position(v) for v in array], dtype=np.int32)
+        else:
+            positions = self._index.get_indexer(array).astype(np.int32, copy=False)
         unknown = positions < 0
         if unknown.any():
             if missing == "raise":
@@ -105,6 +108,14 @@ class IdMap:
             if missing == "skip":
                 positions = positions[~unknown]
         return positions
+
+    def _position(self, id_: Any) -> int:
+        """Index of one id, or -1 when unknown."""
+        try:
+            position = self._index.get_loc(id_)
+        except (KeyError, TypeError, ValueError, InvalidParameterError):
+            return -1
+        return int(position) if isinstance(position, (int, np.integer)) else -1
 
     def index_one(self, id_: Hashable) -> int:
         """Index of a single external id; unknown ids raise :class:`UnknownIdError`."""

@@ -343,8 +343,9 @@ class Interactions:
             "pairs_per_item_max": int(per_item.max()) if per_item.size else 0,
         }
         if self.time is not None and len(self):
-            stats["time_min"] = self.time.min()
-            stats["time_max"] = self.time.max()
+            as_time = pd.Timestamp if self.time.dtype.kind == "M" else (lambda v: v.item())
+            stats["time_min"] = as_time(self.time.min())
+            stats["time_max"] = as_time(self.time.max())
         return pd.Series(stats, name="interactions", dtype=object)
 
     # -- properties --------------------------------------------------------------------------
