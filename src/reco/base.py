@@ -360,7 +360,8 @@ class Recommender(Estimator):
         ----------
         baskets : list of item-id lists, Interactions, or sparse matrix
             Each basket or session's items. An ``Interactions`` (e.g. the fold-in part of a
-            strong-generalisation split) is matched by external item ids and keeps its values;
+            strong-generalisation split) gives one basket per user with rows, labelled by the
+            user id, matched by external item ids and keeping its values;
             a sparse matrix must be baskets x items with the model's ``n_items_`` columns in
             the model's item order.
         exclude_seen : bool
@@ -445,16 +446,18 @@ class Recommender(Estimator):
         n_items = len(self.item_map_)
         missing = "raise" if unknown == "raise" else "negative"
         if isinstance(baskets, Interactions):
+            # one basket per user that has rows, labelled by the user's id
             index = self.item_map_.index(baskets.item_map.array, missing=missing)
             columns = index[baskets.item_index]
+            present, rows = np.unique(baskets.user_index, return_inverse=True)
             keep = columns >= 0
             matrix = sp.csr_array(
-                (baskets.value[keep], (baskets.user_index[keep], columns[keep])),
-                shape=(baskets.n_users, n_items),
+                (baskets.value[keep], (rows[keep], columns[keep])),
+                shape=(present.size, n_items),
                 dtype=np.float32,
             )
             matrix.sum_duplicates()
-            return matrix, baskets.user_map.array
+            return matrix, baskets.user_map.ids(present)
         if sp.issparse(baskets) or isinstance(baskets, np.ndarray):
             matrix = check_sparse(baskets, "baskets")
             self._check_matrix_shape(matrix)

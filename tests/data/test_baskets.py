@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 from reco.data import Baskets
 from reco.exceptions import DataValidationError
 
-basket_lists = st.lists(st.lists(st.sampled_from("abcdefg"), max_size=6), min_size=1,
-                        max_size=30)
+basket_lists = st.lists(st.lists(st.sampled_from("abcdefg"), max_size=6), min_size=1, max_size=30)
 
 
 @given(basket_lists)
@@ -25,11 +24,16 @@ def test_lists_round_trip_as_sets(baskets):
 def test_all_inputs_agree():
     baskets = [["milk", "bread"], ["milk"], [], ["beer", "milk", "milk"]]
     from_lists = Baskets.from_lists(baskets)
-    long = pd.DataFrame({"transaction_id": [0, 0, 1, 3, 3, 3],
-                         "item_id": ["milk", "bread", "milk", "beer", "milk", "milk"]})
+    long = pd.DataFrame(
+        {
+            "transaction_id": [0, 0, 1, 3, 3, 3],
+            "item_id": ["milk", "bread", "milk", "beer", "milk", "milk"],
+        }
+    )
     from_frame = Baskets.from_frame(long)
-    onehot = pd.DataFrame({"milk": [1, 1, 0, 1], "bread": [1, 0, 0, 0],
-                           "beer": [0, 0, 0, 1]}).astype(bool)
+    onehot = pd.DataFrame(
+        {"milk": [1, 1, 0, 1], "bread": [1, 0, 0, 0], "beer": [0, 0, 0, 1]}
+    ).astype(bool)
     from_onehot = Baskets.from_onehot(onehot)
     sparse_onehot = Baskets.from_onehot(onehot.astype(pd.SparseDtype(bool, False)))
     assert from_lists.describe()["empty_transactions"] == 1
@@ -43,12 +47,15 @@ def test_all_inputs_agree():
     assert csr.matrix.dtype == bool
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("milk", "list of item lists"),
-    ([["a"], "b"], "basket 1"),
-    ([], "empty"),
-    ([["a", None]], "None or NaN"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("milk", "list of item lists"),
+        ([["a"], "b"], "basket 1"),
+        ([], "empty"),
+        ([["a", None]], "None or NaN"),
+    ],
+)
 def test_bad_lists(bad, message):
     with pytest.raises(DataValidationError, match=message):
         Baskets.from_lists(bad)

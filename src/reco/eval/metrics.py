@@ -1,0 +1,496 @@
+r"""Ranking metrics: pure, vectorised, one value per user.
+
+Every accuracy metric takes ``(recs, truth, k=10)``: ``recs`` a :class:`~reco.base.RecBatch`,
+``truth`` the test part of a split (an :class:`~reco.data.Interactions`) or a long frame with
+``user``, ``item`` and optionally ``relevance`` columns. An item is *relevant* when its truth
+value is > 0; truth items the model does not know still count in :math:`|R_u|` (a model cannot
+recommend them, and hiding them would inflate recall).
+
+Notation: :math:`L_u` is user u's list cut at k, :math:`R_u` the relevant items,
+:math:`\mathrm{rel}_u(i)` the truth value, :math:`h_u(r) = 1` when the item at rank r is relevant.
+
+Users with no relevant item get NaN and an :class:`~reco.exceptions.UndefinedMetricWarning`
+naming how many; the metric is undefined for them and they must not be averaged in (
+:func:`reco.eval.evaluate` evaluates only users with relevant items, so it never warns).
+The definitions agree with ranx / trec_eval to 1e-9 (tested); where a variant exists the
+docstring names it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numba import njit
+
+from .._validation import check_int, check_option
+from ..base import RecBatch
+from ..data import IdMap, Interactions
+from ..exceptions import DataValidationError, InvalidParameterError, UndefinedMetricWarning
+
+__all__ = [
+    "average_popularity",
+    "average_precision",
+    "catalog_coverage",
+    "gini_index",
+    "hit_rate",
+    "intra_list_diversity",
+    "ndcg",
+    "novelty",
+    "personalisation",
+    "precision",
+    "recall",
+    "recall_liang",
+    "reciprocal_rank",
+]
+
+
+# -- judging: which recommended items are relevant --------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _judge_rows(
+    item_index, lengths, truth_rows, t_indptr, t_indices, t_data, column_map, k
+):  # pragma: no cover - compiled
+    """Gains (n x k), |R_u| and the ideal gains (n x k, sorted descending) per user."""
+    n = item_index.shape[0]
+    gains = np.zeros((n, k), np.float64)
+    ideal = np.zeros((n, k), np.float64)
+    n_relevant = np.zeros(n, np.int64)
+    for u in range(n):
+        t = truth_rows[u]
+        if t < 0:
+            continue
+        a, b = t_indptr[t], t_indptr[t + 1]
+        cols = np.empty(b - a, np.int64)
+        rels = np.empty(b - a, np.float64)
+        m = 0
+        all_rels = np.empty(b - a, np.float64)
+        r_all = 0
+        for p in range(a, b):
+            rel = t_data[p]
+            if rel > 0:
+                all_rels[r_all] = rel
+                r_all += 1
+                c = column_map[t_indices[p]]
+                if c >= 0:
+                    cols[m] = c
+                    rels[m] = rel
+                    m += 1
+        n_relevant[u] = r_all
+        if r_all == 0:
+            continue
+        order = np.argsort(cols[:m])
+        cols_sorted = cols[:m][order]
+        rels_sorted = rels[:m][order]
+        for r in range(min(k, lengths[u])):
+            item = item_index[u, r]
+            pos = np.searchsorted(cols_sorted, item)
+            if pos < m and cols_sorted[pos] == item:
+                gains[u, r] = rels_sorted[pos]
+        top = np.sort(all_rels[:r_all])[::-1]
+        for r in range(min(k, r_all)):
+            ideal[u, r] = top[r]
+    return gains, ideal, n_relevant
+
+
+@dataclass
+class Judged:
+    """Relevance of each recommended item (``gains``, users x k), |R_u|, and ideal gains."""
+
+    users: np.ndarray
+    gains: np.ndarray
+    ideal: np.ndarray
+    n_relevant: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return self.gains.shape[1]
+
+    def hits(self, k: int) -> np.ndarray:
+        return (self.gains[:, :k] > 0).astype(np.float64)
+
+
+def _truth_parts(recs: RecBatch, truth: Any) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """(truth CSR, truth row of each recs user (-1 none), truth column -> recs item index)."""
+    if isinstance(truth, Interactions):
+        matrix = truth.to_csr()
+        user_map, item_map = truth.user_map, truth.item_map
+    elif isinstance(truth, pd.DataFrame):
+        missing = [c for c in ("user", "item") if c not in truth.columns]
+        if missing:
+            raise DataValidationError(
+                f"a truth frame needs columns 'user' and 'item' (and optionally 'relevance'); "
+                f"missing {missing}, present {list(truth.columns)}."
+            )
+        value = "relevance" if "relevance" in truth.columns else None
+        data = Interactions.from_frame(
+            truth, user="user", item="item", value=value, allow_negative=True
+        )
+        matrix, user_map, item_map = data.to_csr(), data.user_map, data.item_map
+    else:
+        raise DataValidationError(
+            "truth must be an Interactions (the test part of a split) or a DataFrame with user, "
+            f"item and optional relevance columns; got {type(truth).__name__}."
+        )
+    rows = user_map.index(recs.users, missing="negative").astype(np.int64)
+    if item_map is recs.item_map or item_map == recs.item_map:
+        columns = np.arange(len(item_map), dtype=np.int64)
+    else:
+        columns = recs.item_map.index(item_map.array, missing="negative").astype(np.int64)
+    return matrix, rows, columns
+
+
+def judge(recs: RecBatch, truth: Any, k: int) -> Judged:
+    """Compare ``recs`` with ``truth`` once, for any metric at cut-offs up to ``k``."""
+    if not isinstance(recs, RecBatch):
+        raise DataValidationError(
+            f"recs must be a RecBatch (from recommend_batch); got {type(recs).__name__}."
+        )
+    k = check_int(k, "k", low=1)
+    if k > recs.n:
+        raise InvalidParameterError(
+            f"k={k} is larger than the lists in recs (n={recs.n}); recommend with n >= {k}."
+        )
+    matrix, rows, columns = _truth_parts(recs, truth)
+    gains, ideal, n_relevant = _judge_rows(
+        recs.item_index,
+        recs.lengths,
+        rows,
+        matrix.indptr,
+        matrix.indices,
+        matrix.data.astype(np.float64),
+        columns,
+        k,
+    )
+    return Judged(recs.users, gains, ideal, n_relevant)
+
+
+def _undefined(values: np.ndarray, judged: Judged, name: str, warn: bool) -> np.ndarray:
+    empty = judged.n_relevant == 0
+    if empty.any():
+        values[empty] = np.nan
+        if warn:
+            warnings.warn(
+                f"{name} is undefined for {int(empty.sum())} of {empty.size} users with no "
+                "relevant item in truth; they get NaN. Leave them out of the mean (np.nanmean), "
+                "or evaluate only users with test items, as reco.eval.evaluate does.",
+                UndefinedMetricWarning,
+                stacklevel=3,
+            )
+    return values
+
+
+def _discounts(k: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(2, k + 2, dtype=np.float64))
+
+
+# -- the metrics on judged lists (shared by the public functions and evaluate) ----------------
+
+
+def _precision(j: Judged, k: int) -> np.ndarray:
+    return j.hits(k).sum(axis=1) / k
+
+
+def _recall(j: Judged, k: int) -> np.ndarray:
+    return j.hits(k).sum(axis=1) / np.maximum(j.n_relevant, 1)
+
+
+def _recall_liang(j: Judged, k: int) -> np.ndarray:
+    return j.hits(k).sum(axis=1) / np.maximum(np.minimum(j.n_relevant, k), 1)
+
+
+def _hit_rate(j: Judged, k: int) -> np.ndarray:
+    return (j.hits(k).sum(axis=1) > 0).astype(np.float64)
+
+
+def _ndcg(j: Judged, k: int, graded: bool = False) -> np.ndarray:
+    disc = _discounts(k)
+    if graded:
+        dcg = j.gains[:, :k] @ disc
+        idcg = j.ideal[:, :k] @ disc
+    else:
+        dcg = j.hits(k) @ disc
+        cumulative = np.concatenate(([0.0], np.cumsum(disc)))
+        idcg = cumulative[np.minimum(j.n_relevant, k)]
+    return dcg / np.where(idcg > 0, idcg, 1.0)
+
+
+def _average_precision(j: Judged, k: int, normalize: str = "relevant") -> np.ndarray:
+    hits = j.hits(k)
+    precision_at = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    total = (precision_at * hits).sum(axis=1)
+    denominator = j.n_relevant if normalize == "relevant" else np.minimum(j.n_relevant, k)
+    return total / np.maximum(denominator, 1)
+
+
+def _reciprocal_rank(j: Judged, k: int) -> np.ndarray:
+    hits = j.hits(k) > 0
+    first = hits.argmax(axis=1)
+    return np.where(hits.any(axis=1), 1.0 / (first + 1), 0.0)
+
+
+ACCURACY = {
+    "precision": _precision,
+    "recall": _recall,
+    "recall_liang": _recall_liang,
+    "hit_rate": _hit_rate,
+    "ndcg": _ndcg,
+    "ndcg_graded": lambda j, k: _ndcg(j, k, graded=True),
+    "map": _average_precision,
+    "average_precision": _average_precision,
+    "mrr": _reciprocal_rank,
+    "reciprocal_rank": _reciprocal_rank,
+}
+
+
+def _public(name: str, recs: RecBatch, truth: Any, k: int, **options: Any) -> np.ndarray:
+    judged = judge(recs, truth, k)
+    values = ACCURACY[name](judged, k, **options) if options else ACCURACY[name](judged, k)
+    return _undefined(values, judged, name, warn=True)
+
+
+def precision(recs: RecBatch, truth: Any, k: int = 10) -> np.ndarray:
+    r"""Precision@k :math:`= |L_u \cap R_u| / k` (k even when the list is shorter)."""
+    return _public("precision", recs, truth, k)
+
+
+def recall(recs: RecBatch, truth: Any, k: int = 10) -> np.ndarray:
+    r"""Recall@k :math:`= |L_u \cap R_u| / |R_u|`."""
+    return _public("recall", recs, truth, k)
+
+
+def recall_liang(recs: RecBatch, truth: Any, k: int = 10) -> np.ndarray:
+    r"""Recall@k as in the strong-generalisation papers (Liang et al. 2018; Steck 2019).
+
+    :math:`|L_u \cap R_u| / \min(k, |R_u|)`: the denominator is what a perfect list could
+    reach, so the metric is 1 for a perfect list even when :math:`|R_u| > k`. Equal to
+    :func:`recall` when :math:`|R_u| \le k`.
+    """
+    return _public("recall_liang", recs, truth, k)
+
+
+def hit_rate(recs: RecBatch, truth: Any, k: int = 10) -> np.ndarray:
+    r"""HitRate@k :math:`= 1` if :math:`L_u \cap R_u \neq \emptyset`, else 0."""
+    return _public("hit_rate", recs, truth, k)
+
+
+def ndcg(recs: RecBatch, truth: Any, k: int = 10, *, graded: bool = False) -> np.ndarray:
+    r"""NDCG@k :math:`= \mathrm{DCG}/\mathrm{IDCG}`, :math:`\mathrm{DCG} = \sum_{r=1}^{k}
+    g_u(r) / \log_2(r + 1)`.
+
+    Binary (default): :math:`g_u(r) = h_u(r)`, IDCG puts :math:`\min(k, |R_u|)` hits first.
+    ``graded=True``: :math:`g_u(r) = \mathrm{rel}_u(\cdot)` (linear gain, Järvelin &
+    Kekäläinen; ranx ``ndcg``), IDCG sorts all truth values descending.
+    """
+    return _public("ndcg_graded" if graded else "ndcg", recs, truth, k)
+
+
+def average_precision(
+    recs: RecBatch, truth: Any, k: int = 10, *, normalize: str = "relevant"
+) -> np.ndarray:
+    r"""AP@k :math:`= \frac{1}{D} \sum_{r \le k} h_u(r)\,\mathrm{Precision@}r`; its mean is MAP.
+
+    ``normalize="relevant"`` (default; trec_eval, ranx): :math:`D = |R_u|`.
+    ``normalize="k"``: :math:`D = \min(k, |R_u|)` (the Kaggle "apk" variant), so a perfect
+    list scores 1 even when :math:`|R_u| > k`.
+    """
+    check_option(normalize, "normalize", ("relevant", "k"))
+    return _public("map", recs, truth, k, normalize=normalize)
+
+
+def reciprocal_rank(recs: RecBatch, truth: Any, k: int = 10) -> np.ndarray:
+    r"""RR@k :math:`= 1 / \text{rank of the first relevant item}` (0 if none in the top k)."""
+    return _public("mrr", recs, truth, k)
+
+
+# -- beyond accuracy ----------------------------------------------------------------------------
+
+
+def _top(recs: RecBatch, k: int) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(recs, RecBatch):
+        raise DataValidationError(f"recs must be a RecBatch; got {type(recs).__name__}.")
+    k = check_int(k, "k", low=1)
+    if k > recs.n:
+        raise InvalidParameterError(
+            f"k={k} is larger than the lists in recs (n={recs.n}); recommend with n >= {k}."
+        )
+    return recs.item_index[:, :k], np.minimum(recs.lengths, k)
+
+
+def _exposure(recs: RecBatch, k: int, n_items: int | None) -> tuple[np.ndarray, int]:
+    items, _ = _top(recs, k)
+    size = len(recs.item_map) if n_items is None else check_int(n_items, "n_items", low=1)
+    shown = items[items >= 0]
+    if shown.size and shown.max() >= size:
+        raise InvalidParameterError(f"n_items={size} is smaller than the item map in recs.")
+    return np.bincount(shown, minlength=size), size
+
+
+def catalog_coverage(recs: RecBatch, k: int = 10, *, n_items: int | None = None) -> float:
+    r"""Share of the catalog recommended to at least one user: :math:`|\bigcup_u L_u| / |I|`.
+
+    ``n_items`` defaults to the model's item count.
+    """
+    counts, size = _exposure(recs, k, n_items)
+    return float((counts > 0).sum() / size)
+
+
+def gini_index(recs: RecBatch, k: int = 10, *, n_items: int | None = None) -> float:
+    r"""Gini index of item exposure over the catalog (0 = every item shown equally, 1 = one).
+
+    With exposure counts sorted ascending :math:`c_1 \le \dots \le c_n`:
+    :math:`G = \sum_i (2i - n - 1)\, c_i \,/\, (n \sum_i c_i)`.
+    """
+    counts, size = _exposure(recs, k, n_items)
+    total = counts.sum()
+    if total == 0:
+        return 0.0
+    ordered = np.sort(counts).astype(np.float64)
+    ranks = np.arange(1, size + 1, dtype=np.float64)
+    return float(((2 * ranks - size - 1) * ordered).sum() / (size * total))
+
+
+def _train_popularity(recs: RecBatch, train: Interactions) -> tuple[np.ndarray, int]:
+    """Distinct training users per item, aligned with the recs item map."""
+    if not isinstance(train, Interactions):
+        raise DataValidationError(
+            f"train must be the Interactions the model was fit on; got {type(train).__name__}."
+        )
+    matrix = train.to_csr()
+    counts = np.bincount(matrix.indices, minlength=train.n_items).astype(np.float64)
+    n_users = int((np.diff(matrix.indptr) > 0).sum())
+    if train.item_map is recs.item_map or train.item_map == recs.item_map:
+        return counts, n_users
+    position = train.item_map.index(recs.item_map.array, missing="negative")
+    aligned = np.where(position >= 0, counts[np.maximum(position, 0)], 0.0)
+    return aligned, n_users
+
+
+def _per_list_mean(values: np.ndarray, items: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    valid = items >= 0
+    table = np.where(valid, values[np.maximum(items, 0)], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = table.sum(axis=1) / lengths
+    return np.where(lengths > 0, out, np.nan)
+
+
+def novelty(recs: RecBatch, train: Interactions, k: int = 10) -> np.ndarray:
+    r"""Mean self-information of the recommended items, per user (Zhou et al. 2010).
+
+    :math:`\frac{1}{|L_u|}\sum_{i \in L_u} -\log_2 p(i)`, with :math:`p(i) = |U_i| / |U|` the
+    share of training users who interacted with i; items no training user touched count as
+    one user (:math:`p = 1/|U|`). Empty lists give NaN.
+    """
+    items, lengths = _top(recs, k)
+    counts, n_users = _train_popularity(recs, train)
+    information = -np.log2(np.maximum(counts, 1.0) / max(n_users, 1))
+    return _per_list_mean(information, items, lengths)
+
+
+def average_popularity(recs: RecBatch, train: Interactions, k: int = 10) -> np.ndarray:
+    r"""Average recommendation popularity (ARP, Abdollahpouri et al. 2019), per user.
+
+    :math:`\frac{1}{|L_u|}\sum_{i \in L_u} |U_i|`: how many training users interacted with the
+    recommended items, on average. Empty lists give NaN.
+    """
+    items, lengths = _top(recs, k)
+    counts, _ = _train_popularity(recs, train)
+    return _per_list_mean(counts, items, lengths)
+
+
+def _aligned(values: Any, item_map: IdMap, name: str) -> np.ndarray:
+    if isinstance(values, pd.Series):
+        position = pd.Index(values.index).get_indexer(item_map.array)
+        if (position < 0).any():
+            raise DataValidationError(
+                f"{name} has no entry for {int((position < 0).sum())} recommended catalog "
+                "item(s); give one for every item of the model."
+            )
+        return values.to_numpy()[position]
+    array = np.asarray(values)
+    if array.shape[0] != len(item_map):
+        raise DataValidationError(
+            f"{name} must be a Series indexed by item id or have one row per model item "
+            f"({len(item_map)}); got {array.shape[0]} rows."
+        )
+    return array
+
+
+def intra_list_diversity(
+    recs: RecBatch,
+    k: int = 10,
+    *,
+    categories: Any = None,
+    item_features: Any = None,
+) -> np.ndarray:
+    r"""Mean pairwise dissimilarity inside each list (Ziegler et al. 2005), per user.
+
+    :math:`\frac{2}{|L_u|(|L_u|-1)} \sum_{i<j \in L_u} (1 - s(i, j))` where :math:`s` is 1 for
+    two items of the same category (``categories``: a Series item id -> category, or an array in
+    item-map order) or the cosine similarity of their feature rows (``item_features``: dense or
+    sparse, one row per model item). Lists with fewer than two items give NaN.
+    """
+    if (categories is None) == (item_features is None):
+        raise InvalidParameterError(
+            "intra_list_diversity needs exactly one of categories= or item_features=."
+        )
+    items, _lengths = _top(recs, k)
+    safe = np.maximum(items, 0)
+    valid = items >= 0
+    pair_valid = valid[:, :, None] & valid[:, None, :]
+    upper = np.triu(np.ones((items.shape[1], items.shape[1]), bool), 1)
+    pair_valid &= upper[None]
+    if categories is not None:
+        codes = pd.factorize(_aligned(categories, recs.item_map, "categories"))[0]
+        labels = codes[safe]
+        dissimilar = (labels[:, :, None] != labels[:, None, :]).astype(np.float64)
+    else:
+        features = _aligned(item_features, recs.item_map, "item_features")
+        features = sp.csr_array(features) if sp.issparse(features) else np.asarray(features)
+        norms = (
+            np.sqrt(np.asarray(features.multiply(features).sum(axis=1)).ravel())
+            if (sp.issparse(features))
+            else np.linalg.norm(features, axis=1)
+        )
+        dissimilar = np.empty((*items.shape, items.shape[1]), np.float64)
+        for start in range(0, items.shape[0], 4096):
+            block = safe[start : start + 4096]
+            flat = block.ravel()
+            rows = features[flat]
+            rows = rows.toarray() if sp.issparse(rows) else rows
+            rows = rows / np.where(norms[flat] > 0, norms[flat], 1.0)[:, None]
+            rows = rows.reshape((*block.shape, -1))
+            dissimilar[start : start + 4096] = 1.0 - np.einsum("uid,ujd->uij", rows, rows)
+    pairs = pair_valid.sum(axis=(1, 2))
+    total = np.where(pair_valid, dissimilar, 0.0).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, total / pairs, np.nan)
+
+
+def personalisation(recs: RecBatch, k: int = 10) -> float:
+    r"""1 minus the mean cosine similarity between the top-k lists of all pairs of users.
+
+    :math:`1 - \binom{N}{2}^{-1} \sum_{u<v} |L_u \cap L_v| / \sqrt{|L_u||L_v|}`, computed
+    exactly in O(list entries): with :math:`S_i = \sum_{u \ni i} |L_u|^{-1/2}` and
+    :math:`Q_i = \sum_{u \ni i} |L_u|^{-1}`, the sum over pairs is
+    :math:`\sum_i (S_i^2 - Q_i)/2`. Empty lists are left out; 0 when every user gets the same
+    list, near 1 when lists do not overlap.
+    """
+    items, lengths = _top(recs, k)
+    keep = lengths > 0
+    n = int(keep.sum())
+    if n < 2:
+        return float("nan")
+    items, lengths = items[keep], lengths[keep]
+    valid = items >= 0
+    weight = np.broadcast_to((1.0 / np.sqrt(lengths))[:, None], items.shape)[valid]
+    size = len(recs.item_map)
+    s = np.bincount(items[valid], weights=weight, minlength=size)
+    q = np.bincount(items[valid], weights=weight**2, minlength=size)
+    similarity = ((s**2 - q) / 2).sum() / (n * (n - 1) / 2)
+    return float(1.0 - similarity)

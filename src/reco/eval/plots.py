@@ -1,0 +1,78 @@
+"""Plots of evaluation results (matplotlib, the ``plot`` extra). Each returns an Axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..base import RecBatch
+from ..data import Interactions
+from ..exceptions import InvalidParameterError
+from .evaluate import EvaluationResult
+
+__all__ = ["plot_comparison", "plot_metric_vs_k", "plot_popularity_bias"]
+
+
+def _axes(ax: Any):
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'reco[plot]'") from None
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    return ax
+
+
+def plot_metric_vs_k(result: EvaluationResult, metric: str = "ndcg", *, ax: Any = None):
+    """One line per model: ``metric`` at each evaluated k, with 95% intervals as bands."""
+    ax = _axes(ax)
+    part = result.summary[result.summary["metric"] == metric]
+    if part.empty:
+        raise InvalidParameterError(
+            f"metric {metric!r} was not evaluated; evaluated: "
+            f"{sorted(result.summary['metric'].unique())}"
+        )
+    for model, rows in part.groupby("model", sort=False):
+        rows = rows.sort_values("k")
+        ax.plot(rows["k"], rows["mean"], marker="o", label=model)
+        ax.fill_between(rows["k"], rows["ci_low"], rows["ci_high"], alpha=0.2)
+    ax.set_xlabel("k")
+    ax.set_ylabel(f"{metric}@k")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_comparison(
+    result: EvaluationResult, metric: str = "ndcg", k: int | None = None, *, ax: Any = None
+):
+    """Horizontal bars of ``metric@k`` per model with 95% interval whiskers, best on top."""
+    ax = _axes(ax)
+    k = int(result.summary["k"].min()) if k is None else k
+    part = result.summary[(result.summary["metric"] == metric) & (result.summary["k"] == k)]
+    if part.empty:
+        raise InvalidParameterError(f"no results for {metric}@{k}.")
+    part = part.sort_values("mean")
+    error = np.vstack([part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]])
+    ax.barh(part["model"], part["mean"], xerr=np.nan_to_num(error), capsize=3)
+    ax.set_xlabel(f"{metric}@{k} (mean, 95% interval)")
+    return ax
+
+
+def plot_popularity_bias(recs: RecBatch, train: Interactions, k: int = 10, *, ax: Any = None):
+    """How often each item is recommended (top-k) against how popular it was in training.
+
+    Points on a log-log scatter; a model with popularity bias puts its exposure on the right.
+    """
+    ax = _axes(ax)
+    from .metrics import _exposure, _train_popularity
+
+    exposure, _ = _exposure(recs, k, None)
+    popularity, _ = _train_popularity(recs, train)
+    shown = exposure > 0
+    ax.scatter(popularity[shown] + 1, exposure[shown], s=8, alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training users per item (+1)")
+    ax.set_ylabel(f"times recommended in a top-{k}")
+    return ax
