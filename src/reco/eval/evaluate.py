@@ -77,9 +77,10 @@ def _names(models: Any) -> dict[str, Recommender]:
     if not named:
         raise InvalidParameterError("models is empty; pass at least one recommender.")
     for name, model in named.items():
-        if not isinstance(model, Recommender):
+        if not isinstance(model, (Recommender, RecBatch)):
             raise InvalidParameterError(
-                f"models[{name!r}] must be a reco Recommender; got {type(model).__name__}."
+                f"models[{name!r}] must be a reco Recommender (or a RecBatch of lists made "
+                f"elsewhere); got {type(model).__name__}."
             )
     return named
 
@@ -130,7 +131,9 @@ def evaluate(
     Parameters
     ----------
     models : dict of name -> Recommender, a list, or one Recommender
-        Unfitted models are fit on ``split.train``; a fitted one must have been fit on it.
+        Unfitted models are fit on ``split.train``; a fitted one must have been fit on it. A
+        value may also be a :class:`RecBatch` made elsewhere (e.g. by another library) for the
+        split's test users, with lists at least as long as the largest k; it is scored as is.
     split : Split
         From a reco splitter. With a fold-in part (``user_split``) the test users' fold-in
         items are their history (``recommend_for_baskets``).
@@ -161,10 +164,13 @@ def evaluate(
     n = cutoffs[-1]
     summary_rows, per_user_frames, timing_rows, all_recs = [], [], [], {}
     for name, model in named.items():
-        model, fit_s = _fit_if_needed(model, split)
-        started = time.perf_counter()
-        recs = recommend_for_split(model, split, n)
-        recommend_s = time.perf_counter() - started
+        if isinstance(model, RecBatch):
+            recs, fit_s, recommend_s = model, np.nan, np.nan
+        else:
+            model, fit_s = _fit_if_needed(model, split)
+            started = time.perf_counter()
+            recs = recommend_for_split(model, split, n)
+            recommend_s = time.perf_counter() - started
         all_recs[name] = recs
         timing_rows.append(
             {

@@ -1,0 +1,25 @@
+"""The README's first section and its code examples stay true."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_first_section_is_the_two_commands():
+    text = README.read_text()
+    first_block = re.search(r"```bash\n(.*?)```", text, re.S).group(1).strip().splitlines()
+    assert len(first_block) == 2
+    assert first_block[0].endswith("reco demo")
+    assert "pytest" in first_block[1] and ".[test]" in first_block[1]
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert first_block[1] in ci, ".ci/run must run the README's test command"
+
+
+def test_python_examples_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):
+        exec(compile(block, str(README), "exec"), namespace)
+    assert (tmp_path / "popularity.npz").is_file()
+    assert len(namespace["result"].summary) > 0
