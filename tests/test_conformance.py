@@ -2,12 +2,19 @@
 
 import pytest
 
-from reco.models import Popularity
+from reco.models import EASE, SLIM, ItemKNN, Popularity, RP3beta
 from reco.testing import recommender_checks
 
 MODELS = [
     Popularity(),
     Popularity(measure="value", half_life="7D", n_threads=2),
+    ItemKNN(k=10),
+    ItemKNN(k=5, similarity="asymmetric_cosine", alpha=0.3, shrink=1.0, weighting="bm25"),
+    ItemKNN(k=5, similarity="jaccard", n_threads=2),
+    EASE(regularization=10.0),
+    EASE(regularization=5.0, prune=5),
+    RP3beta(k=10),
+    SLIM(l1=0.5, l2=1.0),
 ]
 
 

@@ -262,6 +262,29 @@ class Recommender(Estimator):
             )
         return out
 
+    def _rank_baskets(
+        self, matrix: sp.csr_array, n: int, exclude_seen: bool, blocked: np.ndarray | None
+    ) -> TopK:
+        """Top-n for fold-in rows (baskets x items, sorted indices); blockwise by default."""
+        out = TopK(matrix.shape[0], n)
+        step = self._block_rows()
+        threads = self._threads()
+        for start in range(0, matrix.shape[0], step):
+            block = matrix[start : start + step]
+            scores = self._score_history(block)
+            rows = np.arange(block.shape[0])
+            select_topk(
+                scores,
+                n,
+                history=block if exclude_seen else None,
+                history_rows=rows,
+                blocked=blocked,
+                out=out,
+                offset=start,
+                n_threads=threads,
+            )
+        return out
+
     def recommend_batch(
         self,
         users: Any,
@@ -374,23 +397,8 @@ class Recommender(Estimator):
         exclude_seen = check_bool(exclude_seen, "exclude_seen")
         check_option(unknown, "unknown", ("raise", "skip"))
         history, labels = self._basket_matrix(baskets, unknown)
-        blocked = self._blocked(exclude_items, candidates)
-        out = TopK(history.shape[0], n)
-        step = self._block_rows()
-        for start in range(0, history.shape[0], step):
-            block = history[start : start + step]
-            block.sort_indices()
-            scores = self._score_history(block)
-            select_topk(
-                scores,
-                n,
-                history=block if exclude_seen else None,
-                history_rows=np.arange(block.shape[0]),
-                blocked=blocked,
-                out=out,
-                offset=start,
-                n_threads=self._threads(),
-            )
+        history.sort_indices()
+        out = self._rank_baskets(history, n, exclude_seen, self._blocked(exclude_items, candidates))
         return RecBatch(labels, out.items, out.scores, out.lengths, self.item_map_)
 
     def recommend_for_items(

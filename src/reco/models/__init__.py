@@ -1,5 +1,9 @@
 """Recommenders, all on the :class:`reco.base.Recommender` interface."""
 
+from .ease import EASE
+from .itemknn import ItemKNN, bm25_weight, tfidf_weight
 from .popularity import Popularity
+from .rp3 import RP3beta
+from .slim import SLIM
 
-__all__ = ["Popularity"]
+__all__ = ["EASE", "SLIM", "ItemKNN", "Popularity", "RP3beta", "bm25_weight", "tfidf_weight"]

@@ -1,0 +1,243 @@
+"""Shared machinery of item-based recommenders: ``score(u, i) = sum_j x_uj W[j, i]``.
+
+A subclass learns ``weights_``, an items x items matrix whose row j says how much history
+item j contributes to each candidate i: a sparse csr_array (ItemKNN, RP3beta, SLIM, pruned
+EASE) or a dense float32 array (EASE). This module serves it: fused sparse scoring + masking +
+top-n, fold-in for baskets (the same formula with the basket as history, so it is exact),
+``similar_items`` (row ``W[i]``) and ``explain`` (the terms of the sum).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._topk import TopK
+from ..base import Recommender
+from ._kernels import item_topk_rows, score_topk_rows
+
+_EMPTY_BOOL = np.zeros(0, dtype=bool)
+
+
+def run_chunks(work, n_rows: int, n_threads: int, chunk: int = 256) -> None:
+    """Call ``work(start, stop)`` over row chunks on a pool (dynamic: uneven rows balance)."""
+    ranges = [(a, min(n_rows, a + chunk)) for a in range(0, n_rows, chunk)]
+    if n_threads <= 1 or len(ranges) <= 1:
+        for a, b in ranges:
+            work(a, b)
+        return
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        for future in [pool.submit(work, a, b) for a, b in ranges]:
+            future.result()
+
+
+def topk_similarity(
+    left: sp.csr_array,
+    right: sp.csr_array,
+    k: int,
+    *,
+    mode: int,
+    norms: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
+    alpha: float = 0.5,
+    shrink: float = 0.0,
+    col_scale: np.ndarray | None = None,
+    n_threads: int = 1,
+) -> sp.csr_array:
+    """Items x items CSR keeping, for each row i, the ``k`` best j of ``sim(left[i] @ right)``.
+
+    ``left`` is items x users, ``right`` users x items (both CSR). See
+    :func:`reco.models._kernels.item_topk_rows` for the modes.
+    """
+    n_items = left.shape[0]
+    k = int(min(k, max(1, n_items - 1)))
+    indices = np.zeros((n_items, k), np.int32)
+    values = np.zeros((n_items, k), np.float32)
+    lengths = np.zeros(n_items, np.int32)
+    norms = np.zeros(n_items) if norms is None else np.asarray(norms, np.float64)
+    counts = np.zeros(n_items) if counts is None else np.asarray(counts, np.float64)
+    col_scale = np.ones(n_items) if col_scale is None else np.asarray(col_scale, np.float64)
+    a_data = left.data.astype(np.float64)
+    r_data = right.data.astype(np.float64)
+
+    def work(start: int, stop: int) -> None:
+        item_topk_rows(
+            left.indptr,
+            left.indices,
+            a_data,
+            right.indptr,
+            right.indices,
+            r_data,
+            mode,
+            norms,
+            counts,
+            float(alpha),
+            float(shrink),
+            col_scale,
+            k,
+            start,
+            stop,
+            indices[start:stop],
+            values[start:stop],
+            lengths[start:stop],
+        )
+
+    run_chunks(work, n_items, n_threads)
+    mask = np.arange(k)[None, :] < lengths[:, None]
+    indptr = np.zeros(n_items + 1, np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    matrix = sp.csr_array((values[mask], indices[mask], indptr), shape=(n_items, n_items))
+    matrix.sort_indices()
+    return matrix
+
+
+def canonical(matrix: sp.csr_array) -> sp.csr_array:
+    """float32 CSR with int32 indices, sorted, no explicit zeros."""
+    matrix = sp.csr_array(matrix, dtype=np.float32)
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    matrix.indices = matrix.indices.astype(np.int32, copy=False)
+    matrix.indptr = matrix.indptr.astype(np.int64, copy=False)
+    return matrix
+
+
+class ItemBasedRecommender(Recommender):
+    """Base of recommenders scoring ``history @ weights_`` (see the module docstring)."""
+
+    # -- scoring -----------------------------------------------------------------------------
+    def _score_users(self, user_index: np.ndarray):
+        return self._score_history(self.history_[user_index])
+
+    def _score_history(self, history: sp.csr_array):
+        product = history @ self.weights_
+        return (
+            np.asarray(product, dtype=np.float32)
+            if not sp.issparse(product)
+            else (canonical(product))
+        )
+
+    def _fused(self, history, rows, seen, seen_rows, n, blocked) -> TopK:
+        weights = self.weights_
+        out = TopK(len(rows), n)
+        seen_indptr = seen.indptr if seen is not None else np.zeros(1, np.int64)
+        seen_indices = seen.indices if seen is not None else np.zeros(0, np.int32)
+        seen_rows = seen_rows if seen is not None else np.full(len(rows), -1, np.int64)
+        blocked = _EMPTY_BOOL if blocked is None else blocked
+        h_data = history.data.astype(np.float64)
+        w_data = weights.data.astype(np.float64)
+
+        def work(start: int, stop: int) -> None:
+            score_topk_rows(
+                history.indptr,
+                history.indices,
+                h_data,
+                rows,
+                weights.indptr,
+                weights.indices,
+                w_data,
+                weights.shape[1],
+                seen_indptr,
+                seen_indices,
+                seen_rows,
+                blocked,
+                n,
+                start,
+                stop,
+                out.items,
+                out.scores,
+                out.lengths,
+            )
+
+        run_chunks(work, len(rows), self._threads() if len(rows) >= 512 else 1, chunk=512)
+        return out
+
+    def _rank_known(self, user_index, n, exclude_seen, blocked) -> TopK:
+        if not sp.issparse(self.weights_):
+            return super()._rank_known(user_index, n, exclude_seen, blocked)
+        rows = np.asarray(user_index, dtype=np.int64)
+        return self._fused(
+            self.history_, rows, self.history_ if exclude_seen else None, rows, n, blocked
+        )
+
+    def _rank_baskets(self, matrix, n, exclude_seen, blocked) -> TopK:
+        if not sp.issparse(self.weights_):
+            return super()._rank_baskets(matrix, n, exclude_seen, blocked)
+        rows = np.arange(matrix.shape[0], dtype=np.int64)
+        return self._fused(matrix, rows, matrix if exclude_seen else None, rows, n, blocked)
+
+    def _similar_items_scores(self, item_index: np.ndarray):
+        row = self.weights_[item_index]
+        return canonical(row) if sp.issparse(row) else np.asarray(row, np.float32)
+
+    def _explain(self, user_index: int, item_index: int) -> pd.DataFrame:
+        history = self.history_[[user_index]]
+        items, values = history.indices, history.data.astype(np.float64)
+        if sp.issparse(self.weights_):
+            column = self.weights_[:, [item_index]].toarray().ravel()[items]
+        else:
+            column = self.weights_[items, item_index].astype(np.float64)
+        contribution = values * column
+        frame = pd.DataFrame(
+            {
+                "item": self.item_map_.ids(items),
+                "value": values,
+                "weight": column,
+                "contribution": contribution,
+            }
+        )
+        frame = frame[frame["contribution"] != 0].sort_values(
+            ["contribution", "item"], ascending=[False, True], kind="stable"
+        )
+        total = contribution.sum()
+        frame["share"] = frame["contribution"] / total if total else np.nan
+        return frame.reset_index(drop=True)
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (MemAvailable; physical pages fallback)."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    import os
+
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+
+
+def check_dense_memory(model: str, n_items: int, copies: float, max_memory: int | None) -> None:
+    """Refuse, before any work, a dense n_items x n_items job that would not fit in memory."""
+    from ..exceptions import NotSupportedError
+
+    need = int(copies * 4 * n_items * n_items)
+    limit = available_memory() if max_memory is None else int(max_memory)
+    if need > limit:
+        raise NotSupportedError(
+            f"{model} needs dense {n_items:,} x {n_items:,} float32 matrices: about "
+            f"{need / 2**30:.1f} GiB, but the limit is {limit / 2**30:.1f} GiB "
+            f"({'available memory' if max_memory is None else 'max_memory'}). Reduce the "
+            "catalog (reco.eval.min_interactions or k_core), or use ItemKNN or RP3beta, which "
+            "stay sparse."
+        )
+
+
+def gram_matrix(X: sp.csr_array, n_threads: int) -> np.ndarray:
+    """Dense ``X^T X`` (float32) accumulated by a numba kernel in column blocks, in parallel."""
+    from ._kernels import gram_columns
+
+    X = sp.csr_array(X, dtype=np.float32)
+    X.sort_indices()
+    n_items = X.shape[1]
+    gram = np.zeros((n_items, n_items), np.float32)
+    data = X.data.astype(np.float32)
+
+    def work(start: int, stop: int) -> None:
+        gram_columns(X.indptr, X.indices, data, n_items, start, stop, gram[:, start:stop])
+
+    run_chunks(work, n_items, n_threads, chunk=max(64, n_items // (4 * max(1, n_threads))))
+    return gram
