@@ -57,8 +57,11 @@ def topk_similarity(
     indices = np.zeros((n_items, k), np.int32)
     values = np.zeros((n_items, k), np.float32)
     lengths = np.zeros(n_items, np.int32)
-    norms = np.zeros(n_items) if norms is None else np.asarray(norms, np.float64)
-    counts = np.zeros(n_items) if counts is None else np.asarray(counts, np.float64)
+    # items without interactions have d = 0 everywhere: give them placeholders, not 0/0
+    norms = np.ones(n_items) if norms is None else np.asarray(norms, np.float64)
+    norms = np.where(norms > 0, norms, 1.0)
+    counts = np.ones(n_items) if counts is None else np.asarray(counts, np.float64)
+    counts = np.where(counts > 0, counts, 1.0)
     col_scale = np.ones(n_items) if col_scale is None else np.asarray(col_scale, np.float64)
     a_data = left.data.astype(np.float64)
     r_data = right.data.astype(np.float64)
@@ -126,8 +129,8 @@ class ItemBasedRecommender(Recommender):
         seen_indices = seen.indices if seen is not None else np.zeros(0, np.int32)
         seen_rows = seen_rows if seen is not None else np.full(len(rows), -1, np.int64)
         blocked = _EMPTY_BOOL if blocked is None else blocked
-        h_data = history.data.astype(np.float64)
-        w_data = weights.data.astype(np.float64)
+        h_data = history.data.astype(np.float32)
+        w_data = weights.data.astype(np.float32)
 
         def work(start: int, stop: int) -> None:
             score_topk_rows(

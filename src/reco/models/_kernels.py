@@ -15,10 +15,42 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .._topk import _drain, _push
+from .._topk import _drain, _push, _worse
 
 # similarity modes of item_topk_rows
 RAW, COSINE, ASYMMETRIC_COSINE, JACCARD = 0, 1, 2, 3
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _similarity(mode, d, i, j, norms, counts, alpha, shrink, col_scale):  # pragma: no cover
+    if mode == RAW:
+        return d * col_scale[j]
+    if mode == COSINE:
+        return d / (norms[i] * norms[j] + shrink)
+    if mode == ASYMMETRIC_COSINE:
+        return d / (norms[i] ** (2 * alpha) * norms[j] ** (2 * (1 - alpha)) + shrink)
+    return d / (counts[i] + counts[j] - d + shrink)
+
+
+@njit(cache=True, nogil=True)
+def _dense_similarity(acc, mode, i, norms, counts, alpha, shrink, col_scale):  # pragma: no cover
+    """``acc[j] <- sim(acc[j])`` for every j, one tight loop per mode (vectorisable)."""
+    n = acc.size
+    if mode == RAW:
+        for j in range(n):
+            acc[j] = acc[j] * col_scale[j]
+    elif mode == COSINE:
+        left = norms[i]
+        for j in range(n):
+            acc[j] = acc[j] / (left * norms[j] + shrink)
+    elif mode == ASYMMETRIC_COSINE:
+        left = norms[i] ** (2 * alpha)
+        for j in range(n):
+            acc[j] = acc[j] / (left * norms[j] ** (2 * (1 - alpha)) + shrink)
+    else:
+        left = counts[i]
+        for j in range(n):
+            acc[j] = acc[j] / (left + counts[j] - acc[j] + shrink)
 
 
 @njit(cache=True, nogil=True)
@@ -47,8 +79,10 @@ def item_topk_rows(
     Similarity of the accumulated dot product ``d = acc[j]`` for each mode:
     RAW ``d * col_scale[j]``; COSINE ``d / (norms[i] norms[j] + shrink)``;
     ASYMMETRIC_COSINE ``d / (norms[i]^(2 alpha) norms[j]^(2 (1 - alpha)) + shrink)``;
-    JACCARD ``d / (counts[i] + counts[j] - d + shrink)``. The diagonal is skipped; only
-    positive similarities are kept.
+    JACCARD ``d / (counts[i] + counts[j] - d + shrink)``. Norms and counts of items with no
+    interaction must be non-zero placeholders (their ``d`` is 0). The diagonal is skipped;
+    only positive similarities are kept. Rows whose accumulation touches many items are
+    transformed and scanned densely; light rows keep a list of the items they touched.
     """
     n_items = col_scale.size
     acc = np.zeros(n_items, np.float64)
@@ -57,35 +91,51 @@ def item_topk_rows(
     heap_s = np.empty(k, np.float32)
     heap_i = np.empty(k, np.int32)
     for i in range(start, stop):
+        work = 0
+        for p in range(a_indptr[i], a_indptr[i + 1]):
+            u = a_indices[p]
+            work += r_indptr[u + 1] - r_indptr[u]
+        dense = work * 4 > n_items
         n_touched = 0
         for p in range(a_indptr[i], a_indptr[i + 1]):
             u = a_indices[p]
             w = a_data[p]
-            for q in range(r_indptr[u], r_indptr[u + 1]):
-                j = r_indices[q]
-                if j == i:
-                    continue
-                if not mark[j]:
-                    mark[j] = True
-                    touched[n_touched] = j
-                    n_touched += 1
-                acc[j] += w * r_data[q]
-        size = 0
-        for t in range(n_touched):
-            j = touched[t]
-            d = acc[j]
-            acc[j] = 0.0
-            mark[j] = False
-            if mode == RAW:
-                value = d * col_scale[j]
-            elif mode == COSINE:
-                value = d / (norms[i] * norms[j] + shrink)
-            elif mode == ASYMMETRIC_COSINE:
-                value = d / (norms[i] ** (2 * alpha) * norms[j] ** (2 * (1 - alpha)) + shrink)
+            if dense:
+                for q in range(r_indptr[u], r_indptr[u + 1]):
+                    acc[r_indices[q]] += w * r_data[q]
             else:
-                value = d / (counts[i] + counts[j] - d + shrink)
-            if value > 0:
-                size = _push(heap_s, heap_i, size, k, np.float32(value), j)
+                for q in range(r_indptr[u], r_indptr[u + 1]):
+                    j = r_indices[q]
+                    if not mark[j]:
+                        mark[j] = True
+                        touched[n_touched] = j
+                        n_touched += 1
+                    acc[j] += w * r_data[q]
+        acc[i] = 0.0
+        size = 0
+        threshold = np.float32(0.0)
+        if dense:
+            _dense_similarity(acc, mode, i, norms, counts, alpha, shrink, col_scale)
+            for j in range(n_items):
+                value = np.float32(acc[j])
+                if value > threshold:
+                    size = _push(heap_s, heap_i, size, k, value, j)
+                    if size == k:
+                        threshold = heap_s[0]
+            acc[:] = 0.0
+        else:
+            for t in range(n_touched):
+                j = touched[t]
+                d = acc[j]
+                acc[j] = 0.0
+                mark[j] = False
+                if d == 0.0:
+                    continue
+                value = np.float32(
+                    _similarity(mode, d, i, j, norms, counts, alpha, shrink, col_scale)
+                )
+                if value > 0 and (size < k or not _worse(value, j, heap_s[0], heap_i[0])):
+                    size = _push(heap_s, heap_i, size, k, value, j)
         row = i - start
         out_len[row] = _drain(heap_s, heap_i, size, out_indices[row], out_values[row])
 
@@ -113,12 +163,13 @@ def score_topk_rows(
 ):  # pragma: no cover - compiled
     """Top-``n`` of ``H[rows[r]] @ W`` for output rows ``start:stop``, masked.
 
-    Only items reached through W are candidates (their score is the sum of the history items'
-    weights towards them); seen items (``seen_rows[r]`` of the seen CSR, -1 none) and blocked
-    items are skipped; NaN and -inf never enter.
+    Candidates are the items with a non-zero score (reached through W); seen items
+    (``seen_rows[r]`` of the seen CSR, -1 none) and blocked items are skipped; NaN and -inf
+    never enter. Heavy rows are accumulated and scanned densely, light rows through a list of
+    touched items; both give the same result.
     """
     use_blocked = blocked.size > 0
-    acc = np.zeros(n_items, np.float64)
+    acc = np.zeros(n_items, np.float32)
     touched = np.empty(n_items, np.int32)
     mark = np.zeros(n_items, np.bool_)
     excluded = np.zeros(n_items, np.bool_)
@@ -126,32 +177,50 @@ def score_topk_rows(
     heap_i = np.empty(n, np.int32)
     for r in range(start, stop):
         h = rows[r]
+        work = 0
+        for p in range(h_indptr[h], h_indptr[h + 1]):
+            j = h_indices[p]
+            work += w_indptr[j + 1] - w_indptr[j]
+        dense = work * 4 > n_items
         n_touched = 0
         for p in range(h_indptr[h], h_indptr[h + 1]):
             j = h_indices[p]
             x = h_data[p]
-            for q in range(w_indptr[j], w_indptr[j + 1]):
-                i = w_indices[q]
-                if not mark[i]:
-                    mark[i] = True
-                    touched[n_touched] = i
-                    n_touched += 1
-                acc[i] += x * w_data[q]
+            if dense:
+                for q in range(w_indptr[j], w_indptr[j + 1]):
+                    acc[w_indices[q]] += x * w_data[q]
+            else:
+                for q in range(w_indptr[j], w_indptr[j + 1]):
+                    i = w_indices[q]
+                    if not mark[i]:
+                        mark[i] = True
+                        touched[n_touched] = i
+                        n_touched += 1
+                    acc[i] += x * w_data[q]
         s_row = seen_rows[r]
         if s_row >= 0:
             for p in range(seen_indptr[s_row], seen_indptr[s_row + 1]):
                 excluded[seen_indices[p]] = True
         size = 0
-        for t in range(n_touched):
-            i = touched[t]
+        threshold = -np.inf
+        count = n_items if dense else n_touched
+        for t in range(count):
+            i = t if dense else touched[t]
             value = np.float32(acc[i])
-            acc[i] = 0.0
-            mark[i] = False
-            if excluded[i] or (use_blocked and blocked[i]):
+            if not dense:
+                acc[i] = 0.0
+                mark[i] = False
+            if value == 0 or not value >= threshold:  # also drops NaN and -inf
                 continue
-            if value != value or value == -np.inf:
+            if excluded[i] or (use_blocked and blocked[i]) or value == -np.inf:
+                continue
+            if size == n and _worse(value, i, heap_s[0], heap_i[0]):
                 continue
             size = _push(heap_s, heap_i, size, n, value, i)
+            if size == n:
+                threshold = heap_s[0]
+        if dense:
+            acc[:] = 0.0
         if s_row >= 0:
             for p in range(seen_indptr[s_row], seen_indptr[s_row + 1]):
                 excluded[seen_indices[p]] = False

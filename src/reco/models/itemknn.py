@@ -75,6 +75,13 @@ class ItemKNN(ItemBasedRecommender):
         Added to the denominator: damps similarities resting on few co-occurrences.
     weighting : {None, "bm25", "tfidf"}
         Re-weight the interaction matrix before computing similarities.
+    neighbourhood : {"candidate", "history"}
+        ``"candidate"`` (default; Sarwar et al., Dacrema et al.): each candidate i is scored
+        from its own k nearest items, :math:`N_k(i)`. ``"history"`` (implicit's
+        ``ItemItemRecommender``): each history item j passes weight only to its own k nearest
+        items, :math:`\mathrm{score}(u, i) = \sum_{j: i \in N_k(j)} x_{uj} s(j, i)`. The
+        history form is cheaper to serve (k entries per history item); the candidate form
+        was more accurate on MovieLens 100K (see ``benchmarks/eval_ml100k.py``).
     bm25_k1, bm25_b : float
         BM25 parameters.
     n_threads : int or None
@@ -83,7 +90,8 @@ class ItemKNN(ItemBasedRecommender):
     Attributes
     ----------
     weights_ : csr_array (n_items_, n_items_)
-        ``weights_[j, i] = s(j, i)`` for the neighbours j of each candidate i.
+        ``weights_[j, i] = s(j, i)``: for the neighbours j of each candidate i (``candidate``),
+        or for the neighbours i of each history item j (``history``).
     """
 
     def __init__(
@@ -94,6 +102,7 @@ class ItemKNN(ItemBasedRecommender):
         alpha: float = 0.5,
         shrink: float = 0.0,
         weighting: str | None = None,
+        neighbourhood: str = "candidate",
         bm25_k1: float = 1.2,
         bm25_b: float = 0.75,
         n_threads: int | None = None,
@@ -103,6 +112,7 @@ class ItemKNN(ItemBasedRecommender):
         self.alpha = alpha
         self.shrink = shrink
         self.weighting = weighting
+        self.neighbourhood = neighbourhood
         self.bm25_k1 = bm25_k1
         self.bm25_b = bm25_b
         self.n_threads = n_threads
@@ -117,6 +127,7 @@ class ItemKNN(ItemBasedRecommender):
             raise InvalidParameterError(
                 f"weighting must be None, 'bm25' or 'tfidf'; got {self.weighting!r}."
             )
+        check_option(self.neighbourhood, "neighbourhood", ("candidate", "history"))
         check_number(self.bm25_k1, "bm25_k1", low=0)
         check_number(self.bm25_b, "bm25_b", low=0, high=1)
 
@@ -136,8 +147,9 @@ class ItemKNN(ItemBasedRecommender):
             self.similarity
         ]
         norms = np.sqrt(squared)
-        # row i of the result holds the k neighbours of candidate i: transpose so that
-        # weights_[j, i] = s(j, i) and scoring is history @ weights_
+        # row i of the result holds the k neighbours of item i. "candidate": transpose, so
+        # weights_[j, i] = s(j, i) for the k neighbours j of candidate i; "history": keep, so
+        # history item i sends weight only to its own k neighbours.
         neighbours = topk_similarity(
             by_item,
             X,
@@ -149,4 +161,6 @@ class ItemKNN(ItemBasedRecommender):
             shrink=self.shrink,
             n_threads=self._threads(),
         )
-        return {"weights_": canonical(neighbours.T)}
+        if self.neighbourhood == "candidate":
+            neighbours = neighbours.T
+        return {"weights_": canonical(neighbours)}
