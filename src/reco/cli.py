@@ -40,7 +40,7 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
     from .base import Recommender
     from .data import Interactions
     from .datasets import make_shop
-    from .models import Popularity
+    from .models import EASE, ItemKNN, Popularity, RP3beta
 
     print(f"reco {__version__} demo: a generated shop, end to end")
 
@@ -85,6 +85,9 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
     models = {
         "Popularity": Popularity(),
         "Popularity(half_life=14D)": Popularity(half_life="14D"),
+        "ItemKNN(k=50)": ItemKNN(k=50),
+        "RP3beta": RP3beta(k=100),
+        "EASE(regularization=200)": EASE(regularization=200.0),
     }
     rows = []
     for name, model in models.items():
@@ -102,6 +105,8 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
     best_name = max(rows, key=lambda r: r[1])[0]
     best = models[best_name]
 
+    print(f"best: {best_name}")
+
     _section(f"4. Top 5 for three customers ({best_name})")
     catalog = shop.products.set_index("product_id")
     for user in test_users[:3]:
@@ -111,6 +116,14 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
             for p in rec.items.tolist()
         ]
         print(f"customer {user}: " + "; ".join(names))
+    if hasattr(best, "weights_") and len(test_users):
+        user = test_users[0]
+        top = best.recommend(user, 1).items[0]
+        why = best.explain(user, top).head(3)
+        reasons = ", ".join(
+            f"{i} ({c:+.2f})" for i, c in zip(why["item"], why["contribution"], strict=True)
+        )
+        print(f"why {top} for customer {user}: because of {reasons}")
 
     _section("5. Serving")
     with tempfile.TemporaryDirectory() as folder:
