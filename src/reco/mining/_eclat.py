@@ -1,0 +1,191 @@
+"""numba kernels for frequent-itemset mining: pair counts and a depth-first Eclat on bitsets.
+
+Items are relabelled 0..f-1 by ascending support (rare first keeps equivalence classes small).
+Pairs are counted directly from the transactions (one pass, no bitsets); longer itemsets come
+from intersecting the transaction bitsets of two members of the same prefix class. The search
+is iterative (an explicit stack), so depth is bounded only by ``max_len``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def pair_counts(indptr, indices, label, n_frequent):  # pragma: no cover - compiled
+    """``counts[a, b]`` (a < b) = transactions holding both relabelled items a and b."""
+    counts = np.zeros((n_frequent, n_frequent), np.int32)
+    row = np.empty(indices.size, np.int32)
+    for t in range(indptr.size - 1):
+        m = 0
+        for p in range(indptr[t], indptr[t + 1]):
+            item = label[indices[p]]
+            if item >= 0:
+                row[m] = item
+                m += 1
+        if m < 2:
+            continue
+        items = np.sort(row[:m])
+        for x in range(m):
+            a = items[x]
+            for y in range(x + 1, m):
+                counts[a, items[y]] += 1
+    return counts
+
+
+@njit(cache=True, nogil=True)
+def build_bitsets(indptr, indices, label, n_frequent, n_words):  # pragma: no cover
+    """One bitset of transactions per relabelled item."""
+    bits = np.zeros((n_frequent, n_words), np.uint64)
+    for t in range(indptr.size - 1):
+        word = t >> 6
+        mask = np.uint64(1) << np.uint64(t & 63)
+        for p in range(indptr[t], indptr[t + 1]):
+            item = label[indices[p]]
+            if item >= 0:
+                bits[item, word] |= mask
+    return bits
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _popcount(x):  # pragma: no cover - compiled
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+@njit(cache=True, nogil=True)
+def _and_count(a, b, out):  # pragma: no cover - compiled
+    total = np.uint64(0)
+    for w in range(a.size):
+        x = a[w] & b[w]
+        out[w] = x
+        total += _popcount(x)
+    return np.int64(total)
+
+
+@njit(cache=True, nogil=True)
+def _grow_int(array, needed):  # pragma: no cover - compiled
+    if needed <= array.size:
+        return array
+    bigger = np.empty(max(needed, 2 * array.size), array.dtype)
+    bigger[: array.size] = array
+    return bigger
+
+
+@njit(cache=True, nogil=True)
+def eclat(bits, singles, pairs, min_count, max_len):  # pragma: no cover - compiled
+    """All itemsets with count >= min_count and length <= max_len, as flat arrays.
+
+    Returns ``(items, offsets, counts)``: itemset k is ``items[offsets[k]:offsets[k + 1]]``
+    (relabelled, ascending) with support count ``counts[k]``.
+    """
+    n_frequent, n_words = bits.shape
+    out_items = np.empty(1024, np.int32)
+    out_offsets = np.zeros(1025, np.int64)
+    out_counts = np.empty(1024, np.int64)
+    n_out = 0
+    n_items_out = 0
+    capacity = max(16, 2 * n_frequent)
+    pool_bits = np.empty((capacity, n_words), np.uint64)
+    pool_item = np.empty(capacity, np.int32)
+    depth_cap = max(2, min(max_len, n_frequent) + 1)
+    f_start = np.zeros(depth_cap, np.int64)
+    f_size = np.zeros(depth_cap, np.int64)
+    f_next = np.zeros(depth_cap, np.int64)
+    prefix = np.zeros(depth_cap + 1, np.int32)
+
+    for a in range(n_frequent):
+        # emit {a}
+        out_items = _grow_int(out_items, n_items_out + 1)
+        out_counts = _grow_int(out_counts, n_out + 1)
+        out_offsets = _grow_int(out_offsets, n_out + 2)
+        out_items[n_items_out] = a
+        n_items_out += 1
+        out_counts[n_out] = singles[a]
+        n_out += 1
+        out_offsets[n_out] = n_items_out
+        if max_len < 2:
+            continue
+        size = 0
+        for b in range(a + 1, n_frequent):
+            c = pairs[a, b]
+            if c >= min_count:
+                pool_item[size] = b
+                size += 1
+                out_items = _grow_int(out_items, n_items_out + 2)
+                out_counts = _grow_int(out_counts, n_out + 1)
+                out_offsets = _grow_int(out_offsets, n_out + 2)
+                out_items[n_items_out] = a
+                out_items[n_items_out + 1] = b
+                n_items_out += 2
+                out_counts[n_out] = c
+                n_out += 1
+                out_offsets[n_out] = n_items_out
+        if max_len < 3 or size < 2:
+            continue
+        for s in range(size):
+            row = pool_bits[s]
+            other = bits[pool_item[s]]
+            for w in range(n_words):
+                row[w] = bits[a, w] & other[w]
+        prefix[0] = a
+        depth = 0
+        f_start[0] = 0
+        f_size[0] = size
+        f_next[0] = 0
+        top = size
+        while depth >= 0:
+            start = f_start[depth]
+            count = f_size[depth]
+            i = f_next[depth]
+            if i >= count:
+                depth -= 1
+                if depth >= 0:
+                    top = f_start[depth] + f_size[depth]
+                continue
+            f_next[depth] = i + 1
+            item_i = pool_item[start + i]
+            length = depth + 2  # prefix[0..depth] plus item_i
+            if length >= max_len:
+                continue
+            needed = top + (count - i)
+            if needed > pool_item.size:
+                new_cap = max(needed, 2 * pool_item.size)
+                grown_bits = np.empty((new_cap, n_words), np.uint64)
+                grown_bits[:top] = pool_bits[:top]
+                pool_bits = grown_bits
+                pool_item = _grow_int(pool_item, new_cap)
+            new_start = top
+            new_size = 0
+            for j in range(i + 1, count):
+                item_j = pool_item[start + j]
+                if pairs[item_i, item_j] < min_count:
+                    continue
+                slot = new_start + new_size
+                c = _and_count(pool_bits[start + i], pool_bits[start + j], pool_bits[slot])
+                if c < min_count:
+                    continue
+                pool_item[slot] = item_j
+                new_size += 1
+                out_items = _grow_int(out_items, n_items_out + length + 1)
+                out_counts = _grow_int(out_counts, n_out + 1)
+                out_offsets = _grow_int(out_offsets, n_out + 2)
+                for d in range(depth + 1):
+                    out_items[n_items_out + d] = prefix[d]
+                out_items[n_items_out + depth + 1] = item_i
+                out_items[n_items_out + depth + 2] = item_j
+                n_items_out += length + 1
+                out_counts[n_out] = c
+                n_out += 1
+                out_offsets[n_out] = n_items_out
+            if new_size >= 2 and length + 1 < max_len:
+                depth += 1
+                prefix[depth] = item_i
+                f_start[depth] = new_start
+                f_size[depth] = new_size
+                f_next[depth] = 0
+                top = new_start + new_size
+    return out_items[:n_items_out], out_offsets[: n_out + 1], out_counts[:n_out]

@@ -1,0 +1,225 @@
+"""frequent_itemsets(): all, closed or maximal frequent itemsets, with no one-hot table."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._validation import check_int, check_option
+from ..data import Baskets, IdMap
+from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
+from . import _eclat
+
+__all__ = ["FrequentItemsets", "as_baskets", "frequent_itemsets", "min_count"]
+
+# bitsets of all frequent items must fit in this many bytes
+_BITSET_BYTES = 4 * 2**30
+
+
+def as_baskets(data: Any, *, transaction: str = "transaction_id", item: str = "item_id") -> Baskets:
+    """``Baskets`` from a list of baskets, a long frame, Baskets, a CSR matrix or a one-hot frame.
+
+    A DataFrame with both ``transaction`` and ``item`` columns is a long frame; a DataFrame of
+    bool / 0-1 columns is an mlxtend-style one-hot table (read column by column, never copied
+    densely).
+    """
+    if isinstance(data, Baskets):
+        return data
+    if sp.issparse(data) or isinstance(data, np.ndarray):
+        return Baskets.from_csr(data)
+    if isinstance(data, pd.DataFrame):
+        if transaction in data.columns and item in data.columns:
+            return Baskets.from_frame(data, transaction=transaction, item=item)
+        kinds = {
+            dtype.kind if not isinstance(dtype, pd.SparseDtype) else dtype.subtype.kind
+            for dtype in data.dtypes
+        }
+        if kinds <= {"b", "i", "u"}:
+            return Baskets.from_onehot(data)
+        raise DataValidationError(
+            f"a DataFrame must be a long frame with columns {transaction!r} and {item!r} "
+            f"(pass transaction=..., item=... for other names) or a one-hot table of bool "
+            f"columns; got columns {list(data.columns)[:8]}."
+        )
+    return Baskets.from_lists(data)
+
+
+def min_count(min_support: Any, n_transactions: int) -> int:
+    """The support threshold as a count: ``ceil(min_support * n)`` for a fraction, or the count.
+
+    A fraction must be in (0, 1]; an integer >= 1 is an absolute count.
+    """
+    if isinstance(min_support, bool) or not isinstance(min_support, numbers.Real):
+        raise InvalidParameterError(
+            f"min_support must be in (0, 1] or a positive count; got {min_support!r}. Pass a "
+            "fraction such as 0.01."
+        )
+    if isinstance(min_support, numbers.Integral):
+        if min_support < 1:
+            raise InvalidParameterError(
+                f"min_support must be in (0, 1] or a positive count; got {min_support}. Pass a "
+                "fraction such as 0.01."
+            )
+        return int(min_support)
+    value = float(min_support)
+    if not (0 < value <= 1) or not math.isfinite(value):
+        raise InvalidParameterError(
+            f"min_support must be in (0, 1] or a positive count; got {min_support}. Pass a "
+            "fraction such as 0.01."
+        )
+    # the tiny tolerance keeps 0.3 * 10 = 3.0000000000000004 at 3
+    return max(1, math.ceil(value * n_transactions - 1e-9))
+
+
+@dataclass
+class FrequentItemsets:
+    """Frequent itemsets of a set of transactions.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        ``itemset`` (tuple of external item ids, in item-map order), ``support`` (fraction of
+        transactions), ``count``, ``length``; sorted by support descending, then length.
+    n_transactions : int
+    min_count : int
+        The count threshold used.
+    kind : str
+        ``"all"``, ``"closed"`` or ``"maximal"``.
+    """
+
+    frame: pd.DataFrame
+    n_transactions: int
+    min_count: int
+    kind: str
+    item_map: IdMap = field(repr=False)
+    # every frequent itemset (as sorted index tuples) -> count: what rules need, whatever kind
+    _counts: dict = field(repr=False, default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def count_of(self, itemset: tuple) -> int:
+        """Support count of an itemset of item indices (sorted), 0 if not frequent."""
+        return self._counts.get(tuple(itemset), 0)
+
+
+def frequent_itemsets(
+    baskets: Any,
+    min_support: float | int,
+    *,
+    max_len: int | None = None,
+    kind: str = "all",
+    algorithm: str = "auto",
+    transaction: str = "transaction_id",
+    item: str = "item_id",
+) -> FrequentItemsets:
+    """Itemsets bought together in at least ``min_support`` of the transactions.
+
+    Parameters
+    ----------
+    baskets : list of lists, DataFrame, Baskets, sparse matrix
+        See :func:`as_baskets`.
+    min_support : float in (0, 1] or int >= 1
+        A fraction of transactions or an absolute count; an itemset is frequent when its count
+        is >= ``ceil(min_support * n_transactions)``.
+    max_len : int, optional
+        Longest itemset to report.
+    kind : {"all", "closed", "maximal"}
+        All frequent itemsets; only closed ones (no superset has the same count); only maximal
+        ones (no superset is frequent).
+    algorithm : {"auto", "eclat"}
+        Depth-first Eclat over transaction bitsets (numba), with pairs counted directly.
+
+    Examples
+    --------
+    >>> result = frequent_itemsets([["milk", "bread"], ["milk"], ["milk", "bread", "jam"]],
+    ...                            min_support=2)
+    >>> result.frame[["itemset", "count"]].to_dict("records")
+    [{'itemset': ('milk',), 'count': 3}, {'itemset': ('bread',), 'count': 2}, \
+{'itemset': ('milk', 'bread'), 'count': 2}]
+    """
+    check_option(kind, "kind", ("all", "closed", "maximal"))
+    if algorithm in ("fpgrowth", "apriori"):
+        raise NotSupportedError(
+            f"algorithm={algorithm!r} is not available in this version; use 'auto' or 'eclat' "
+            "(same itemsets)."
+        )
+    check_option(algorithm, "algorithm", ("auto", "eclat"))
+    data = as_baskets(baskets, transaction=transaction, item=item)
+    n = len(data)
+    if n == 0:
+        raise DataValidationError("there are no transactions to mine.")
+    threshold = min_count(min_support, n)
+    max_len = data.n_items if max_len is None else check_int(max_len, "max_len", low=1)
+    matrix = data.to_csr()
+    counts = np.bincount(matrix.indices, minlength=data.n_items)
+    frequent = np.flatnonzero(counts >= threshold)
+    # rare first: small equivalence classes deep in the search
+    order = frequent[np.argsort(counts[frequent], kind="stable")]
+    label = np.full(data.n_items, -1, np.int32)
+    label[order] = np.arange(order.size, dtype=np.int32)
+    n_words = max(1, (n + 63) // 64)
+    if order.size * n_words * 8 > _BITSET_BYTES:
+        raise NotSupportedError(
+            f"{order.size} frequent items over {n} transactions need "
+            f"{order.size * n_words * 8 / 2**30:.1f} GiB of bitsets; raise min_support."
+        )
+    indptr = matrix.indptr.astype(np.int64)
+    indices = matrix.indices.astype(np.int64)
+    pairs = (
+        _eclat.pair_counts(indptr, indices, label, order.size)
+        if max_len >= 2
+        else np.zeros((order.size, order.size), np.int32)
+    )
+    bits = _eclat.build_bitsets(indptr, indices, label, order.size, n_words)
+    items, offsets, supports = _eclat.eclat(
+        bits, counts[order].astype(np.int64), pairs, threshold, max_len
+    )
+    # back to item-map indices, each itemset sorted by index
+    original = order[items]
+    lengths = np.diff(offsets)
+    index_sets = [
+        tuple(sorted(original[a:b].tolist()))
+        for a, b in zip(offsets[:-1], offsets[1:], strict=True)
+    ]
+    all_counts = dict(zip(index_sets, supports.tolist(), strict=True))
+    keep = _select(index_sets, all_counts, kind)
+    ids = data.item_map.array
+    frame = pd.DataFrame(
+        {
+            "itemset": [
+                tuple(ids[list(s)].tolist()) for s, k in zip(index_sets, keep, strict=True) if k
+            ],
+            "support": supports[keep] / n,
+            "count": supports[keep],
+            "length": lengths[keep],
+        }
+    )
+    frame = frame.sort_values(["count", "length"], ascending=[False, True], kind="stable")
+    return FrequentItemsets(
+        frame.reset_index(drop=True), n, threshold, kind, data.item_map, all_counts
+    )
+
+
+def _select(index_sets: list[tuple], counts: dict, kind: str) -> np.ndarray:
+    """Mask of itemsets to report: all, closed (no superset with equal count) or maximal."""
+    keep = np.ones(len(index_sets), dtype=bool)
+    if kind == "all":
+        return keep
+    position = {s: k for k, s in enumerate(index_sets)}
+    for itemset in index_sets:
+        if len(itemset) < 2:
+            continue
+        count = counts[itemset]
+        for drop in range(len(itemset)):
+            subset = itemset[:drop] + itemset[drop + 1 :]
+            k = position[subset]
+            if kind == "maximal" or counts[subset] == count:
+                keep[k] = False
+    return keep

@@ -1,0 +1,107 @@
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reco.data import Baskets
+from reco.exceptions import DataValidationError, InvalidParameterError, NotSupportedError
+from reco.mining import frequent_itemsets
+from reco.mining.itemsets import min_count
+
+baskets_strategy = st.lists(st.sets(st.integers(0, 7), max_size=6), min_size=1, max_size=40)
+
+
+def brute_force(baskets, threshold, max_len):
+    items = sorted(set().union(*baskets)) if baskets else []
+    found = {}
+    for size in range(1, max_len + 1):
+        for combo in itertools.combinations(items, size):
+            count = sum(set(combo) <= b for b in baskets)
+            if count >= threshold:
+                found[frozenset(combo)] = count
+    return found
+
+
+def as_dict(result):
+    return {
+        frozenset(s): c for s, c in zip(result.frame["itemset"], result.frame["count"], strict=True)
+    }
+
+
+@settings(max_examples=80, deadline=None)
+@given(baskets_strategy, st.integers(1, 5), st.integers(1, 5))
+def test_equals_brute_force(baskets, threshold, max_len):
+    result = frequent_itemsets([list(b) for b in baskets], threshold, max_len=max_len)
+    assert as_dict(result) == brute_force(baskets, threshold, max_len)
+    assert result.n_transactions == len(baskets)
+    assert (result.frame["support"] == result.frame["count"] / len(baskets)).all()
+    assert (result.frame["length"] == result.frame["itemset"].map(len)).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(baskets_strategy, st.integers(1, 4))
+def test_closed_and_maximal_definitions(baskets, threshold):
+    every = brute_force(baskets, threshold, 8)
+    closed = {s for s, c in every.items() if not any(s < t and every[t] == c for t in every)}
+    maximal = {s for s in every if not any(s < t for t in every)}
+    data = [list(b) for b in baskets]
+    assert set(as_dict(frequent_itemsets(data, threshold, kind="closed"))) == closed
+    assert set(as_dict(frequent_itemsets(data, threshold, kind="maximal"))) == maximal
+
+
+def test_support_thresholds():
+    assert min_count(0.3, 10) == 3  # 0.3 * 10 is 3.0000000000000004 in floats
+    assert min_count(0.25, 10) == 3  # ceil
+    assert min_count(1.0, 7) == 7
+    assert min_count(4, 10) == 4
+    for bad in (0, 0.0, 1.5, -1, True, "0.1", float("nan")):
+        with pytest.raises(InvalidParameterError, match="min_support must be in"):
+            min_count(bad, 10)
+
+
+def test_every_input_form_gives_the_same_itemsets():
+    lists = [["a", "b"], ["a", "c"], ["a", "b", "c"], ["b"]]
+    expected = as_dict(frequent_itemsets(lists, 2))
+    long = pd.DataFrame(
+        [(t, i) for t, b in enumerate(lists) for i in b], columns=["transaction_id", "item_id"]
+    )
+    onehot = pd.DataFrame([[i in b for i in "abc"] for b in lists], columns=list("abc"))
+    for form in (
+        long,
+        onehot,
+        Baskets.from_lists(lists),
+        onehot.astype(pd.SparseDtype(bool, False)),
+    ):
+        assert as_dict(frequent_itemsets(form, 2)) == expected
+    matrix = sp.csr_array(onehot.to_numpy().astype(np.float32))
+    by_index = as_dict(frequent_itemsets(matrix, 2))
+    assert by_index == {frozenset("abc".index(x) for x in s): c for s, c in expected.items()}
+
+
+def test_real_baskets_against_mlxtend(data_dir):
+    from mlxtend.frequent_patterns import fpgrowth
+
+    from reco.datasets import read_arff_baskets
+
+    baskets = read_arff_baskets(data_dir / "supermarket_weka" / "supermarket.arff.gz")
+    ours = frequent_itemsets(baskets, 0.2)
+    onehot = pd.DataFrame(baskets.matrix.toarray(), columns=baskets.item_map.array)
+    theirs = fpgrowth(onehot, min_support=0.2, use_colnames=True)
+    assert {
+        frozenset(s): v for s, v in zip(ours.frame.itemset, ours.frame.support, strict=True)
+    } == dict(zip(theirs.itemsets, theirs.support, strict=True))
+
+
+def test_errors():
+    with pytest.raises(InvalidParameterError, match="kind"):
+        frequent_itemsets([["a"]], 1, kind="frequent")
+    with pytest.raises(NotSupportedError, match="fpgrowth"):
+        frequent_itemsets([["a"]], 1, algorithm="fpgrowth")
+    with pytest.raises(DataValidationError, match="list of item lists"):
+        frequent_itemsets("abc", 1)
+    with pytest.raises(InvalidParameterError, match="max_len"):
+        frequent_itemsets([["a"]], 1, max_len=0)
