@@ -2,7 +2,7 @@
 
 import pytest
 
-from reco.models import EASE, SLIM, ItemKNN, Popularity, RP3beta
+from reco.models import EASE, SLIM, AssociationRuleRecommender, ItemKNN, Popularity, RP3beta
 from reco.testing import recommender_checks
 
 MODELS = [
@@ -15,6 +15,10 @@ MODELS = [
     EASE(regularization=5.0, prune=5),
     RP3beta(k=10),
     SLIM(l1=0.5, l2=1.0),
+    AssociationRuleRecommender(min_support=2, min_threshold=0.1),
+    AssociationRuleRecommender(
+        min_support=2, metric="lift", min_threshold=1.0, max_antecedent_len=1
+    ),
 ]
 
 

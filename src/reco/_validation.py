@@ -274,7 +274,7 @@ def check_sparse(
             raise DataValidationError(f"{name} must be numeric; got dtype {matrix.dtype}.")
         if matrix.dtype.kind != "b":
             converted.append(f"dtype {matrix.dtype} -> float32")
-    csr = sp.csr_array(matrix, dtype=np.float32)
+    csr = sp.csr_array(matrix, dtype=np.float32, copy=True)  # never alias the caller's arrays
     if converted and matrix.nnz > 1_000_000:
         warnings.warn(
             f"{name} was converted ({', '.join(converted)}); pass a float32 csr_array to skip "
@@ -283,8 +283,6 @@ def check_sparse(
             stacklevel=3,
         )
     check_finite(csr.data, f"{name} values", allow_negative=allow_negative)
-    if csr is matrix:
-        csr = csr.copy()
     csr.sum_duplicates()  # also sorts indices
     csr.indices = csr.indices.astype(np.int32, copy=False)
     csr.indptr = csr.indptr.astype(np.int32 if csr.nnz < 2**31 else np.int64, copy=False)

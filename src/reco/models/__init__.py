@@ -4,6 +4,16 @@ from .ease import EASE
 from .itemknn import ItemKNN, bm25_weight, tfidf_weight
 from .popularity import Popularity
 from .rp3 import RP3beta
+from .rules import AssociationRuleRecommender
 from .slim import SLIM
 
-__all__ = ["EASE", "SLIM", "ItemKNN", "Popularity", "RP3beta", "bm25_weight", "tfidf_weight"]
+__all__ = [
+    "EASE",
+    "SLIM",
+    "AssociationRuleRecommender",
+    "ItemKNN",
+    "Popularity",
+    "RP3beta",
+    "bm25_weight",
+    "tfidf_weight",
+]

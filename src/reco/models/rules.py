@@ -1,0 +1,318 @@
+"""AssociationRuleRecommender: "frequently bought together" from mined association rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numba import njit
+
+from .._validation import check_int, check_number, check_option
+from ..base import Recommender
+from ..data import Interactions
+from ..mining import association_rules, frequent_itemsets
+
+__all__ = ["AssociationRuleRecommender"]
+
+_METRICS = ("confidence", "lift", "support", "jaccard", "kulczynski")
+
+
+@njit(cache=True, nogil=True)
+def _max_scores(
+    h_indptr,
+    h_indices,
+    single_indptr,
+    single_indices,
+    single_data,
+    pair_keys,
+    pair_indptr,
+    pair_indices,
+    pair_data,
+    n_items,
+):  # pragma: no cover - compiled
+    """CSR of max rule strength per consequent, over the rules whose antecedent is in the row.
+
+    Antecedents: each history item (``single_*`` rows) and each pair of history items found
+    in ``pair_keys`` (sorted ``a * n_items + b``, a < b; rows of ``pair_*``).
+    """
+    n_rows = h_indptr.size - 1
+    best = np.zeros(n_items, np.float32)
+    touched = np.empty(n_items, np.int64)
+    mark = np.zeros(n_items, np.bool_)
+    out_indptr = np.zeros(n_rows + 1, np.int64)
+    out_indices = np.empty(16, np.int64)
+    out_data = np.empty(16, np.float32)
+    size = 0
+    for r in range(n_rows):
+        n_touched = 0
+        a0, a1 = h_indptr[r], h_indptr[r + 1]
+        for p in range(a0, a1):
+            j = h_indices[p]
+            for q in range(single_indptr[j], single_indptr[j + 1]):
+                c = single_indices[q]
+                if not mark[c]:
+                    mark[c] = True
+                    touched[n_touched] = c
+                    n_touched += 1
+                if single_data[q] > best[c]:
+                    best[c] = single_data[q]
+            if pair_keys.size:
+                for p2 in range(p + 1, a1):
+                    key = j * n_items + h_indices[p2]
+                    at = np.searchsorted(pair_keys, key)
+                    if at < pair_keys.size and pair_keys[at] == key:
+                        for q in range(pair_indptr[at], pair_indptr[at + 1]):
+                            c = pair_indices[q]
+                            if not mark[c]:
+                                mark[c] = True
+                                touched[n_touched] = c
+                                n_touched += 1
+                            if pair_data[q] > best[c]:
+                                best[c] = pair_data[q]
+        if size + n_touched > out_indices.size:
+            grow = max(size + n_touched, 2 * out_indices.size)
+            bigger_i = np.empty(grow, np.int64)
+            bigger_d = np.empty(grow, np.float32)
+            bigger_i[:size] = out_indices[:size]
+            bigger_d[:size] = out_data[:size]
+            out_indices, out_data = bigger_i, bigger_d
+        ordered = np.sort(touched[:n_touched])
+        for t in range(n_touched):
+            c = ordered[t]
+            out_indices[size] = c
+            out_data[size] = best[c]
+            size += 1
+            best[c] = 0.0
+            mark[c] = False
+        out_indptr[r + 1] = size
+    return out_indptr, out_indices[:size], out_data[:size]
+
+
+class AssociationRuleRecommender(Recommender):
+    r"""Recommend the consequents of the association rules a basket or history triggers.
+
+    Rules :math:`A \to \{c\}` are mined with :func:`reco.mining.frequent_itemsets` and
+    :func:`reco.mining.association_rules`; a user's (or cart's) score for c is
+
+    .. math::
+
+        \mathrm{score}(H, c) = \max_{A \subseteq H,\ |A| \le L} m(A \to \{c\})
+
+    with :math:`m` the chosen metric and :math:`L` = ``max_antecedent_len`` (1 or 2).
+    ``fit(X, baskets=...)`` mines rules from order baskets (a list of item lists, a long
+    frame or ``Baskets``) while ``X`` gives each user's history; without ``baskets`` each
+    user's history is one transaction.
+
+    Parameters
+    ----------
+    min_support : float or int
+        Frequent-itemset threshold (fraction or count).
+    min_threshold : float
+        Keep rules whose ``metric`` is at least this.
+    metric : {"confidence", "lift", "support", "jaccard", "kulczynski"}
+    max_antecedent_len : {1, 2}
+
+    Attributes
+    ----------
+    rules_ : DataFrame
+        The rules used (``antecedent``, ``consequent``, and every metric), rebuilt from
+        ``rule_antecedents_``, ``rule_consequents_`` and ``rule_metrics_``.
+    single_weights_ : csr_array (n_items_, n_items_)
+        Metric of rule {j} -> {c} at ``[j, c]``.
+    pair_keys_, pair_weights_ : ndarray, csr_array
+        Two-item antecedents (``a * n_items + b``) and their rules' metric per consequent.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_support: float | int = 0.01,
+        min_threshold: float = 0.1,
+        metric: str = "confidence",
+        max_antecedent_len: int = 2,
+        n_threads: int | None = None,
+    ) -> None:
+        self.min_support = min_support
+        self.min_threshold = min_threshold
+        self.metric = metric
+        self.max_antecedent_len = max_antecedent_len
+        self.n_threads = n_threads
+
+    def fit(self, X: Any, y: None = None, *, baskets: Any = None) -> AssociationRuleRecommender:
+        """Mine rules from ``baskets`` (default: the rows of ``X``); ``X`` is the history.
+
+        The model's catalog is every item of ``X`` and of ``baskets``, so a product bought in
+        orders but absent from the histories can still be recommended.
+        """
+        from ..base import as_interactions
+        from ..mining import as_baskets
+
+        if baskets is not None:
+            baskets = as_baskets(baskets)
+            X = _with_items(as_interactions(X), baskets.item_map.array)
+        self._baskets = baskets
+        try:
+            return super().fit(X, y)
+        finally:
+            del self._baskets
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_option(self.metric, "metric", _METRICS)
+        check_number(self.min_threshold, "min_threshold", low=0)
+        check_int(self.max_antecedent_len, "max_antecedent_len", low=1, high=2)
+
+    def _fit(self, data: Interactions) -> dict[str, Any]:
+        from ..data import Baskets
+
+        if self._baskets is None:
+            baskets = Baskets.from_csr(data.to_csr(), item_ids=data.item_map.array)
+        else:
+            baskets = self._baskets
+        itemsets = frequent_itemsets(baskets, self.min_support, max_len=self.max_antecedent_len + 1)
+        rules = association_rules(
+            itemsets,
+            self.metric,
+            float(self.min_threshold),
+            max_consequent_len=1,
+            max_antecedent_len=self.max_antecedent_len,
+        )
+        frame = rules.frame
+        n_items = data.n_items
+        # map rule items (basket ids) onto the model's item map; rules about items the
+        # history never saw cannot be served and are dropped
+        index = data.item_map.index(itemsets.item_map.array, missing="negative")
+        antecedents = [tuple(index[list(a)]) for a in rules.antecedent_index]
+        consequents = np.array([index[c[0]] for c in rules.consequent_index], dtype=np.int64)
+        values = frame[self.metric].to_numpy(np.float32)
+        usable = (
+            np.array([min(a) >= 0 for a in antecedents], bool) & (consequents >= 0)
+            if len(frame)
+            else np.zeros(0, bool)
+        )
+        single = [k for k in np.flatnonzero(usable) if len(antecedents[k]) == 1]
+        pair = [k for k in np.flatnonzero(usable) if len(antecedents[k]) == 2]
+        single_weights = _max_matrix(
+            [antecedents[k][0] for k in single],
+            consequents[single],
+            values[single],
+            n_items,
+            n_items,
+        )
+        keys = np.array(
+            [min(antecedents[k]) * n_items + max(antecedents[k]) for k in pair], dtype=np.int64
+        )
+        unique_keys, rows = np.unique(keys, return_inverse=True)
+        pair_weights = _max_matrix(rows, consequents[pair], values[pair], unique_keys.size, n_items)
+        kept = np.flatnonzero(usable)
+        padded = np.full((kept.size, 2), -1, np.int32)
+        for row, k in enumerate(kept):
+            padded[row, : len(antecedents[k])] = antecedents[k]
+        from ..mining import METRICS
+
+        return {
+            "rule_antecedents_": padded,
+            "rule_consequents_": consequents[kept].astype(np.int32),
+            "rule_metrics_": frame[list(METRICS)].to_numpy(np.float64)[kept],
+            "single_weights_": single_weights,
+            "pair_keys_": unique_keys,
+            "pair_weights_": pair_weights,
+        }
+
+    @property
+    def rules_(self) -> pd.DataFrame:
+        """The rules used: ``antecedent``, ``consequent`` (tuples of item ids), every metric."""
+        from ..mining import METRICS
+
+        self._check_fitted()
+        ids = self.item_map_.array
+        antecedents = [tuple(ids[row[row >= 0]].tolist()) for row in self.rule_antecedents_]
+        frame = pd.DataFrame(
+            {
+                "antecedent": antecedents,
+                "consequent": [(c,) for c in ids[self.rule_consequents_].tolist()],
+            }
+        )
+        for position, name in enumerate(METRICS):
+            frame[name] = self.rule_metrics_[:, position]
+        return frame
+
+    def _score_history(self, history: sp.csr_array) -> sp.csr_array:
+        history = sp.csr_array(history)
+        history.sort_indices()
+        single, pair = self.single_weights_, self.pair_weights_
+        indptr, indices, data = _max_scores(
+            history.indptr.astype(np.int64),
+            history.indices.astype(np.int64),
+            single.indptr.astype(np.int64),
+            single.indices.astype(np.int64),
+            single.data,
+            self.pair_keys_.astype(np.int64),
+            pair.indptr.astype(np.int64),
+            pair.indices.astype(np.int64),
+            pair.data,
+            len(self.item_map_),
+        )
+        scores = sp.csr_array(
+            (data, indices.astype(np.int32), indptr), shape=(history.shape[0], len(self.item_map_))
+        )
+        scores.has_sorted_indices = True
+        return scores
+
+    def _score_users(self, user_index: np.ndarray) -> sp.csr_array:
+        return self._score_history(self.history_[user_index])
+
+    def _similar_items_scores(self, item_index: np.ndarray) -> sp.csr_array:
+        return sp.csr_array(self.single_weights_[item_index])
+
+    def _explain(self, user_index: int, item_index: int) -> pd.DataFrame:
+        history = set(self.item_map_.ids(self.history_[[user_index]].indices).tolist())
+        item = self.item_map_.ids(np.array([item_index]))[0]
+        rules = self.rules_
+        fired = rules[
+            (rules["consequent"].map(lambda c: c == (item,)))
+            & rules["antecedent"].map(lambda a: set(a) <= history)
+        ]
+        return fired.sort_values(self.metric, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _with_items(data: Interactions, extra_ids: np.ndarray) -> Interactions:
+    """``data`` over an item map extended by ``extra_ids`` (new ids appended, rows unchanged)."""
+    from ..data import IdMap
+
+    known = data.item_map.pandas_index
+    new = pd.Index(extra_ids).difference(known, sort=False)
+    if len(new) == 0:
+        return data
+    item_map = IdMap(
+        np.concatenate([known.to_numpy(dtype=object), new.to_numpy(dtype=object)]),
+        name=data.item_map.name,
+    )
+    return Interactions(
+        data.user_index,
+        data.item_index,
+        data.value,
+        data.time,
+        data.user_map,
+        item_map,
+        columns=data.columns,
+        _sorted=True,
+    )
+
+
+def _max_matrix(rows, cols, values, n_rows, n_cols) -> sp.csr_array:
+    """CSR keeping the largest value per (row, col)."""
+    rows = np.asarray(rows, np.int64)
+    cols = np.asarray(cols, np.int64)
+    values = np.asarray(values, np.float32)
+    if rows.size == 0:
+        return sp.csr_array((n_rows, n_cols), dtype=np.float32)
+    order = np.lexsort((-values, cols, rows))
+    rows, cols, values = rows[order], cols[order], values[order]
+    first = np.ones(rows.size, bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    matrix = sp.csr_array((values[first], (rows[first], cols[first])), shape=(n_rows, n_cols))
+    matrix.sort_indices()
+    return matrix
