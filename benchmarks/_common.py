@@ -46,3 +46,44 @@ def print_table(title: str, header: list[str], rows: list[list]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def quest_baskets(
+    n_baskets: int = 100_000,
+    n_items: int = 1_000,
+    mean_size: float = 10.0,
+    n_patterns: int = 60,
+    seed: int = 0,
+) -> list[list[int]]:
+    """Quest-style synthetic baskets (Agrawal & Srikant 1994, simplified).
+
+    Items have Zipf popularity; ``n_patterns`` patterns of 3-6 items (drawn by popularity) have
+    exponential weights. Each basket takes one pattern with probability 1/2, drops each of its
+    items with probability 1/4 (corruption), and is filled up to a Poisson(mean_size) size with
+    items drawn by popularity. Seeded; returns lists of item ints.
+    """
+    rng = np.random.default_rng(seed)
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 1.0
+    popularity /= popularity.sum()
+    labels = rng.permutation(n_items)
+    patterns = [
+        labels[rng.choice(n_items, size=int(rng.integers(3, 7)), replace=False, p=popularity)]
+        for _ in range(n_patterns)
+    ]
+    weights = rng.exponential(1.0, n_patterns)
+    weights /= weights.sum()
+    sizes = np.maximum(1, rng.poisson(mean_size, n_baskets))
+    fill = labels[rng.choice(n_items, size=int(sizes.sum()), p=popularity)]
+    use_pattern = rng.random(n_baskets) < 0.5
+    chosen = rng.choice(n_patterns, size=n_baskets, p=weights)
+    baskets, at = [], 0
+    for b in range(n_baskets):
+        items = set()
+        if use_pattern[b]:
+            pattern = patterns[chosen[b]]
+            items.update(pattern[rng.random(pattern.size) >= 0.25].tolist())
+        need = max(0, sizes[b] - len(items))
+        items.update(fill[at : at + need].tolist())
+        at += sizes[b]
+        baskets.append(sorted(items))
+    return baskets

@@ -1,0 +1,218 @@
+"""Frequent itemsets: reco vs pyfim (Borgelt's C) vs mlxtend, each library in its own process.
+
+Data: Quest-style baskets (100,000 baskets, 1,000 items, mean size 10, Zipf popularity, planted
+patterns of 3-6 items; seeded) at min_support 0.01 / 0.005 / 0.002, and Weka's real
+``supermarket`` baskets (RECO_DATA_DIR) at 0.05 / 0.02. For each: itemset counts (must agree),
+mining time (median; input already in each library's own format), and peak memory: the
+process's resident-set high-water mark, and its rise during mining above the level after
+imports and data loading.
+
+Targets (issue #5): reco <= 1.5x pyfim's fastest algorithm, >= 20x faster than mlxtend
+fpgrowth, peak memory under 150 MB on the 100,000-basket set.
+
+    python benchmarks/bench_mining.py [--repeat 3] [--mlxtend-timeout 600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+DATA = Path(
+    os.environ.get("RECO_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * 4096
+
+
+def load(dataset: str):
+    if dataset == "quest":
+        from _common import quest_baskets
+
+        return quest_baskets()
+    from reco.datasets import read_arff_baskets
+
+    return read_arff_baskets(DATA / "supermarket_weka" / "supermarket.arff.gz").to_lists()
+
+
+def child(library: str, dataset: str, support: float, repeat: int) -> None:
+    baskets = load(dataset)
+    if library == "reco":
+        from reco.data import Baskets
+        from reco.mining import frequent_itemsets
+
+        data = Baskets.from_lists(baskets)
+        frequent_itemsets(Baskets.from_lists(baskets[:100]), 0.5)  # compile outside timing
+
+        def run():
+            return len(frequent_itemsets(data, support))
+    elif library.startswith("pyfim"):
+        import fim
+
+        algorithm = getattr(fim, library.split("-")[1])
+        data = [list(map(int, b)) for b in baskets]
+
+        def run():
+            return len(algorithm(data, target="s", supp=support * 100, zmin=1, report="a"))
+    else:
+        import numpy as np
+        import pandas as pd
+        from mlxtend.frequent_patterns import fpgrowth
+        from mlxtend.preprocessing import TransactionEncoder
+
+        encoder = TransactionEncoder()
+        data = pd.DataFrame(encoder.fit(baskets).transform(baskets), columns=encoder.columns_)
+        assert data.dtypes.eq(np.bool_).all()
+
+        def run():
+            return len(fpgrowth(data, min_support=support))
+
+    base = rss()
+    peak = [base]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    times, count = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        count = run()
+        times.append(time.perf_counter() - started)
+    stop.set()
+    sampler.join()
+    high_water = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    times.sort()
+    print(
+        json.dumps(
+            {
+                "count": count,
+                "time": times[len(times) // 2],
+                "peak": high_water,
+                "rise": max(peak[0], rss()) - base,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--mlxtend-timeout", type=float, default=600)
+    parser.add_argument("--child", nargs=3)
+    args = parser.parse_args()
+    if args.child:
+        library, dataset, support = args.child
+        child(library, dataset, float(support), args.repeat)
+        return
+    from _common import print_table
+
+    cases = [
+        ("quest", 0.01),
+        ("quest", 0.005),
+        ("quest", 0.002),
+        ("supermarket", 0.05),
+        ("supermarket", 0.02),
+    ]
+    libraries = ["reco", "pyfim-fpgrowth", "pyfim-eclat", "pyfim-apriori", "mlxtend"]
+    rows, verdicts = [], []
+    for dataset, support in cases:
+        results = {}
+        for library in libraries:
+            repeat = 1 if library == "mlxtend" else args.repeat
+            timeout = args.mlxtend_timeout if library == "mlxtend" else 1800
+            try:
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--repeat",
+                        str(repeat),
+                        "--child",
+                        library,
+                        dataset,
+                        str(support),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    timeout=timeout,
+                    cwd=Path(__file__).parent,
+                )
+                results[library] = json.loads(out.stdout.strip().splitlines()[-1])
+            except subprocess.TimeoutExpired:
+                results[library] = None
+            except subprocess.CalledProcessError as error:
+                results[library] = {"error": error.stderr.strip().splitlines()[-1][:60]}
+        ok = [r for r in results.values() if r and "count" in r]
+        counts = {r["count"] for r in ok}
+        fim_best = min(
+            results[f]["time"] for f in libraries[1:4] if results[f] and "time" in results[f]
+        )
+        for library, r in results.items():
+            if r is None:
+                rows.append(
+                    [
+                        dataset,
+                        support,
+                        library,
+                        "-",
+                        f">{args.mlxtend_timeout:.0f} s",
+                        "-",
+                        "-",
+                        "-",
+                    ]
+                )
+            elif "error" in r:
+                rows.append([dataset, support, library, "-", r["error"], "-", "-", "-"])
+            else:
+                rows.append(
+                    [
+                        dataset,
+                        support,
+                        library,
+                        f"{r['count']:,}",
+                        f"{r['time']:.3f}",
+                        f"{r['time'] / results['reco']['time']:.1f}x",
+                        f"{r['peak'] / 2**20:.0f}",
+                        f"{r['rise'] / 2**20:.0f}",
+                    ]
+                )
+        reco = results["reco"]
+        mx = results.get("mlxtend")
+        mx_ratio = (
+            f"{mx['time'] / reco['time']:.0f}x"
+            if mx and "time" in mx
+            else f">{args.mlxtend_timeout / reco['time']:.0f}x (timeout)"
+        )
+        verdicts.append(
+            f"{dataset} @ {support}: counts agree: {len(counts) == 1}; reco / fastest pyfim = "
+            f"{reco['time'] / fim_best:.2f} (target <= 1.5); mlxtend / reco = {mx_ratio} "
+            f"(target >= 20); reco peak {reco['peak'] / 2**20:.0f} MiB, rise while mining "
+            f"{reco['rise'] / 2**20:.0f} MiB"
+        )
+    print_table(
+        "frequent itemsets (time: median seconds of mining; memory in MiB)",
+        ["data", "min_support", "library", "itemsets", "time s", "vs reco", "peak RSS", "rise"],
+        rows,
+    )
+    print()
+    print("\n".join(verdicts))
+
+
+if __name__ == "__main__":
+    main()
