@@ -60,7 +60,7 @@ def child(library: str, dataset: str, support: float, repeat: int) -> None:
         import fim
 
         algorithm = getattr(fim, library.split("-")[1])
-        data = [list(map(int, b)) for b in baskets]
+        data = [list(b) for b in baskets]
 
         def run():
             return len(algorithm(data, target="s", supp=support * 100, zmin=1, report="a"))

@@ -1,0 +1,266 @@
+"""Sequential patterns (PrefixSpan) over sessions, and sequential rules.
+
+A *sequence pattern* is an ordered tuple of items ``(a, b, c)``; a session *contains* it when
+the items occur in that order (not necessarily adjacent), optionally with at most ``max_gap``
+between consecutive matched events and ``max_span`` between the first and last. Support
+counts sessions, each at most once. Patterns are grown depth first from their prefixes
+(Pei et al. 2001, PrefixSpan), with the projected database held as numpy arrays of
+embeddings (session, position of the last matched event, time of the first).
+
+Without time constraints only the earliest embedding per session matters (every later
+occurrence is reachable from it); with ``max_gap`` / ``max_span`` all embeddings are kept,
+since a later one may leave room that an earlier one does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_frame, check_int
+from ..exceptions import DataValidationError, InvalidParameterError
+from .itemsets import min_count
+
+__all__ = ["FrequentSequences", "frequent_sequences", "sequential_rules"]
+
+
+@dataclass
+class FrequentSequences:
+    """Frequent sequence patterns.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        ``sequence`` (tuple of items, in order), ``support`` (fraction of sessions), ``count``,
+        ``length``; sorted by count descending, then length.
+    n_sequences : int
+        Number of sessions.
+    min_count : int
+    """
+
+    frame: pd.DataFrame
+    n_sequences: int
+    min_count: int
+    _counts: dict = field(repr=False, default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def _duration(value: Any, name: str, datetime_time: bool) -> float | None:
+    """A time limit in the units of the (int64 nanosecond or numeric) time key."""
+    if value is None:
+        return None
+    if datetime_time:
+        try:
+            delta = pd.Timedelta(value)
+        except (ValueError, TypeError):
+            delta = None
+        if delta is None or pd.isna(delta) or delta < pd.Timedelta(0):
+            raise InvalidParameterError(
+                f"{name} must be a non-negative duration such as '30min' or "
+                f"pandas.Timedelta(hours=1) for datetime data; got {value!r}."
+            )
+        return float(delta.value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or value < 0
+    ):
+        raise InvalidParameterError(
+            f"{name} must be a non-negative number (in the units of the time column); got "
+            f"{value!r}."
+        )
+    return float(value)
+
+
+def frequent_sequences(
+    events: pd.DataFrame,
+    min_support: float | int,
+    *,
+    session: str = "session_id",
+    item: str = "item_id",
+    time: str | None = "timestamp",
+    event: str | None = None,
+    max_gap: Any = None,
+    max_span: Any = None,
+    max_len: int | None = None,
+) -> FrequentSequences:
+    """Sequences of items that occur, in order, in at least ``min_support`` of the sessions.
+
+    Parameters
+    ----------
+    events : DataFrame
+        One row per event.
+    min_support : float in (0, 1] or int >= 1
+        Share of sessions (``count >= ceil(min_support * n_sessions)``) or a count.
+    session, item, time : str
+        Columns. Events of a session are ordered by ``time`` (ties: row order); with
+        ``time=None`` by row order only (and no time constraints).
+    event : str, optional
+        Event-type column: items become ``(event, item)`` pairs, so patterns read
+        "viewed A, then carted B, then bought C".
+    max_gap, max_span : duration or number, optional
+        Largest time between consecutive matched events, and between the first and last.
+    max_len : int, optional
+        Longest pattern.
+    """
+    check_frame(
+        events,
+        {"session": session, "item": item, "time": time, "event": event},
+        what="events frame",
+    )
+    if time is None and (max_gap is not None or max_span is not None):
+        raise InvalidParameterError("max_gap and max_span need a time column (time=...).")
+    max_len = None if max_len is None else check_int(max_len, "max_len", low=1)
+    for column in [c for c in (session, item, event) if c is not None]:
+        if events[column].isna().any():
+            raise DataValidationError(
+                f"column {column!r} has {int(events[column].isna().sum())} missing value(s); "
+                "drop those rows first."
+            )
+    frame = events
+    order_keys = [session] + ([time] if time is not None else [])
+    frame = frame.assign(_row=np.arange(len(frame))).sort_values(
+        order_keys + ["_row"], kind="stable"
+    )
+    if event is not None:
+        tokens = pd.Series(
+            list(zip(frame[event].to_numpy(), frame[item].to_numpy(), strict=True)),
+            index=frame.index,
+            dtype=object,
+        )
+    else:
+        tokens = frame[item]
+    codes, uniques = pd.factorize(tokens, sort=False)
+    items = codes.astype(np.int64)
+    session_codes = pd.factorize(frame[session], sort=False)[0]
+    starts = np.flatnonzero(np.r_[True, session_codes[1:] != session_codes[:-1]])
+    n_sessions = starts.size
+    session_of = np.repeat(np.arange(n_sessions), np.diff(np.r_[starts, len(frame)]))
+    session_end = np.r_[starts[1:], len(frame)][session_of]  # end of each position's session
+    datetime_time = time is not None and pd.api.types.is_datetime64_any_dtype(frame[time])
+    if time is None:
+        times = np.arange(len(frame), dtype=np.float64)
+    elif datetime_time:
+        times = frame[time].to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.float64)
+    else:
+        times = frame[time].to_numpy(dtype=np.float64)
+    gap = _duration(max_gap, "max_gap", datetime_time)
+    span = _duration(max_span, "max_span", datetime_time)
+    threshold = min_count(min_support, n_sessions)
+    n_items = len(uniques)
+    constrained = gap is not None or span is not None
+
+    counts: dict[tuple, int] = {}
+    # length-1 patterns: every occurrence (constrained) or the first per session
+    per_item = np.bincount(np.unique(session_of * n_items + items) % n_items, minlength=n_items)
+    stack = []
+    for x in np.flatnonzero(per_item >= threshold)[::-1]:
+        where = np.flatnonzero(items == x)
+        if not constrained:
+            first = np.r_[True, session_of[where][1:] != session_of[where][:-1]]
+            where = where[first]
+        counts[(int(x),)] = int(per_item[x])
+        stack.append(((int(x),), where, times[where]))
+    while stack:
+        pattern, ends, first_times = stack.pop()
+        if max_len is not None and len(pattern) >= max_len:
+            continue
+        lengths = session_end[ends] - ends - 1
+        if lengths.sum() == 0:
+            continue
+        owner = np.repeat(np.arange(ends.size), lengths)
+        positions = (
+            np.arange(lengths.sum())
+            - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            + ends[owner]
+            + 1
+        )
+        keep = np.ones(positions.size, bool)
+        if gap is not None:
+            keep &= times[positions] - times[ends[owner]] <= gap
+        if span is not None:
+            keep &= times[positions] - first_times[owner] <= span
+        positions, owner = positions[keep], owner[keep]
+        if positions.size == 0:
+            continue
+        sessions = session_of[positions]
+        pairs = np.unique(sessions * n_items + items[positions])
+        support = np.bincount(pairs % n_items, minlength=n_items)
+        for x in np.flatnonzero(support >= threshold)[::-1]:
+            hit = items[positions] == x
+            new_ends, new_first = positions[hit], first_times[owner[hit]]
+            if constrained:
+                # one embedding per (session position), keeping the latest first time
+                order = np.lexsort((-new_first, new_ends))
+                new_ends, new_first = new_ends[order], new_first[order]
+                unique = np.r_[True, new_ends[1:] != new_ends[:-1]]
+                new_ends, new_first = new_ends[unique], new_first[unique]
+            else:
+                order = np.argsort(new_ends, kind="stable")
+                new_ends, new_first = new_ends[order], new_first[order]
+                first = np.r_[True, session_of[new_ends][1:] != session_of[new_ends][:-1]]
+                new_ends, new_first = new_ends[first], new_first[first]
+            grown = (*pattern, int(x))
+            counts[grown] = int(support[x])
+            stack.append((grown, new_ends, new_first))
+
+    labels = np.asarray(uniques, dtype=object)
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
+    result = pd.DataFrame(
+        {
+            "sequence": [tuple(labels[list(p)].tolist()) for p, _ in rows],
+            "support": [c / n_sessions for _, c in rows],
+            "count": [c for _, c in rows],
+            "length": [len(p) for p, _ in rows],
+        }
+    )
+    named = {tuple(labels[list(p)].tolist()): c for p, c in counts.items()}
+    return FrequentSequences(result, n_sessions, threshold, named)
+
+
+def sequential_rules(sequences: FrequentSequences, min_confidence: float = 0.5) -> pd.DataFrame:
+    r"""Rules "this ordered prefix, then these items": :math:`S_{1..k} \Rightarrow S_{k+1..L}`.
+
+    For every frequent sequence S and split point k: ``support`` = s(S),
+    ``antecedent_support`` = s(prefix), ``confidence`` = count(S) / count(prefix), and
+    ``lift`` = confidence / s(suffix as a sequence). Prefixes of a frequent sequence are
+    frequent, so every count is known.
+    """
+    if not isinstance(sequences, FrequentSequences):
+        raise DataValidationError(
+            "sequences must come from reco.mining.frequent_sequences(...); got "
+            f"{type(sequences).__name__}."
+        )
+    if isinstance(min_confidence, bool) or not 0 <= float(min_confidence) <= 1:
+        raise InvalidParameterError(f"min_confidence must be in [0, 1]; got {min_confidence!r}.")
+    counts, n = sequences._counts, sequences.n_sequences
+    rows = []
+    for pattern, count in counts.items():
+        for k in range(1, len(pattern)):
+            prefix, suffix = pattern[:k], pattern[k:]
+            confidence = count / counts[prefix]
+            if confidence < min_confidence:
+                continue
+            suffix_count = counts.get(suffix)
+            rows.append(
+                {
+                    "antecedent": prefix,
+                    "consequent": suffix,
+                    "support": count / n,
+                    "antecedent_support": counts[prefix] / n,
+                    "confidence": confidence,
+                    "lift": confidence / (suffix_count / n) if suffix_count else np.nan,
+                }
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=["antecedent", "consequent", "support", "antecedent_support", "confidence", "lift"],
+    )
+    return frame.sort_values(["confidence", "support"], ascending=False, kind="stable").reset_index(
+        drop=True
+    )
