@@ -95,7 +95,8 @@ def read_cdnow(path: str | os.PathLike) -> pd.DataFrame:
     """CDNOW transactions as ``customer_id`` (str), ``date``, ``quantity``, ``value``.
 
     Reads the master file (4 columns with a header) or the 1/10 sample (5 columns, no header;
-    the master id is kept).
+    the master id is ``customer_id`` and the sample's own 1..2357 numbering ``sample_id``,
+    the order of the published calibration summary).
     """
     path = _existing(path, "read_cdnow")
     first = _first_line(path).split()
@@ -110,7 +111,6 @@ def read_cdnow(path: str | os.PathLike) -> pd.DataFrame:
             dtype={0: str, 2: str},
             names=["customer_id", "sample_id", "date", "quantity", "value"],
         )
-        frame = frame.drop(columns="sample_id")
     else:
         raise DataValidationError(
             f"read_cdnow: {str(path)!r} does not look like CDNOW_master.txt (header "

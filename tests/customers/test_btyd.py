@@ -1,0 +1,124 @@
+"""BG/NBD and Gamma-Gamma against the published CDNOW numbers, plus properties."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import check_grad
+
+from reco.customers import BetaGeo, GammaGamma
+from reco.exceptions import DataValidationError, NotFittedError
+
+
+@pytest.fixture(scope="module")
+def cdnow(data_dir):
+    return pd.read_csv(data_dir / "cdnow" / "cdnow_customers_summary.csv")
+
+
+@pytest.fixture(scope="module")
+def bgnbd(cdnow):
+    return BetaGeo().fit(cdnow)
+
+
+def sig3(value, reference):
+    return value == pytest.approx(reference, rel=5e-3)
+
+
+def test_bgnbd_reproduces_fader_hardie_lee_2005(bgnbd):
+    expected = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    for name, value in expected.items():
+        assert sig3(bgnbd.params_[name], value), name
+    assert bgnbd.log_likelihood_ == pytest.approx(-9582.4, abs=0.05)
+    # the paper's worked customer: x = 2, t_x = 30.43, T = 38.86 -> 1.226 in 39 weeks
+    value = bgnbd.conditional_expected_purchases(39, frequency=[2], recency=[30.43], T=[38.86])
+    assert sig3(float(value[0]), 1.226)
+    assert set(bgnbd.summary_.columns) == {"coef", "se", "lower 95% bound", "upper 95% bound"}
+    assert (bgnbd.summary_["se"] > 0).all()
+
+
+def test_gamma_gamma_reproduces_rfm_and_clv_paper(data_dir):
+    data = pd.read_csv(data_dir / "cdnow" / "cdnow_customers_summary_with_transactions.csv")
+    model = GammaGamma().fit(frequency=data["x"], monetary_value=data["zbar"])
+    for name, value in {"p": 6.25, "q": 3.74, "gamma": 15.44}.items():
+        assert sig3(model.params_[name], value), name
+    spend = model.conditional_expected_spend(frequency=[2, 0], monetary_value=[22.35, 0])
+    p, q, g = (model.params_[k] for k in ("p", "q", "gamma"))
+    assert spend[1] == pytest.approx(p * g / (q - 1))
+    assert spend[0] == pytest.approx(p * (g + 2 * 22.35) / (2 * p + q - 1))
+
+
+def test_analytic_gradients(cdnow):
+    data = {
+        "x": cdnow["frequency"].to_numpy(float),
+        "t_x": cdnow["recency"].to_numpy(float),
+        "T": cdnow["T"].to_numpy(float),
+        "weights": np.ones(len(cdnow)),
+    }
+    model = BetaGeo()
+    for point in ([0.3, 4.0, 0.9, 2.0], [1.5, 0.5, 3.0, 0.7]):
+        start = np.log(point)
+        value = check_grad(
+            lambda v: model._negative(v, data)[0], lambda v: model._negative(v, data)[1], start
+        )
+        scale = np.abs(model._negative(start, data)[1]).max()
+        assert value < 1e-5 * max(scale, 1)
+
+
+def test_predictions_match_their_definitions(bgnbd):
+    # P(X(t) = x) sums to 1 and its mean is the expected number of purchases
+    x = np.arange(200)
+    probabilities = bgnbd.probability_of_purchases(x, 39)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-6)
+    assert (x * probabilities).sum() == pytest.approx(bgnbd.expected_purchases(39)[0], rel=1e-4)
+    # a customer seen at time 0 with nothing since is the population
+    fresh = bgnbd.conditional_expected_purchases(39, frequency=[0], recency=[0], T=[0])
+    assert fresh[0] == pytest.approx(bgnbd.expected_purchases(39)[0], rel=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 400), st.floats(0, 500), st.floats(0, 500), st.floats(0.01, 200))
+def test_properties_for_extreme_inputs(bgnbd_x, recency, extra, horizon):
+    model = BetaGeo()
+    model.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    model.frequency_ = model.recency_ = model.T_ = np.zeros(1)
+    recency = recency if bgnbd_x > 0 else 0.0
+    if bgnbd_x > 0 and recency == 0:
+        recency = 1.0
+    T = recency + extra
+    alive = model.probability_alive(frequency=[bgnbd_x], recency=[recency], T=[T])[0]
+    assert 0.0 <= alive <= 1.0
+    short, long = model.conditional_expected_purchases(
+        np.array([horizon, 2 * horizon]), frequency=[bgnbd_x] * 2, recency=[recency] * 2, T=[T] * 2
+    )
+    assert np.isfinite(short) and np.isfinite(long)
+    assert 0.0 <= short <= long + 1e-12
+
+
+def test_weights_equal_repeated_rows(cdnow):
+    pattern = cdnow.groupby(["frequency", "recency", "T"]).size().rename("w").reset_index()
+    weighted = BetaGeo().fit(pattern, weights=pattern["w"])
+    plain = BetaGeo().fit(cdnow)
+    for name in ("r", "alpha", "a", "b"):
+        assert weighted.params_[name] == pytest.approx(plain.params_[name], rel=1e-4)
+    assert weighted.log_likelihood_ == pytest.approx(plain.log_likelihood_, rel=1e-8)
+
+
+def test_bad_input():
+    with pytest.raises(DataValidationError, match="recency must not exceed T"):
+        BetaGeo().fit(frequency=[1], recency=[5], T=[3])
+    with pytest.raises(DataValidationError, match="missing column"):
+        BetaGeo().fit(pd.DataFrame({"frequency": [1]}))
+    with pytest.raises(DataValidationError, match="finite"):
+        BetaGeo().fit(frequency=[np.nan], recency=[1], T=[2])
+    with pytest.raises(NotFittedError):
+        BetaGeo().probability_alive()
+    with pytest.raises(DataValidationError, match="two repeat buyers"):
+        GammaGamma().fit(frequency=[0, 1], monetary_value=[0, 5])
+
+
+def test_save_load_round_trip(bgnbd, tmp_path):
+    bgnbd.save(tmp_path / "bgnbd.npz")
+    loaded = BetaGeo.load(tmp_path / "bgnbd.npz")
+    assert loaded.params_ == bgnbd.params_
+    np.testing.assert_array_equal(loaded.probability_alive(), bgnbd.probability_alive())
