@@ -12,7 +12,8 @@ def test_demo_runs_end_to_end(capsys):
         "2. Interactions",
         "3. Recommenders",
         "5. Frequently bought",
-        "6. Serving",
+        "6. Customer value",
+        "7. Serving",
     ):
         assert heading in out
     assert "same answers: True" in out

@@ -1,6 +1,8 @@
 """Customer analytics: RFM summaries and buy-till-you-die lifetime-value models."""
 
 from .btyd import BetaGeo, GammaGamma
+from .rfm import DEFAULT_SEGMENTS, RFMScorer
 from .summary import summary
+from .value import lifetime_value
 
-__all__ = ["BetaGeo", "GammaGamma", "summary"]
+__all__ = ["DEFAULT_SEGMENTS", "BetaGeo", "GammaGamma", "RFMScorer", "lifetime_value", "summary"]

@@ -1,0 +1,146 @@
+"""RFM scoring: recency, frequency and monetary scores, cells and named segments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_int, check_option
+from ..base import Estimator
+from ..exceptions import DataValidationError, InvalidParameterError
+
+__all__ = ["DEFAULT_SEGMENTS", "RFMScorer"]
+
+#: (segment, allowed R scores, allowed F scores) on 1-5 scores; the first match wins.
+#: F here is the mean of the frequency and monetary scores, rounded, as in the usual RFM
+#: segment grid.
+DEFAULT_SEGMENTS: list[tuple[str, Sequence[int], Sequence[int]]] = [
+    ("Champions", (5, 4), (5, 4)),
+    ("Cannot Lose Them", (1, 2), (5,)),
+    ("At Risk", (1, 2), (3, 4)),
+    ("Loyal", (3, 4, 5), (3, 4, 5)),
+    ("Potential Loyalists", (4, 5), (2, 3)),
+    ("New", (5,), (1,)),
+    ("Promising", (4,), (1,)),
+    ("Need Attention", (3,), (3,)),
+    ("About to Sleep", (3,), (1, 2)),
+    ("Hibernating", (2,), (1, 2)),
+    ("Lost", (1,), (1, 2)),
+]
+
+
+class RFMScorer(Estimator):
+    r"""Recency, frequency and monetary scores from 1 (worst) to ``bins`` (best).
+
+    Input: a :func:`reco.customers.summary` frame. Recency for RFM is the time since the last
+    purchase, :math:`T - t_x` (lower is better); frequency is all purchases,
+    :math:`x + 1`; monetary is ``monetary_value`` (mean repeat spend) when present.
+
+    ``method="quantile"`` learns bin edges from the fitted customers' ranks (ties share a
+    score); ``method="fixed"`` uses the edges given in ``edges`` (a dict of three increasing
+    lists of ``bins - 1`` cut points for ``recency``, ``frequency``, ``monetary``). Segments
+    follow :data:`DEFAULT_SEGMENTS` (documented rules; pass ``segments=`` to override) on 5
+    bins.
+
+    Attributes
+    ----------
+    edges_ : dict of arrays
+        Cut points per dimension (in the dimension's own units).
+    """
+
+    def __init__(
+        self, *, bins: int = 5, method: str = "quantile", edges: Any = None, segments: Any = None
+    ) -> None:
+        self.bins = bins
+        self.method = method
+        self.edges = edges
+        self.segments = segments
+
+    @staticmethod
+    def _dimensions(summary: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(summary, pd.DataFrame) or not {"frequency", "recency", "T"} <= set(
+            summary.columns
+        ):
+            raise DataValidationError(
+                "RFMScorer needs a summary frame with frequency, recency and T columns "
+                "(reco.customers.summary)."
+            )
+        out = pd.DataFrame(
+            {
+                "recency": (summary["T"] - summary["recency"]).to_numpy(np.float64),
+                "frequency": (summary["frequency"] + 1).to_numpy(np.float64),
+            },
+            index=summary.index,
+        )
+        if "monetary_value" in summary.columns:
+            out["monetary"] = summary["monetary_value"].to_numpy(np.float64)
+        return out
+
+    def fit(self, summary: pd.DataFrame, y: None = None) -> RFMScorer:
+        bins = check_int(self.bins, "bins", low=2, high=10)
+        check_option(self.method, "method", ("quantile", "fixed"))
+        values = self._dimensions(summary)
+        edges = {}
+        for name in values.columns:
+            if self.method == "fixed":
+                given = (self.edges or {}).get(name)
+                if given is None or len(given) != bins - 1 or np.any(np.diff(given) <= 0):
+                    raise InvalidParameterError(
+                        f"method='fixed' needs edges[{name!r}]: {bins - 1} increasing cut "
+                        f"points; got {given!r}."
+                    )
+                edges[name] = np.asarray(given, np.float64)
+            else:
+                quantiles = np.linspace(0, 1, bins + 1)[1:-1]
+                edges[name] = np.quantile(values[name].to_numpy(), quantiles)
+        self._set_fitted({"edges_": edges, "bins_": bins})
+        return self
+
+    def transform(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """Scores ``R``, ``F``, ``M`` (1..bins, higher is better), ``cell`` ("545") and
+        ``segment`` per customer."""
+        self._check_fitted()
+        values = self._dimensions(summary)
+        out = pd.DataFrame(index=summary.index)
+        for name, column in (("recency", "R"), ("frequency", "F"), ("monetary", "M")):
+            if name not in values.columns:
+                continue
+            # level = cut points strictly below the value: ties at a cut point (common with
+            # quantile cuts on skewed data, e.g. most customers buying once) take the lower bin
+            level = np.searchsorted(self.edges_[name], values[name].to_numpy(), side="left")
+            score = self.bins_ - level if name == "recency" else level + 1
+            out[column] = score.astype(np.int8)
+        out["cell"] = out.astype(str).agg("".join, axis=1)
+        out["segment"] = self._segment(out)
+        return out
+
+    def fit_transform(self, summary: pd.DataFrame, y: None = None) -> pd.DataFrame:
+        return self.fit(summary).transform(summary)
+
+    def _segment(self, scores: pd.DataFrame) -> pd.Series:
+        rules = DEFAULT_SEGMENTS if self.segments is None else self.segments
+        r = scores["R"].to_numpy()
+        fm = scores["F"].to_numpy().astype(float)
+        if "M" in scores.columns:
+            fm = np.floor((fm + scores["M"].to_numpy()) / 2 + 0.5)
+        if self.bins_ != 5:  # rules are written on a 1-5 scale
+            r = np.ceil(r * 5 / self.bins_)
+            fm = np.ceil(fm * 5 / self.bins_)
+        labels = np.full(len(scores), "Other", dtype=object)
+        done = np.zeros(len(scores), bool)
+        for name, allowed_r, allowed_f in rules:
+            hit = ~done & np.isin(r, allowed_r) & np.isin(fm, allowed_f)
+            labels[hit] = name
+            done |= hit
+        return pd.Series(labels, index=scores.index, name="segment")
+
+    def migration(self, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+        """Customers moving between segments from one summary (date) to another: a
+        before-segment x after-segment count table (customers present in both)."""
+        old = self.transform(before)["segment"]
+        new = self.transform(after)["segment"]
+        both = old.index.intersection(new.index)
+        return pd.crosstab(old.loc[both], new.loc[both], rownames=["before"], colnames=["after"])
