@@ -189,3 +189,17 @@ def eclat(bits, singles, pairs, min_count, max_len):  # pragma: no cover - compi
                 f_next[depth] = 0
                 top = new_start + new_size
     return out_items[:n_items_out], out_offsets[: n_out + 1], out_counts[:n_out]
+
+
+@njit(cache=True, nogil=True)
+def sort_segments(values, offsets):  # pragma: no cover - compiled
+    """Sort ``values[offsets[k]:offsets[k + 1]]`` in place for every k (short segments)."""
+    for k in range(offsets.size - 1):
+        a, b = offsets[k], offsets[k + 1]
+        for p in range(a + 1, b):
+            v = values[p]
+            q = p - 1
+            while q >= a and values[q] > v:
+                values[q + 1] = values[q]
+                q -= 1
+            values[q + 1] = v

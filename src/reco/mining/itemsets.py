@@ -98,11 +98,24 @@ class FrequentItemsets:
     min_count: int
     kind: str
     item_map: IdMap = field(repr=False)
-    # every frequent itemset (as sorted index tuples) -> count: what rules need, whatever kind
-    _counts: dict = field(repr=False, default_factory=dict)
+    # every frequent itemset, whatever kind: flat sorted item indices, offsets, counts
+    _flat: np.ndarray = field(repr=False, default=None)
+    _offsets: np.ndarray = field(repr=False, default=None)
+    _supports: np.ndarray = field(repr=False, default=None)
+    _count_table: dict | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    @property
+    def _counts(self) -> dict:
+        """Itemset (sorted index tuple) -> count for every frequent itemset, built once."""
+        if self._count_table is None:
+            flat = self._flat.tolist()
+            offsets = self._offsets.tolist()
+            keys = (tuple(flat[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True))
+            self._count_table = dict(zip(keys, self._supports.tolist(), strict=True))
+        return self._count_table
 
     def count_of(self, itemset: tuple) -> int:
         """Support count of an itemset of item indices (sorted), 0 if not frequent."""
@@ -183,43 +196,42 @@ def frequent_itemsets(
     )
     # back to item-map indices, each itemset sorted by index
     original = order[items]
+    _eclat.sort_segments(original, offsets)
     lengths = np.diff(offsets)
-    index_sets = [
-        tuple(sorted(original[a:b].tolist()))
-        for a, b in zip(offsets[:-1], offsets[1:], strict=True)
-    ]
-    all_counts = dict(zip(index_sets, supports.tolist(), strict=True))
-    keep = _select(index_sets, all_counts, kind)
-    ids = data.item_map.array
+    result = FrequentItemsets(
+        pd.DataFrame(), n, threshold, kind, data.item_map, original, offsets, supports
+    )
+    keep = _select(result, kind)
+    # rows in report order (count descending, then length), tuples cut from one flat list
+    order_rows = np.lexsort((lengths, -supports))
+    if kind != "all":
+        order_rows = order_rows[keep[order_rows]]
+    ids = data.item_map.array[original].tolist()
+    starts, stops = offsets[:-1][order_rows].tolist(), offsets[1:][order_rows].tolist()
     frame = pd.DataFrame(
         {
-            "itemset": [
-                tuple(ids[list(s)].tolist()) for s, k in zip(index_sets, keep, strict=True) if k
-            ],
-            "support": supports[keep] / n,
-            "count": supports[keep],
-            "length": lengths[keep],
+            "itemset": [tuple(ids[a:b]) for a, b in zip(starts, stops, strict=True)],
+            "support": supports[order_rows] / n,
+            "count": supports[order_rows],
+            "length": lengths[order_rows],
         }
     )
-    frame = frame.sort_values(["count", "length"], ascending=[False, True], kind="stable")
-    return FrequentItemsets(
-        frame.reset_index(drop=True), n, threshold, kind, data.item_map, all_counts
-    )
+    result.frame = frame
+    return result
 
 
-def _select(index_sets: list[tuple], counts: dict, kind: str) -> np.ndarray:
+def _select(result: FrequentItemsets, kind: str) -> np.ndarray:
     """Mask of itemsets to report: all, closed (no superset with equal count) or maximal."""
-    keep = np.ones(len(index_sets), dtype=bool)
+    keep = np.ones(result._supports.size, dtype=bool)
     if kind == "all":
         return keep
-    position = {s: k for k, s in enumerate(index_sets)}
-    for itemset in index_sets:
+    counts = result._counts
+    position = {s: k for k, s in enumerate(counts)}
+    for itemset, count in counts.items():
         if len(itemset) < 2:
             continue
-        count = counts[itemset]
         for drop in range(len(itemset)):
             subset = itemset[:drop] + itemset[drop + 1 :]
-            k = position[subset]
             if kind == "maximal" or counts[subset] == count:
-                keep[k] = False
+                keep[position[subset]] = False
     return keep
