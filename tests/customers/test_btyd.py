@@ -122,3 +122,44 @@ def test_save_load_round_trip(bgnbd, tmp_path):
     loaded = BetaGeo.load(tmp_path / "bgnbd.npz")
     assert loaded.params_ == bgnbd.params_
     np.testing.assert_array_equal(loaded.probability_alive(), bgnbd.probability_alive())
+
+
+def test_bgbb_reproduces_fader_hardie_shang_2010(data_dir):
+    from reco.customers import BetaGeoBetaBinom
+
+    donations = pd.read_csv(data_dir / "donations" / "donations.csv")
+    model = BetaGeoBetaBinom().fit(donations)
+    for name, value in {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}.items():
+        assert sig3(model.params_[name], value), name
+    assert model.log_likelihood_ == pytest.approx(-33225.6, abs=0.05)
+    x = np.arange(7)
+    probabilities = model.probability_of_purchases(x, 6)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-12)
+    assert (x * probabilities).sum() == pytest.approx(model.expected_purchases(6)[0], rel=1e-9)
+    alive = model.probability_alive()
+    assert ((alive >= 0) & (alive <= 1)).all()
+    # a donor who gave at every opportunity is more valuable than one who never did
+    best, worst = model.conditional_expected_purchases(
+        5, frequency=[6, 0], recency=[6, 0], n_periods=[6, 6]
+    )
+    assert best > worst > 0
+
+
+def test_bgbb_gradients_and_errors(data_dir):
+    from reco.customers import BetaGeoBetaBinom
+
+    donations = pd.read_csv(data_dir / "donations" / "donations.csv")
+    data = {
+        "x": donations["frequency"].to_numpy(float),
+        "t_x": donations["recency"].to_numpy(float),
+        "n": donations["periods"].to_numpy(float),
+        "weights": donations["weights"].to_numpy(float),
+    }
+    model = BetaGeoBetaBinom()
+    start = np.log([1.0, 0.8, 0.6, 2.5])
+    error = check_grad(
+        lambda v: model._negative(v, data)[0], lambda v: model._negative(v, data)[1], start
+    )
+    assert error < 1e-5 * np.abs(model._negative(start, data)[1]).max()
+    with pytest.raises(DataValidationError, match="frequency <= recency <= n_periods"):
+        BetaGeoBetaBinom().fit(frequency=[3], recency=[2], n_periods=[6])

@@ -1,8 +1,16 @@
 """Customer analytics: RFM summaries and buy-till-you-die lifetime-value models."""
 
-from .btyd import BetaGeo, GammaGamma
+from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma
 from .rfm import DEFAULT_SEGMENTS, RFMScorer
 from .summary import summary
 from .value import lifetime_value
 
-__all__ = ["DEFAULT_SEGMENTS", "BetaGeo", "GammaGamma", "RFMScorer", "lifetime_value", "summary"]
+__all__ = [
+    "DEFAULT_SEGMENTS",
+    "BetaGeo",
+    "BetaGeoBetaBinom",
+    "GammaGamma",
+    "RFMScorer",
+    "lifetime_value",
+    "summary",
+]

@@ -24,7 +24,7 @@ from .._validation import check_number
 from ..base import Estimator
 from ..exceptions import ConvergenceError, DataValidationError, InvalidParameterError
 
-__all__ = ["BetaGeo", "GammaGamma"]
+__all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma"]
 
 
 def _column(values: Any, name: str, n: int | None = None) -> np.ndarray:
@@ -427,3 +427,218 @@ class GammaGamma(_MaximumLikelihood):
         x = _column(frequency, "frequency")
         m = _column(monetary_value, "monetary_value", x.size)
         return (p * (gamma + x * m)) / (p * x + q - 1)
+
+
+def _lnbeta_grad(p, q):
+    """(d/dp, d/dq) of ln B(p, q)."""
+    both = digamma(p + q)
+    return digamma(p) - both, digamma(q) - both
+
+
+class BetaGeoBetaBinom(_MaximumLikelihood):
+    r"""BG/BB: discrete-time BTYD (Fader, Hardie & Shang 2010) for ``n`` transaction
+    opportunities (e.g. yearly donation drives).
+
+    While alive a customer transacts at each opportunity with probability
+    :math:`p \sim B(\alpha, \beta)` and, before each one, drops out with probability
+    :math:`\theta \sim B(\gamma, \delta)`. For x transactions, the last at opportunity
+    :math:`t_x`, out of n:
+
+    .. math::
+
+        L = \frac{B(\alpha+x, \beta+n-x)}{B(\alpha,\beta)}\frac{B(\gamma,\delta+n)}
+        {B(\gamma,\delta)} + \sum_{i=0}^{n-t_x-1}\frac{B(\alpha+x,\beta+t_x-x+i)}
+        {B(\alpha,\beta)}\frac{B(\gamma+1,\delta+t_x+i)}{B(\gamma,\delta)}
+
+    ``fit(summary)`` takes columns ``frequency``, ``recency`` and ``n_periods`` (or
+    ``periods``), optionally with ``weights`` for aggregated patterns, or the arrays.
+
+    Attributes
+    ----------
+    params_ : dict with alpha, beta, gamma, delta
+    """
+
+    _param_names = ("alpha", "beta", "gamma", "delta")
+
+    def __init__(self, *, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    def fit(
+        self,
+        summary: Any = None,
+        *,
+        frequency: Any = None,
+        recency: Any = None,
+        n_periods: Any = None,
+        weights: Any = None,
+    ) -> BetaGeoBetaBinom:
+        if summary is not None:
+            if not isinstance(summary, pd.DataFrame):
+                raise DataValidationError("summary must be a DataFrame.")
+            periods = "n_periods" if "n_periods" in summary.columns else "periods"
+            missing = [c for c in ("frequency", "recency", periods) if c not in summary.columns]
+            if missing:
+                raise DataValidationError(
+                    f"summary is missing column(s) {missing}; BG/BB needs frequency, recency "
+                    f"and n_periods (present: {list(summary.columns)})."
+                )
+            frequency, recency, n_periods = (
+                summary["frequency"],
+                summary["recency"],
+                summary[periods],
+            )
+            if weights is None and "weights" in summary.columns:
+                weights = summary["weights"]
+        if frequency is None or recency is None or n_periods is None:
+            raise InvalidParameterError("pass a summary, or frequency=, recency=, n_periods=.")
+        x = _column(frequency, "frequency")
+        t_x = _column(recency, "recency", x.size)
+        n = _column(n_periods, "n_periods", x.size)
+        for name, values in (("frequency", x), ("recency", t_x), ("n_periods", n)):
+            if np.any(values != np.round(values)):
+                raise DataValidationError(f"{name} must hold whole numbers of periods.")
+        if np.any(x > t_x) or np.any(t_x > n) or np.any((x > 0) & (t_x == 0)):
+            raise DataValidationError(
+                "BG/BB needs frequency <= recency <= n_periods, and recency > 0 when frequency > 0."
+            )
+        w = np.ones(x.size) if weights is None else _column(weights, "weights", x.size)
+        data = {"x": x, "t_x": t_x, "n": n, "weights": w}
+        learned = self._fit_arrays(data)
+        learned.update({"frequency_": x, "recency_": t_x, "n_periods_": n})
+        self._set_fitted(learned)
+        return self
+
+    @staticmethod
+    def _initial(data: dict) -> np.ndarray:
+        return np.ones(4)
+
+    @staticmethod
+    def _terms(params, x, t_x, n):
+        """Log of every term of L (rows x terms, -inf padded) and their parameter gradients."""
+        alpha, beta, gamma, delta = params
+        width = int((n - t_x).max()) + 1
+        i = np.arange(width - 1)[None, :]
+        valid = i < (n - t_x)[:, None]
+        xb, txb = x[:, None], t_x[:, None]
+        base_ab = betaln(alpha, beta)
+        base_gd = betaln(gamma, delta)
+        log_t0 = betaln(alpha + x, beta + n - x) - base_ab + betaln(gamma, delta + n) - base_gd
+        safe_i = np.where(valid, i, 0)
+        log_ti = (
+            betaln(alpha + xb, beta + txb - xb + safe_i)
+            - base_ab
+            + betaln(gamma + 1, delta + txb + safe_i)
+            - base_gd
+        )
+        log_ti = np.where(valid, log_ti, -np.inf)
+        ga_ab, gb_ab = _lnbeta_grad(alpha, beta)
+        gg_gd, gd_gd = _lnbeta_grad(gamma, delta)
+        pa0, pb0 = _lnbeta_grad(alpha + x, beta + n - x)
+        pg0, pd0 = _lnbeta_grad(gamma, delta + n)
+        pai, pbi = _lnbeta_grad(alpha + xb, beta + txb - xb + safe_i)
+        pgi, pdi = _lnbeta_grad(gamma + 1, delta + txb + safe_i)
+        grads0 = np.stack([pa0 - ga_ab, pb0 - gb_ab, pg0 - gg_gd, pd0 - gd_gd])
+        gradsi = np.stack([pai - ga_ab, pbi - gb_ab, pgi - gg_gd, pdi - gd_gd])
+        logs = np.concatenate([log_t0[:, None], log_ti], axis=1)
+        grads = np.concatenate([grads0[:, :, None], gradsi], axis=2)
+        return logs, grads
+
+    @classmethod
+    def _loglik(cls, params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
+        logs, grads = cls._terms(params, data["x"], data["t_x"], data["n"])
+        top = logs.max(axis=1, keepdims=True)
+        share = np.exp(logs - top)
+        total = share.sum(axis=1, keepdims=True)
+        ll = (top + np.log(total)).ravel()
+        weights = share / total
+        gradient = (grads * weights[None, :, :]).sum(axis=2)
+        return ll, gradient
+
+    # -- predictions -------------------------------------------------------------------------
+    def _rfn(self, frequency, recency, n_periods):
+        self._check_fitted()
+        if frequency is None and recency is None and n_periods is None:
+            return self.frequency_, self.recency_, self.n_periods_
+        x = _column(frequency, "frequency")
+        return x, _column(recency, "recency", x.size), _column(n_periods, "n_periods", x.size)
+
+    def probability_alive(
+        self, *, frequency: Any = None, recency: Any = None, n_periods: Any = None
+    ) -> np.ndarray:
+        r""":math:`P(\text{alive at } n+1 \mid x, t_x, n) = \frac{B(\alpha+x,\beta+n-x)}
+        {B(\alpha,\beta)}\frac{B(\gamma,\delta+n+1)}{B(\gamma,\delta)} / L`."""
+        alpha, beta, gamma, delta = self._param_array()
+        x, t_x, n = self._rfn(frequency, recency, n_periods)
+        ll, _ = self._loglik(self._param_array(), {"x": x, "t_x": t_x, "n": n})
+        numerator = (
+            betaln(alpha + x, beta + n - x)
+            - betaln(alpha, beta)
+            + betaln(gamma, delta + n + 1)
+            - betaln(gamma, delta)
+        )
+        return np.exp(numerator - ll)
+
+    def expected_purchases(self, n: Any) -> np.ndarray:
+        r""":math:`E[X(n)] = \frac{\alpha}{\alpha+\beta}\frac{\delta}{\gamma-1}\Big[1 -
+        \frac{\Gamma(\gamma+\delta)\Gamma(1+\delta+n)}{\Gamma(\gamma+\delta+n)\Gamma(1+\delta)}
+        \Big]` for a new customer over n opportunities."""
+        alpha, beta, gamma, delta = self._param_array()
+        n = _column(n, "n")
+        ratio = np.exp(
+            gammaln(gamma + delta)
+            - gammaln(gamma + delta + n)
+            + gammaln(1 + delta + n)
+            - gammaln(1 + delta)
+        )
+        return alpha / (alpha + beta) * delta / (gamma - 1) * (1 - ratio)
+
+    def conditional_expected_purchases(
+        self, t: Any, *, frequency: Any = None, recency: Any = None, n_periods: Any = None
+    ) -> np.ndarray:
+        r"""Expected transactions in the next ``t`` opportunities given (x, t_x, n)
+        (Fader, Hardie & Shang 2010, eq. 13)."""
+        alpha, beta, gamma, delta = self._param_array()
+        x, t_x, n = self._rfn(frequency, recency, n_periods)
+        t = np.asarray(t, dtype=np.float64)
+        ll, _ = self._loglik(self._param_array(), {"x": x, "t_x": t_x, "n": n})
+        log_front = (
+            betaln(alpha + x + 1, beta + n - x)
+            - betaln(alpha, beta)
+            + gammaln(gamma + delta)
+            - gammaln(1 + delta)
+            - ll
+        )
+        difference = np.exp(gammaln(1 + delta + n) - gammaln(gamma + delta + n)) - np.exp(
+            gammaln(1 + delta + n + t) - gammaln(gamma + delta + n + t)
+        )
+        return np.exp(log_front) * delta / (gamma - 1) * difference
+
+    def probability_of_purchases(self, x: Any, n: Any) -> np.ndarray:
+        r""":math:`P(X(n) = x)` for a new customer (Fader, Hardie & Shang 2010, eq. 8)."""
+        alpha, beta, gamma, delta = self._param_array()
+        x = _column(x, "x")
+        n = np.broadcast_to(_column(n, "n"), x.shape) if np.ndim(n) == 0 else _column(n, "n")
+        out = np.empty(x.size)
+        for k in range(x.size):
+            xk, nk = x[k], n[k]
+            first = (
+                gammaln(nk + 1)
+                - gammaln(xk + 1)
+                - gammaln(nk - xk + 1)
+                + betaln(alpha + xk, beta + nk - xk)
+                - betaln(alpha, beta)
+                + betaln(gamma, delta + nk)
+                - betaln(gamma, delta)
+            )
+            i = np.arange(xk, nk)
+            rest = (
+                gammaln(i + 1)
+                - gammaln(xk + 1)
+                - gammaln(i - xk + 1)
+                + betaln(alpha + xk, beta + i - xk)
+                - betaln(alpha, beta)
+                + betaln(gamma + 1, delta + i)
+                - betaln(gamma, delta)
+            )
+            out[k] = np.exp(first) + np.exp(rest).sum()
+        return out
