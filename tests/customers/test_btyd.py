@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import check_grad
 
 from reco.customers import BetaGeo, GammaGamma
 from reco.exceptions import DataValidationError, NotFittedError
@@ -19,6 +18,17 @@ def cdnow(data_dir):
 @pytest.fixture(scope="module")
 def bgnbd(cdnow):
     return BetaGeo().fit(cdnow)
+
+
+def central_gradient(function, point, step=1e-5):
+    """Central finite differences: error O(step^2), unlike check_grad's forward ones."""
+    out = np.empty(point.size)
+    for i in range(point.size):
+        up, down = point.copy(), point.copy()
+        up[i] += step
+        down[i] -= step
+        out[i] = (function(up) - function(down)) / (2 * step)
+    return out
 
 
 def sig3(value, reference):
@@ -58,11 +68,8 @@ def test_analytic_gradients(cdnow):
     model = BetaGeo()
     for point in ([0.3, 4.0, 0.9, 2.0], [1.5, 0.5, 3.0, 0.7]):
         start = np.log(point)
-        value = check_grad(
-            lambda v: model._negative(v, data)[0], lambda v: model._negative(v, data)[1], start
-        )
-        scale = np.abs(model._negative(start, data)[1]).max()
-        assert value < 1e-5 * max(scale, 1)
+        numeric = central_gradient(lambda v: model._negative(v, data)[0], start)
+        np.testing.assert_allclose(model._negative(start, data)[1], numeric, rtol=1e-6)
 
 
 def test_predictions_match_their_definitions(bgnbd):
@@ -157,9 +164,7 @@ def test_bgbb_gradients_and_errors(data_dir):
     }
     model = BetaGeoBetaBinom()
     start = np.log([1.0, 0.8, 0.6, 2.5])
-    error = check_grad(
-        lambda v: model._negative(v, data)[0], lambda v: model._negative(v, data)[1], start
-    )
-    assert error < 1e-5 * np.abs(model._negative(start, data)[1]).max()
+    numeric = central_gradient(lambda v: model._negative(v, data)[0], start)
+    np.testing.assert_allclose(model._negative(start, data)[1], numeric, rtol=1e-6)
     with pytest.raises(DataValidationError, match="frequency <= recency <= n_periods"):
         BetaGeoBetaBinom().fit(frequency=[3], recency=[2], n_periods=[6])

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from scipy import optimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
@@ -38,17 +39,109 @@ def _column(values: Any, name: str, n: int | None = None) -> np.ndarray:
     return array
 
 
+def _compress(data: dict, keys: tuple[str, ...]) -> dict:
+    """Merge identical customers (same values under ``keys``), summing their weights, and index
+    the distinct values of each key: the likelihood is unchanged, and terms that depend on one
+    key only are computed once per distinct value (``u<key>`` and ``<key>_index``)."""
+    columns = [data[k] for k in keys]
+    order = np.lexsort(columns[::-1])
+    sorted_columns = [c[order] for c in columns]
+    new = np.ones(order.size, dtype=bool)
+    for column in sorted_columns:
+        new[1:] |= column[1:] != column[:-1]
+    group = np.cumsum(new) - 1
+    out = {k: c[new] for k, c in zip(keys, sorted_columns, strict=True)}
+    out["weights"] = np.bincount(group, weights=data["weights"][order])
+    for key in keys:
+        out[f"u{key}"], out[f"{key}_index"] = np.unique(out[key], return_inverse=True)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _bgnbd_totals(
+    r, alpha, a, b, x, x_index, at, t_index, atx, tx_index, weights, a12, dr12, da12, db12
+):  # pragma: no cover - compiled
+    """Weighted BG/NBD log-likelihood and gradient in one pass (no temporaries)."""
+    total = 0.0
+    g = np.zeros(4)
+    log_a = np.log(a)
+    log_at = np.log(at)
+    log_atx = np.log(atx)
+    for k in range(x.size):
+        w = weights[k]
+        xi = x[k]
+        ix = x_index[k]
+        lat = log_at[t_index[k]]
+        a3 = -(r + xi) * lat
+        if xi > 0:
+            latx = log_atx[tx_index[k]]
+            bx = b + xi - 1.0
+            a4 = log_a - np.log(bx) - (r + xi) * latx
+            top = max(a3, a4)
+            log_sum = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
+            w3 = np.exp(a3 - log_sum)
+            w4 = 1.0 - w3
+            total += w * (a12[ix] + log_sum)
+            g[0] += w * (dr12[ix] - w3 * lat - w4 * latx)
+            g[1] += w * (
+                r / alpha - w3 * (r + xi) / at[t_index[k]] - w4 * (r + xi) / atx[tx_index[k]]
+            )
+            g[2] += w * (da12[ix] + w4 / a)
+            g[3] += w * (db12[ix] - w4 / bx)
+        else:
+            total += w * (a12[ix] + a3)
+            g[0] += w * (dr12[ix] - lat)
+            g[1] += w * (r / alpha - r / at[t_index[k]])
+            g[2] += w * da12[ix]
+            g[3] += w * db12[ix]
+    return total, g
+
+
+@njit(cache=True, nogil=True)
+def _gamma_gamma_totals(
+    p, q, gamma, x, x_index, m, log_m, log_x, weights, g_once, dg_once, dq_once
+):  # pragma: no cover - compiled
+    """Weighted Gamma-Gamma log-likelihood and gradient in one pass."""
+    total = 0.0
+    grad = np.zeros(3)
+    log_gamma = np.log(gamma)
+    for k in range(x.size):
+        w = weights[k]
+        xi = x[k]
+        ix = x_index[k]
+        px = p * xi
+        denominator = gamma + xi * m[k]
+        log_total = np.log(denominator)
+        total += w * (
+            g_once[ix] + q * log_gamma + (px - 1) * log_m[k] + px * log_x[k] - (px + q) * log_total
+        )
+        grad[0] += w * xi * (dg_once[ix] + log_m[k] + log_x[k] - log_total)
+        grad[1] += w * (dq_once[ix] + log_gamma - log_total)
+        grad[2] += w * (q / gamma - (px + q) / denominator)
+    return total, grad
+
+
+def _indexed(data: dict, keys: tuple[str, ...]) -> dict:
+    """``data`` (rows unchanged) with the distinct-value indices that :func:`_compress` adds."""
+    out = dict(data)
+    for key in keys:
+        out[f"u{key}"], out[f"{key}_index"] = np.unique(data[key], return_inverse=True)
+    return out
+
+
 class _MaximumLikelihood(Estimator):
     """Shared fitting: L-BFGS on log-parameters, Hessian standard errors, summary table."""
 
     _param_names: tuple[str, ...] = ()
 
+    def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
+        """Weighted total log-likelihood and its gradient (override with a fused kernel)."""
+        ll, grad = self._loglik(params, data)
+        return float(data["weights"] @ ll), grad @ data["weights"]
+
     def _negative(self, log_params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
-        ll, grad = self._loglik(params, data)
-        weights = data["weights"]
-        total = float(weights @ ll)
-        gradient = grad @ weights
+        total, gradient = self._weighted(params, data)
         penalty = float(self.penalizer)
         total -= penalty * float(params @ params)
         gradient = gradient - 2 * penalty * params
@@ -75,8 +168,7 @@ class _MaximumLikelihood(Estimator):
     def _fit_arrays(self, data: dict) -> dict[str, Any]:
         check_number(self.penalizer, "penalizer", low=0)
         params = self._optimise(data)
-        ll, _ = self._loglik(params, data)
-        log_likelihood = float(data["weights"] @ ll)
+        log_likelihood, _ = self._weighted(params, data)
         hessian = self._hessian(params, data)
         try:
             covariance = np.linalg.inv(hessian)
@@ -95,8 +187,8 @@ class _MaximumLikelihood(Estimator):
         differences of the analytic gradient."""
 
         def gradient(theta):
-            _, grad = self._loglik(theta, data)
-            return -(grad @ data["weights"]) + 2 * float(self.penalizer) * theta
+            _, grad = self._weighted(theta, data)
+            return -grad + 2 * float(self.penalizer) * theta
 
         size = params.size
         hessian = np.empty((size, size))
@@ -226,7 +318,7 @@ class BetaGeo(_MaximumLikelihood):
         weights: Any = None,
     ) -> BetaGeo:
         data = _rft(summary, frequency, recency, T, weights)
-        learned = self._fit_arrays(data)
+        learned = self._fit_arrays(_compress(data, ("x", "t_x", "T")))
         learned.update({"frequency_": data["x"], "recency_": data["t_x"], "T_": data["T"]})
         self._set_fitted(learned)
         return self
@@ -239,28 +331,59 @@ class BetaGeo(_MaximumLikelihood):
     def _loglik(params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
         r, alpha, a, b = params
         x, t_x, big_t = data["x"], data["t_x"], data["T"]
+        if "ux" not in data:
+            data = _indexed(data, ("x", "t_x", "T"))
+        ux, at = data["ux"], data["x_index"]
+        # terms that depend on the frequency only: once per distinct frequency
+        a12 = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b))[
+            at
+        ]
+        dr12 = (digamma(r + ux) - digamma(r))[at] + np.log(alpha)
+        da12 = (digamma(a + b) - digamma(a + b + ux))[at]
+        db12 = (digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux))[at]
         repeat = x > 0
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        a2 = betaln(a, b + x) - betaln(a, b)
-        a3 = -(r + x) * np.log(alpha + big_t)
+        log_at = np.log(alpha + data["uT"])[data["T_index"]]
+        log_atx = np.log(alpha + data["ut_x"])[data["t_x_index"]]
+        a3 = -(r + x) * log_at
         b_x = np.where(repeat, b + x - 1, 1.0)
-        a4 = np.where(repeat, np.log(a) - np.log(b_x) - (r + x) * np.log(alpha + t_x), -np.inf)
+        a4 = np.where(repeat, np.log(a) - np.log(b_x) - (r + x) * log_atx, -np.inf)
         top = np.maximum(a3, a4)
         log_sum = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
-        ll = a1 + a2 + log_sum
+        ll = a12 + log_sum
         w3 = np.exp(a3 - log_sum)
         w4 = np.exp(a4 - log_sum)
-        d_r = (
-            digamma(r + x)
-            - digamma(r)
-            + np.log(alpha)
-            - w3 * np.log(alpha + big_t)
-            - w4 * np.log(alpha + t_x)
-        )
+        d_r = dr12 - w3 * log_at - w4 * log_atx
         d_alpha = r / alpha - w3 * (r + x) / (alpha + big_t) - w4 * (r + x) / (alpha + t_x)
-        d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-        d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - w4 / b_x
+        d_a = da12 + w4 / a
+        d_b = db12 - w4 / b_x
         return ll, np.vstack([d_r, d_alpha, d_a, d_b])
+
+    def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
+        if "ux" not in data:
+            data = _indexed(data, ("x", "t_x", "T"))
+        r, alpha, a, b = params
+        ux = data["ux"]
+        a12 = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b)
+        dr12 = digamma(r + ux) - digamma(r) + np.log(alpha)
+        da12 = digamma(a + b) - digamma(a + b + ux)
+        db12 = digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux)
+        return _bgnbd_totals(
+            r,
+            alpha,
+            a,
+            b,
+            data["x"],
+            data["x_index"],
+            alpha + data["uT"],
+            data["T_index"],
+            alpha + data["ut_x"],
+            data["t_x_index"],
+            data["weights"],
+            a12,
+            dr12,
+            da12,
+            db12,
+        )
 
     # -- predictions -------------------------------------------------------------------------
     def _rft_or_fitted(self, frequency, recency, T):
@@ -393,7 +516,8 @@ class GammaGamma(_MaximumLikelihood):
                 "GammaGamma needs at least two repeat buyers with positive monetary_value; "
                 f"got {int(keep.sum())}."
             )
-        data = {"x": x[keep], "m": m[keep], "weights": w[keep]}
+        data = _compress({"x": x[keep], "m": m[keep], "weights": w[keep]}, ("x", "m"))
+        data["log_m"], data["log_x"] = np.log(data["m"]), np.log(data["x"])
         self._set_fitted(self._fit_arrays(data))
         return self
 
@@ -405,20 +529,42 @@ class GammaGamma(_MaximumLikelihood):
     def _loglik(params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
         p, q, gamma = params
         x, m = data["x"], data["m"]
+        if "ux" not in data:
+            data = _indexed(data, ("x",))
+        log_m = data.get("log_m", np.log(m))
+        log_x = data.get("log_x", np.log(x))
+        ux, at = data["ux"], data["x_index"]
+        pux = p * ux
+        g_once = (gammaln(pux + q) - gammaln(pux) - gammaln(q))[at]
+        dg_once = (digamma(pux + q) - digamma(pux))[at]
+        dq_once = (digamma(pux + q) - digamma(q))[at]
         px = p * x
-        ll = (
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * np.log(gamma)
-            + (px - 1) * np.log(m)
-            + px * np.log(x)
-            - (px + q) * np.log(gamma + x * m)
-        )
-        d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(gamma + x * m))
-        d_q = digamma(px + q) - digamma(q) + np.log(gamma) - np.log(gamma + x * m)
+        log_total = np.log(gamma + x * m)  # one log per customer: x * m is rarely repeated
+        ll = g_once + q * np.log(gamma) + (px - 1) * log_m + px * log_x - (px + q) * log_total
+        d_p = x * (dg_once + log_m + log_x - log_total)
+        d_q = dq_once + np.log(gamma) - log_total
         d_gamma = q / gamma - (px + q) / (gamma + x * m)
         return ll, np.vstack([d_p, d_q, d_gamma])
+
+    def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
+        if "ux" not in data:
+            data = _indexed(data, ("x",))
+        p, q, gamma = params
+        pux = p * data["ux"]
+        return _gamma_gamma_totals(
+            p,
+            q,
+            gamma,
+            data["x"],
+            data["x_index"],
+            data["m"],
+            data.get("log_m", np.log(data["m"])),
+            data.get("log_x", np.log(data["x"])),
+            data["weights"],
+            gammaln(pux + q) - gammaln(pux) - gammaln(q),
+            digamma(pux + q) - digamma(pux),
+            digamma(pux + q) - digamma(q),
+        )
 
     def conditional_expected_spend(self, *, frequency: Any, monetary_value: Any) -> np.ndarray:
         r""":math:`E[Z \mid x, \bar z] = \frac{p(\gamma + x\bar z)}{px + q - 1}`; the population
