@@ -168,3 +168,43 @@ def test_bgbb_gradients_and_errors(data_dir):
     np.testing.assert_allclose(model._negative(start, data)[1], numeric, rtol=1e-6)
     with pytest.raises(DataValidationError, match="frequency <= recency <= n_periods"):
         BetaGeoBetaBinom().fit(frequency=[3], recency=[2], n_periods=[6])
+
+
+def test_pareto_nbd_reproduces_fader_hardie_lee_2005(cdnow):
+    from reco.customers import ParetoNBD
+
+    model = ParetoNBD().fit(cdnow)
+    for name, value in {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}.items():
+        assert sig3(model.params_[name], value), name
+    assert model.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
+    x = np.arange(300)
+    probabilities = model.probability_of_purchases(x, 39)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-6)
+    assert (x * probabilities).sum() == pytest.approx(model.expected_purchases(39)[0], rel=1e-5)
+    fresh = model.conditional_expected_purchases(39, frequency=[0], recency=[0], T=[0])
+    assert fresh[0] == pytest.approx(model.expected_purchases(39)[0], rel=1e-9)
+
+
+def test_pareto_nbd_gradient_and_extremes(cdnow):
+    from reco.customers import ParetoNBD
+    from reco.customers.btyd import _compress
+
+    data = _compress(
+        {
+            "x": cdnow["frequency"].to_numpy(float),
+            "t_x": cdnow["recency"].to_numpy(float),
+            "T": cdnow["T"].to_numpy(float),
+            "weights": np.ones(len(cdnow)),
+        },
+        ("x", "t_x", "T"),
+    )
+    model = ParetoNBD()
+    for point in ([0.5, 10.0, 0.6, 12.0], [1.02, 3.0, 2.0, 0.5]):  # the second has r + 0 ~ 1
+        start = np.log(point)
+        numeric = central_gradient(lambda v: model._negative(v, data)[0], start)
+        np.testing.assert_allclose(model._negative(start, data)[1], numeric, rtol=1e-6)
+    model.fit(cdnow)
+    alive = model.probability_alive(frequency=[0, 50, 2000], recency=[0, 38, 38.9], T=[500, 39, 39])
+    assert np.isfinite(alive).all() and ((alive >= 0) & (alive <= 1)).all()
+    expected = model.conditional_expected_purchases(39, frequency=[2000], recency=[38.9], T=[39])
+    assert np.isfinite(expected).all() and expected[0] > 100
