@@ -208,3 +208,30 @@ def test_pareto_nbd_gradient_and_extremes(cdnow):
     assert np.isfinite(alive).all() and ((alive >= 0) & (alive <= 1)).all()
     expected = model.conditional_expected_purchases(39, frequency=[2000], recency=[38.9], T=[39])
     assert np.isfinite(expected).all() and expected[0] > 100
+
+
+def test_modified_beta_geo(cdnow):
+    from reco.customers import ModifiedBetaGeo
+
+    model = ModifiedBetaGeo().fit(cdnow)
+    # reference: lifetimes' ModifiedBetaGeoFitter on the same summary (r 0.525, alpha 6.183,
+    # a 0.891, b 1.614); MBG has no CDNOW table in the original paper
+    for name, value in {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}.items():
+        assert sig3(model.params_[name], value), name
+    x = np.arange(300)
+    probabilities = model.probability_of_purchases(x, 39)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (x * probabilities).sum() == pytest.approx(model.expected_purchases(39)[0], rel=1e-9)
+    fresh = model.conditional_expected_purchases(39, frequency=[0], recency=[0], T=[0])
+    assert fresh[0] == pytest.approx(model.expected_purchases(39)[0], rel=1e-9)
+    # unlike BG/NBD, a customer without repeat purchases may already be gone
+    assert model.probability_alive(frequency=[0], recency=[0], T=[39])[0] < 1
+    data = {
+        "x": cdnow["frequency"].to_numpy(float),
+        "t_x": cdnow["recency"].to_numpy(float),
+        "T": cdnow["T"].to_numpy(float),
+        "weights": np.ones(len(cdnow)),
+    }
+    start = np.log([0.5, 6.0, 0.9, 1.6])
+    numeric = central_gradient(lambda v: model._negative(v, data)[0], start)
+    np.testing.assert_allclose(model._negative(start, data)[1], numeric, rtol=1e-6)

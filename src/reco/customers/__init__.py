@@ -1,6 +1,6 @@
 """Customer analytics: RFM summaries and buy-till-you-die lifetime-value models."""
 
-from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ParetoNBD
+from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from .rfm import DEFAULT_SEGMENTS, RFMScorer
 from .summary import summary
 from .value import lifetime_value
@@ -10,6 +10,7 @@ __all__ = [
     "BetaGeo",
     "BetaGeoBetaBinom",
     "GammaGamma",
+    "ModifiedBetaGeo",
     "ParetoNBD",
     "RFMScorer",
     "lifetime_value",

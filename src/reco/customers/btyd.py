@@ -25,7 +25,7 @@ from .._validation import check_number
 from ..base import Estimator
 from ..exceptions import ConvergenceError, DataValidationError, InvalidParameterError
 
-__all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ParetoNBD"]
+__all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD"]
 
 
 def _column(values: Any, name: str, n: int | None = None) -> np.ndarray:
@@ -59,9 +59,28 @@ def _compress(data: dict, keys: tuple[str, ...]) -> dict:
 
 @njit(cache=True, nogil=True)
 def _bgnbd_totals(
-    r, alpha, a, b, x, x_index, at, t_index, atx, tx_index, weights, a12, dr12, da12, db12
+    r,
+    alpha,
+    a,
+    b,
+    x,
+    x_index,
+    at,
+    t_index,
+    atx,
+    tx_index,
+    weights,
+    a12,
+    dr12,
+    da12,
+    db12,
+    modified,
 ):  # pragma: no cover - compiled
-    """Weighted BG/NBD log-likelihood and gradient in one pass (no temporaries)."""
+    """Weighted BG/NBD (or MBG/NBD) log-likelihood and gradient in one pass.
+
+    MBG/NBD lets customers drop out before their first repeat purchase too: the second term
+    exists for every x, with ``b + x`` in place of ``b + x - 1``.
+    """
     total = 0.0
     g = np.zeros(4)
     log_a = np.log(a)
@@ -73,9 +92,9 @@ def _bgnbd_totals(
         ix = x_index[k]
         lat = log_at[t_index[k]]
         a3 = -(r + xi) * lat
-        if xi > 0:
+        if xi > 0 or modified:
             latx = log_atx[tx_index[k]]
-            bx = b + xi - 1.0
+            bx = b + xi if modified else b + xi - 1.0
             a4 = log_a - np.log(bx) - (r + xi) * latx
             top = max(a3, a4)
             log_sum = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
@@ -475,6 +494,7 @@ class BetaGeo(_MaximumLikelihood):
             dr12,
             da12,
             db12,
+            False,
         )
 
     # -- predictions -------------------------------------------------------------------------
@@ -1030,4 +1050,115 @@ class ParetoNBD(_MaximumLikelihood):
             density = s * beta**s * (beta + tau) ** (-(s + 1))
             integral = 0.5 * tk * float(np.sum(_WEIGHTS * nb(tau) * density))
             out[k] = (beta / (beta + tk)) ** s * nb(tk) + integral
+        return out
+
+
+class ModifiedBetaGeo(BetaGeo):
+    r"""MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD in which a customer may also drop
+    out right after the first purchase, so a customer with no repeat purchase is not assumed
+    alive.
+
+    .. math::
+
+        \ell = \ln\Gamma(r+x) - \ln\Gamma(r) + r\ln\alpha + \ln B(a, b+x+1) - \ln B(a, b)
+        + \ln\!\Big[(\alpha+T)^{-(r+x)} + \tfrac{a}{b+x}(\alpha+t_x)^{-(r+x)}\Big]
+    """
+
+    def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
+        if "ux" not in data:
+            data = _indexed(data, ("x", "t_x", "T"))
+        r, alpha, a, b = params
+        ux = data["ux"]
+        a12 = (
+            gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux + 1) - betaln(a, b)
+        )
+        dr12 = digamma(r + ux) - digamma(r) + np.log(alpha)
+        da12 = digamma(a + b) - digamma(a + b + ux + 1)
+        db12 = digamma(a + b) + digamma(b + ux + 1) - digamma(b) - digamma(a + b + ux + 1)
+        return _bgnbd_totals(
+            r,
+            alpha,
+            a,
+            b,
+            data["x"],
+            data["x_index"],
+            alpha + data["uT"],
+            data["T_index"],
+            alpha + data["ut_x"],
+            data["t_x_index"],
+            data["weights"],
+            a12,
+            dr12,
+            da12,
+            db12,
+            True,
+        )
+
+    def _loglik(self, params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
+        n = data["x"].size
+        ll = np.empty(n)
+        grad = np.empty((4, n))
+        for k in range(n):
+            row = {key: data[key][k : k + 1] for key in ("x", "t_x", "T")}
+            row["weights"] = np.ones(1)
+            ll[k], grad[:, k] = self._weighted(params, row)
+        return ll, grad
+
+    def expected_purchases(self, t: Any) -> np.ndarray:
+        r""":math:`E[X(t)] = \frac{b}{a-1}\big[1 - (\frac{\alpha}{\alpha+t})^r
+        {}_2F_1(r, b+1; a+b; \frac{t}{\alpha+t})\big]`."""
+        r, alpha, a, b = self._param_array()
+        t = _column(t, "t")
+        return b / (a - 1) * (1 - _scaled_hyp2f1(r, b + 1, a + b, alpha, t))
+
+    def probability_alive(
+        self, *, frequency: Any = None, recency: Any = None, T: Any = None
+    ) -> np.ndarray:
+        r""":math:`1 / \big(1 + \frac{a}{b+x} (\frac{\alpha+T}{\alpha+t_x})^{r+x}\big)`."""
+        r, alpha, a, b = self._param_array()
+        x, t_x, big_t = self._rft_or_fitted(frequency, recency, T)
+        log_odds = (
+            np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
+        )
+        return expit(-log_odds)
+
+    def conditional_expected_purchases(
+        self, t: Any, *, frequency: Any = None, recency: Any = None, T: Any = None
+    ) -> np.ndarray:
+        r""":math:`\frac{a+b+x}{a-1}\big[1 - (\frac{\alpha+T}{\alpha+T+t})^{r+x}
+        {}_2F_1(r+x, b+x+1; a+b+x; \frac{t}{\alpha+T+t})\big]\,P(\text{alive})`."""
+        r, alpha, a, b = self._param_array()
+        x, t_x, big_t = self._rft_or_fitted(frequency, recency, T)
+        t = np.asarray(t, dtype=np.float64)
+        if np.any(t < 0):
+            raise DataValidationError("t must be non-negative.")
+        inner = 1 - _scaled_hyp2f1(r + x, b + x + 1, a + b + x, alpha + big_t, t)
+        return (
+            (a + b + x)
+            / (a - 1)
+            * inner
+            * self.probability_alive(frequency=x, recency=t_x, T=big_t)
+        )
+
+    def probability_of_purchases(self, x: Any, t: Any) -> np.ndarray:
+        r""":math:`P(X(t)=x) = \frac{B(a, b+x+1)}{B(a,b)} \mathrm{NB}(x) +
+        \frac{B(a+1, b+x)}{B(a,b)}\big[1 - \sum_{j<x} \mathrm{NB}(j)\big]`, where
+        :math:`\mathrm{NB}(j)` is the negative-binomial count of a customer alive throughout
+        (the customer buys x times and then drops out, possibly at once)."""
+        r, alpha, a, b = self._param_array()
+        x = _column(x, "x")
+        t = np.broadcast_to(_column(t, "t"), x.shape) if np.ndim(t) == 0 else _column(t, "t")
+        out = np.empty(x.size)
+        for k in range(x.size):
+            j = np.arange(int(x[k]) + 1)
+            nb = np.exp(
+                gammaln(r + j)
+                - gammaln(r)
+                - gammaln(j + 1)
+                + r * (np.log(alpha) - np.log(alpha + t[k]))
+                + j * (np.log(t[k]) - np.log(alpha + t[k]))
+            )
+            out[k] = np.exp(betaln(a, b + x[k] + 1) - betaln(a, b)) * nb[-1] + np.exp(
+                betaln(a + 1, b + x[k]) - betaln(a, b)
+            ) * (1 - nb[:-1].sum())
         return out
