@@ -1,0 +1,88 @@
+"""Plots for customer models (matplotlib, the ``plot`` extra). Each returns an Axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import InvalidParameterError
+
+__all__ = ["plot_calibration_holdout", "plot_frequency_recency", "plot_tracking"]
+
+
+def _axes(ax: Any):
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'reco[plot]'") from None
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    return ax
+
+
+def plot_frequency_recency(
+    model: Any,
+    *,
+    T: float | None = None,
+    max_frequency: int | None = None,
+    kind: str = "expected",
+    horizon: float = 1.0,
+    ax: Any = None,
+):
+    """Heat map over frequency x recency of expected purchases in the next ``horizon``
+    (``kind="expected"``) or of P(alive) (``kind="alive"``), for customers observed for T."""
+    if kind not in ("expected", "alive"):
+        raise InvalidParameterError(f"kind must be 'expected' or 'alive'; got {kind!r}.")
+    ax = _axes(ax)
+    T = float(np.max(model.T_)) if T is None else float(T)
+    max_frequency = int(np.max(model.frequency_)) if max_frequency is None else max_frequency
+    frequencies = np.arange(max_frequency + 1)
+    recencies = np.linspace(0, T, 50)
+    grid_f, grid_r = np.meshgrid(frequencies, recencies, indexing="ij")
+    grid_r = np.where(grid_f == 0, 0.0, np.maximum(grid_r, 1e-9))
+    flat = {"frequency": grid_f.ravel(), "recency": grid_r.ravel(), "T": np.full(grid_f.size, T)}
+    values = (
+        model.probability_alive(**flat)
+        if kind == "alive"
+        else model.conditional_expected_purchases(horizon, **flat)
+    )
+    image = ax.imshow(
+        values.reshape(grid_f.shape),
+        aspect="auto",
+        origin="lower",
+        extent=(0, T, 0, max_frequency),
+        cmap="viridis",
+    )
+    ax.figure.colorbar(
+        image, ax=ax, label="P(alive)" if kind == "alive" else f"expected purchases in {horizon:g}"
+    )
+    ax.set_xlabel("recency (time of last purchase)")
+    ax.set_ylabel("frequency (repeat purchases)")
+    return ax
+
+
+def plot_calibration_holdout(check: Any, *, ax: Any = None):
+    """Mean holdout purchases by calibration frequency: model against actual."""
+    ax = _axes(ax)
+    table: pd.DataFrame = check.by_frequency
+    ax.plot(table.index, table["actual"], marker="o", label="actual")
+    ax.plot(table.index, table["predicted"], marker="s", label="model")
+    ax.set_xlabel("purchases in calibration (last: or more)")
+    ax.set_ylabel("mean purchases in holdout")
+    ax.legend()
+    return ax
+
+
+def plot_tracking(curves: pd.DataFrame, *, calibration_end: Any = None, ax: Any = None):
+    """Cumulative repeat purchases, actual against expected (from :func:`tracking`)."""
+    ax = _axes(ax)
+    ax.plot(curves.index, curves["actual"], label="actual")
+    ax.plot(curves.index, curves["expected"], linestyle="--", label="model")
+    if calibration_end is not None:
+        ax.axvline(pd.Timestamp(calibration_end), color="grey", linewidth=1)
+    ax.set_ylabel("cumulative repeat purchases")
+    ax.figure.autofmt_xdate()
+    ax.legend()
+    return ax

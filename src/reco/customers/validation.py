@@ -1,0 +1,123 @@
+"""Calibration / holdout checks of purchase models, and cumulative tracking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_frame, check_int, check_option
+from ..exceptions import DataValidationError, InvalidParameterError
+
+__all__ = ["HoldoutCheck", "evaluate_holdout", "tracking"]
+
+
+@dataclass
+class HoldoutCheck:
+    """Predicted against actual holdout purchases.
+
+    Attributes
+    ----------
+    by_frequency : DataFrame
+        Per calibration frequency (capped at ``max_frequency``, the last row holds "or more"):
+        ``n_customers``, ``predicted`` and ``actual`` mean holdout purchases.
+    per_customer : DataFrame
+        ``predicted`` and ``actual`` per customer.
+    errors : dict
+        ``mae`` and ``rmse`` per customer, ``total_predicted``, ``total_actual`` and
+        ``total_error`` (relative error of the total).
+    """
+
+    by_frequency: pd.DataFrame
+    per_customer: pd.DataFrame
+    errors: dict
+
+
+def evaluate_holdout(model: Any, summary: pd.DataFrame, *, max_frequency: int = 7) -> HoldoutCheck:
+    """Compare a fitted purchase model's conditional expectations with the holdout period.
+
+    ``summary`` comes from :func:`reco.customers.summary` with ``calibration_end``: each
+    customer's calibration statistics predict ``frequency_holdout`` over ``duration_holdout``.
+    """
+    check_frame(
+        summary,
+        {
+            "a": "frequency",
+            "b": "recency",
+            "c": "T",
+            "d": "frequency_holdout",
+            "e": "duration_holdout",
+        },
+        what="summary (with calibration_end)",
+    )
+    max_frequency = check_int(max_frequency, "max_frequency", low=1)
+    if not hasattr(model, "conditional_expected_purchases"):
+        raise InvalidParameterError("model must be a fitted BetaGeo, ModifiedBetaGeo or ParetoNBD.")
+    predicted = model.conditional_expected_purchases(
+        summary["duration_holdout"].to_numpy(np.float64),
+        frequency=summary["frequency"],
+        recency=summary["recency"],
+        T=summary["T"],
+    )
+    actual = summary["frequency_holdout"].to_numpy(np.float64)
+    per_customer = pd.DataFrame({"predicted": predicted, "actual": actual}, index=summary.index)
+    bucket = np.minimum(summary["frequency"].to_numpy(), max_frequency)
+    grouped = per_customer.groupby(bucket)
+    by_frequency = pd.DataFrame(
+        {
+            "n_customers": grouped.size(),
+            "predicted": grouped["predicted"].mean(),
+            "actual": grouped["actual"].mean(),
+        }
+    )
+    by_frequency.index.name = "frequency"
+    errors = {
+        "mae": float(np.abs(predicted - actual).mean()),
+        "rmse": float(np.sqrt(((predicted - actual) ** 2).mean())),
+        "total_predicted": float(predicted.sum()),
+        "total_actual": float(actual.sum()),
+        "total_error": float(predicted.sum() / actual.sum() - 1) if actual.sum() else np.nan,
+    }
+    return HoldoutCheck(by_frequency, per_customer, errors)
+
+
+def tracking(
+    model: Any,
+    transactions: pd.DataFrame,
+    *,
+    customer: str = "customer_id",
+    time: str = "timestamp",
+    freq: str = "D",
+    observation_end: Any = None,
+) -> pd.DataFrame:
+    """Cumulative repeat purchases of the cohort, actual and expected, period by period.
+
+    Expected: :math:`\\sum_i E[X(t - t_{0,i})]` over customers first seen at :math:`t_{0,i}`
+    (the model's ``expected_purchases``, in the time units it was fit in: ``freq``). Actual:
+    repeat purchases counted as :func:`summary` counts them (one per customer and day).
+    """
+    check_frame(transactions, {"customer": customer, "time": time}, what="transactions frame")
+    check_option(freq, "freq", ("D", "W"))
+    unit = 1.0 if freq == "D" else 7.0
+    times = pd.to_datetime(transactions[time]).dt.floor("D")
+    frame = pd.DataFrame({"customer": transactions[customer].to_numpy(), "day": times})
+    frame = frame.drop_duplicates()
+    start = frame["day"].min()
+    end = frame["day"].max() if observation_end is None else pd.Timestamp(observation_end)
+    if end < start:
+        raise DataValidationError("observation_end is before the first transaction.")
+    first = frame.groupby("customer")["day"].transform("min")
+    repeat_days = ((frame.loc[frame["day"] > first, "day"] - start).dt.days).to_numpy()
+    n_days = int((end - start).days) + 1
+    actual = np.cumsum(np.bincount(repeat_days, minlength=n_days)[:n_days])
+    births = np.bincount(
+        (frame.groupby("customer")["day"].min() - start).dt.days.to_numpy(), minlength=n_days
+    )[:n_days]
+    curve = np.concatenate(([0.0], model.expected_purchases(np.arange(1, n_days) / unit)))
+    expected = np.convolve(births, curve)[:n_days]
+    return pd.DataFrame(
+        {"actual": actual, "expected": expected},
+        index=pd.date_range(start, periods=n_days, freq="D", name="date"),
+    )

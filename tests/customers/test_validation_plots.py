@@ -1,0 +1,85 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from reco.customers import (
+    BetaGeo,
+    ParetoNBD,
+    evaluate_holdout,
+    plot_calibration_holdout,
+    plot_frequency_recency,
+    plot_tracking,
+    summary,
+    tracking,
+)
+from reco.datasets import read_cdnow
+from reco.exceptions import DataValidationError
+
+
+@pytest.fixture(scope="module")
+def cdnow_sample(data_dir):
+    transactions = read_cdnow(data_dir / "cdnow" / "CDNOW_sample.txt")
+    data = summary(
+        transactions,
+        customer="sample_id",
+        time="date",
+        freq="W",
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+    )
+    return transactions, data
+
+
+def test_holdout_check_matches_its_definition(cdnow_sample):
+    _, data = cdnow_sample
+    model = BetaGeo().fit(data)
+    check = evaluate_holdout(model, data, max_frequency=7)
+    predicted = model.conditional_expected_purchases(
+        39, frequency=data["frequency"], recency=data["recency"], T=data["T"]
+    )
+    np.testing.assert_allclose(check.per_customer["predicted"], predicted)
+    assert check.by_frequency["n_customers"].sum() == len(data)
+    assert check.by_frequency.index.max() == 7
+    assert check.errors["total_actual"] == data["frequency_holdout"].sum()
+    # both models under-predict the 1998 holdout of the 1/10 sample by about 12%
+    assert -0.15 < check.errors["total_error"] < -0.05
+    pareto = evaluate_holdout(ParetoNBD().fit(data), data)
+    assert -0.15 < pareto.errors["total_error"] < -0.05
+    with pytest.raises(DataValidationError, match="calibration_end"):
+        evaluate_holdout(model, data.drop(columns="duration_holdout"))
+
+
+def test_tracking_expected_follows_actual(cdnow_sample):
+    transactions, data = cdnow_sample
+    model = BetaGeo().fit(data)
+    curves = tracking(
+        model,
+        transactions,
+        customer="sample_id",
+        time="date",
+        freq="W",
+        observation_end="1998-06-30",
+    )
+    assert curves["actual"].is_monotonic_increasing
+    assert curves["expected"].is_monotonic_increasing
+    at_calibration_end = curves.loc["1997-09-30"]
+    assert at_calibration_end["expected"] == pytest.approx(at_calibration_end["actual"], rel=0.05)
+    repeat = transactions.groupby("sample_id")["date"].nunique().sub(1).sum()
+    assert curves["actual"].iloc[-1] == repeat
+
+
+def test_plots_return_axes(cdnow_sample):
+    transactions, data = cdnow_sample
+    model = BetaGeo().fit(data)
+    check = evaluate_holdout(model, data)
+    curves = tracking(model, transactions, customer="sample_id", time="date", freq="W")
+    for ax in (
+        plot_frequency_recency(model, kind="alive"),
+        plot_frequency_recency(model, horizon=10),
+        plot_calibration_holdout(check),
+        plot_tracking(curves, calibration_end="1997-09-30"),
+    ):
+        assert isinstance(ax, matplotlib.axes.Axes) and ax.get_ylabel()
