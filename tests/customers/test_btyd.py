@@ -235,3 +235,35 @@ def test_modified_beta_geo(cdnow):
     start = np.log([0.5, 6.0, 0.9, 1.6])
     numeric = central_gradient(lambda v: model._negative(v, data)[0], start)
     np.testing.assert_allclose(model._negative(start, data)[1], numeric, rtol=1e-6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(1e-3, 50),
+    st.floats(1e-2, 1e4),
+    st.floats(1.01, 50),
+    st.floats(1e-2, 50),
+    st.integers(0, 3000),
+    st.floats(0, 1),
+    st.floats(1, 1e4),
+    st.floats(0.1, 1e3),
+)
+def test_no_nan_or_overflow_for_extreme_parameters(r, alpha, a, b, x, share, T, horizon):
+    from reco.customers import ModifiedBetaGeo, ParetoNBD
+
+    recency = share * T if x > 0 else 0.0
+    recency = max(recency, 1e-3) if x > 0 else 0.0
+    for model in (BetaGeo(), ModifiedBetaGeo()):
+        model.params_ = {"r": r, "alpha": alpha, "a": a, "b": b}
+        model.frequency_ = model.recency_ = model.T_ = np.zeros(1)
+        alive = model.probability_alive(frequency=[x], recency=[recency], T=[T])
+        expected = model.conditional_expected_purchases(
+            np.array([horizon, 2 * horizon]), frequency=[x, x], recency=[recency] * 2, T=[T, T]
+        )
+        assert np.isfinite(alive).all() and 0 <= alive[0] <= 1
+        assert np.isfinite(expected).all() and 0 <= expected[0] <= expected[1] * (1 + 1e-9)
+    pareto = ParetoNBD()
+    pareto.params_ = {"r": r, "alpha": alpha, "s": b, "beta": a}
+    pareto.frequency_ = pareto.recency_ = pareto.T_ = np.zeros(1)
+    alive = pareto.probability_alive(frequency=[x], recency=[recency], T=[T])
+    assert np.isfinite(alive).all() and 0 <= alive[0] <= 1

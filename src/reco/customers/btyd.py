@@ -42,18 +42,26 @@ def _column(values: Any, name: str, n: int | None = None) -> np.ndarray:
 def _compress(data: dict, keys: tuple[str, ...]) -> dict:
     """Merge identical customers (same values under ``keys``), summing their weights, and index
     the distinct values of each key: the likelihood is unchanged, and terms that depend on one
-    key only are computed once per distinct value (``u<key>`` and ``<key>_index``)."""
-    columns = [data[k] for k in keys]
-    order = np.lexsort(columns[::-1])
-    sorted_columns = [c[order] for c in columns]
-    new = np.ones(order.size, dtype=bool)
-    for column in sorted_columns:
-        new[1:] |= column[1:] != column[:-1]
-    group = np.cumsum(new) - 1
-    out = {k: c[new] for k, c in zip(keys, sorted_columns, strict=True)}
-    out["weights"] = np.bincount(group, weights=data["weights"][order])
+    key only are computed once per distinct value (``u<key>`` and ``<key>_index``).
+
+    Hash-based (pandas factorize), O(customers).
+    """
+    codes, uniques = [], []
+    combined = np.zeros(data[keys[0]].size, dtype=np.int64)
     for key in keys:
-        out[f"u{key}"], out[f"{key}_index"] = np.unique(out[key], return_inverse=True)
+        code, unique = pd.factorize(data[key], sort=False)
+        codes.append(code.astype(np.int64))
+        uniques.append(np.asarray(unique, dtype=np.float64))
+        if combined.max(initial=0) >= 2**62 // max(1, len(unique)):
+            combined = pd.factorize(combined, sort=False)[0].astype(np.int64)
+        combined = combined * len(unique) + codes[-1]
+    group = pd.factorize(combined, sort=False)[0]
+    # factorize numbers groups in order of first appearance: the first rows, in that order
+    first = np.flatnonzero(~pd.Index(group).duplicated())
+    out = {key: data[key][first] for key in keys}
+    out["weights"] = np.bincount(group, weights=data["weights"], minlength=first.size)
+    for key, code, unique in zip(keys, codes, uniques, strict=True):
+        out[f"u{key}"], out[f"{key}_index"] = unique, code[first]
     return out
 
 
@@ -630,7 +638,9 @@ class GammaGamma(_MaximumLikelihood):
             )
         data = _compress({"x": x[keep], "m": m[keep], "weights": w[keep]}, ("x", "m"))
         data["log_m"], data["log_x"] = np.log(data["m"]), np.log(data["x"])
-        self._set_fitted(self._fit_arrays(data))
+        learned = self._fit_arrays(data)
+        learned.update({"frequency_": x, "monetary_value_": m})
+        self._set_fitted(learned)
         return self
 
     @staticmethod
@@ -678,12 +688,18 @@ class GammaGamma(_MaximumLikelihood):
             digamma(pux + q) - digamma(q),
         )
 
-    def conditional_expected_spend(self, *, frequency: Any, monetary_value: Any) -> np.ndarray:
+    def conditional_expected_spend(
+        self, *, frequency: Any = None, monetary_value: Any = None
+    ) -> np.ndarray:
         r""":math:`E[Z \mid x, \bar z] = \frac{p(\gamma + x\bar z)}{px + q - 1}`; the population
-        mean :math:`p\gamma/(q-1)` for customers with no repeat purchase."""
+        mean :math:`p\gamma/(q-1)` for customers with no repeat purchase. The customers given
+        to ``fit`` by default."""
         p, q, gamma = self._param_array()
-        x = _column(frequency, "frequency")
-        m = _column(monetary_value, "monetary_value", x.size)
+        if frequency is None and monetary_value is None:
+            x, m = self.frequency_, self.monetary_value_
+        else:
+            x = _column(frequency, "frequency")
+            m = _column(monetary_value, "monetary_value", x.size)
         return (p * (gamma + x * m)) / (p * x + q - 1)
 
 
