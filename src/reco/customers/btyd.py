@@ -253,10 +253,28 @@ class _MaximumLikelihood(Estimator):
 
     _param_names: tuple[str, ...] = ()
 
+    def __init__(self, *, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
     def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
         """Weighted total log-likelihood and its gradient (override with a fused kernel)."""
         ll, grad = self._loglik(params, data)
         return float(data["weights"] @ ll), grad @ data["weights"]
+
+    def _loglik_by_row(self, params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Per-customer values from the fused :meth:`_weighted` (slow: one row at a time)."""
+        n = data["x"].size
+        ll = np.empty(n)
+        grad = np.empty((len(self._param_names), n))
+        for k in range(n):
+            row = {
+                key: value[k : k + 1]
+                for key, value in data.items()
+                if isinstance(value, np.ndarray) and value.shape[:1] == (n,)
+            }
+            row["weights"] = np.ones(1)
+            ll[k], grad[:, k] = self._weighted(params, row)
+        return ll, grad
 
     def _negative(self, log_params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
@@ -339,6 +357,32 @@ class _MaximumLikelihood(Estimator):
         return np.array([self.params_[name] for name in self._param_names])
 
 
+@njit(cache=True, nogil=True)
+def _hyp2f1_series(a, b, c, z):  # pragma: no cover - compiled
+    """Gauss series of 2F1(a, b; c; z) for 0 <= z < 1 (summed until terms stop mattering)."""
+    total = 1.0
+    term = 1.0
+    for k in range(200_000):
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z
+        total += term
+        if abs(term) < 1e-17 * abs(total):
+            break
+    return total
+
+
+def _hyp2f1(a, b, c, z):
+    """scipy's hyp2f1, with the Gauss series where scipy returns inf or NaN (it does for some
+    integer c - a - b with z near 1, e.g. 2F1(2, 1; 101; 0.91))."""
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
+    out = np.asarray(hyp2f1(a, b, c, z), dtype=np.float64)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        out = out.copy()
+        for k in np.flatnonzero(bad.ravel()):
+            out.flat[k] = _hyp2f1_series(a.flat[k], b.flat[k], c.flat[k], z.flat[k])
+    return out
+
+
 def _scaled_hyp2f1(A, B, C, base, t):
     r""":math:`(\frac{base}{base+t})^{A}\,{}_2F_1(A, B; C; \frac{t}{base+t})`, stably.
 
@@ -348,7 +392,7 @@ def _scaled_hyp2f1(A, B, C, base, t):
     """
     one_minus_z = base / (base + t)
     z = t / (base + t)
-    return one_minus_z ** (C - B) * hyp2f1(C - A, C - B, C, z)
+    return one_minus_z ** (C - B) * _hyp2f1(C - A, C - B, C, z)
 
 
 def _rft(summary: Any, frequency: Any, recency: Any, T: Any, weights: Any) -> dict:
@@ -388,7 +432,34 @@ def _rft(summary: Any, frequency: Any, recency: Any, T: Any, weights: Any) -> di
     return {"x": x, "t_x": t_x, "T": big_t, "weights": w}
 
 
-class BetaGeo(_MaximumLikelihood):
+class _ContinuousBTYD(_MaximumLikelihood):
+    """Shared ``fit`` and input handling of the continuous-time models."""
+
+    def fit(
+        self,
+        summary: Any = None,
+        *,
+        frequency: Any = None,
+        recency: Any = None,
+        T: Any = None,
+        weights: Any = None,
+    ) -> Any:
+        """Fit on a :func:`summary` frame, or on ``frequency``/``recency``/``T`` arrays."""
+        data = _rft(summary, frequency, recency, T, weights)
+        learned = self._fit_arrays(_compress(data, ("x", "t_x", "T")))
+        learned.update({"frequency_": data["x"], "recency_": data["t_x"], "T_": data["T"]})
+        self._set_fitted(learned)
+        return self
+
+    def _rft_or_fitted(self, frequency, recency, T):
+        self._check_fitted()
+        if frequency is None and recency is None and T is None:
+            return self.frequency_, self.recency_, self.T_
+        data = _rft(None, frequency, recency, T, None)
+        return data["x"], data["t_x"], data["T"]
+
+
+class BetaGeo(_ContinuousBTYD):
     r"""BG/NBD: Poisson purchasing at rate :math:`\lambda \sim \Gamma(r, \alpha)` while alive;
     after each purchase the customer drops out with probability :math:`p \sim B(a, b)`.
 
@@ -423,24 +494,6 @@ class BetaGeo(_MaximumLikelihood):
     """
 
     _param_names = ("r", "alpha", "a", "b")
-
-    def __init__(self, *, penalizer: float = 0.0) -> None:
-        self.penalizer = penalizer
-
-    def fit(
-        self,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-    ) -> BetaGeo:
-        data = _rft(summary, frequency, recency, T, weights)
-        learned = self._fit_arrays(_compress(data, ("x", "t_x", "T")))
-        learned.update({"frequency_": data["x"], "recency_": data["t_x"], "T_": data["T"]})
-        self._set_fitted(learned)
-        return self
 
     @staticmethod
     def _initial(data: dict) -> np.ndarray:
@@ -506,13 +559,6 @@ class BetaGeo(_MaximumLikelihood):
         )
 
     # -- predictions -------------------------------------------------------------------------
-    def _rft_or_fitted(self, frequency, recency, T):
-        self._check_fitted()
-        if frequency is None and recency is None and T is None:
-            return self.frequency_, self.recency_, self.T_
-        data = _rft(None, frequency, recency, T, None)
-        return data["x"], data["t_x"], data["T"]
-
     def expected_purchases(self, t: Any) -> np.ndarray:
         r"""Expected purchases of a new customer in (0, t]:
         :math:`\frac{a+b-1}{a-1}\big[1 - (\frac{\alpha}{\alpha+t})^r\,
@@ -604,9 +650,6 @@ class GammaGamma(_MaximumLikelihood):
     """
 
     _param_names = ("p", "q", "gamma")
-
-    def __init__(self, *, penalizer: float = 0.0) -> None:
-        self.penalizer = penalizer
 
     def fit(
         self,
@@ -733,9 +776,6 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
     """
 
     _param_names = ("alpha", "beta", "gamma", "delta")
-
-    def __init__(self, *, penalizer: float = 0.0) -> None:
-        self.penalizer = penalizer
 
     def fit(
         self,
@@ -918,7 +958,7 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         return out
 
 
-class ParetoNBD(_MaximumLikelihood):
+class ParetoNBD(_ContinuousBTYD):
     r"""Pareto/NBD (Schmittlein, Morrison & Colombo 1987): Poisson purchasing at rate
     :math:`\lambda \sim \Gamma(r, \alpha)` for an exponential lifetime with rate
     :math:`\mu \sim \Gamma(s, \beta)`.
@@ -940,24 +980,6 @@ class ParetoNBD(_MaximumLikelihood):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
-
-    def __init__(self, *, penalizer: float = 0.0) -> None:
-        self.penalizer = penalizer
-
-    def fit(
-        self,
-        summary: Any = None,
-        *,
-        frequency: Any = None,
-        recency: Any = None,
-        T: Any = None,
-        weights: Any = None,
-    ) -> ParetoNBD:
-        data = _rft(summary, frequency, recency, T, weights)
-        learned = self._fit_arrays(_compress(data, ("x", "t_x", "T")))
-        learned.update({"frequency_": data["x"], "recency_": data["t_x"], "T_": data["T"]})
-        self._set_fitted(learned)
-        return self
 
     @staticmethod
     def _initial(data: dict) -> np.ndarray:
@@ -982,23 +1004,7 @@ class ParetoNBD(_MaximumLikelihood):
             digamma(r + x) - digamma(r),
         )
 
-    def _loglik(self, params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Per-customer log-likelihood and gradient (slow path: one customer at a time)."""
-        n = data["x"].size
-        ll = np.empty(n)
-        grad = np.empty((4, n))
-        for k in range(n):
-            row = {key: data[key][k : k + 1] for key in ("x", "t_x", "T")}
-            row["weights"] = np.ones(1)
-            ll[k], grad[:, k] = self._weighted(params, row)
-        return ll, grad
-
-    def _rft_or_fitted(self, frequency, recency, T):
-        self._check_fitted()
-        if frequency is None and recency is None and T is None:
-            return self.frequency_, self.recency_, self.T_
-        data = _rft(None, frequency, recency, T, None)
-        return data["x"], data["t_x"], data["T"]
+    _loglik = _MaximumLikelihood._loglik_by_row
 
     def probability_alive(
         self, *, frequency: Any = None, recency: Any = None, T: Any = None
@@ -1110,15 +1116,7 @@ class ModifiedBetaGeo(BetaGeo):
             True,
         )
 
-    def _loglik(self, params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
-        n = data["x"].size
-        ll = np.empty(n)
-        grad = np.empty((4, n))
-        for k in range(n):
-            row = {key: data[key][k : k + 1] for key in ("x", "t_x", "T")}
-            row["weights"] = np.ones(1)
-            ll[k], grad[:, k] = self._weighted(params, row)
-        return ll, grad
+    _loglik = _MaximumLikelihood._loglik_by_row
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         r""":math:`E[X(t)] = \frac{b}{a-1}\big[1 - (\frac{\alpha}{\alpha+t})^r
