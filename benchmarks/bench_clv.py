@@ -31,7 +31,37 @@ DATA = Path(
 )
 
 
-def compare(name, data, repeat, rows):
+def _lifetimes_fit(kind, arrays, queue):
+    """Fit one lifetimes model in a child process (so a slow fit can be timed out)."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import lifetimes
+
+    started = time.perf_counter()
+    if kind == "pareto":
+        model = lifetimes.ParetoNBDFitter().fit(*arrays)
+    else:
+        model = lifetimes.BetaGeoFitter().fit(*arrays)
+    queue.put((time.perf_counter() - started, dict(model.params_)))
+
+
+def lifetimes_with_timeout(kind, arrays, timeout):
+    """(seconds, params) of a lifetimes fit, or (None, None) past ``timeout`` seconds."""
+    import multiprocessing as mp
+
+    queue = mp.get_context("fork").Queue()
+    child = mp.get_context("fork").Process(target=_lifetimes_fit, args=(kind, arrays, queue))
+    child.start()
+    child.join(timeout)
+    if child.is_alive():
+        child.terminate()
+        child.join()
+        return None, None
+    return queue.get()
+
+
+def compare(name, data, repeat, rows, timeout=None):
     import lifetimes
 
     x, t_x, T = data["frequency"], data["recency"], data["T"]
@@ -104,6 +134,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--pareto-timeout",
+        type=float,
+        default=900,
+        help="stop lifetimes' Pareto/NBD fit on the large summary after this",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")  # lifetimes' own deprecation and overflow chatter
 
@@ -116,7 +152,7 @@ def main() -> None:
     shop = make_shop(args.customers, 2000, random_state=0)
     big = summary(shop.order_lines, value="value", freq="D")
     built = time.perf_counter() - started
-    compare(f"make_shop ({len(big):,})", big, 1, rows)
+    compare(f"make_shop ({len(big):,})", big, 1, rows, timeout=args.pareto_timeout)
 
     print_table(
         "BTYD fit time (seconds; CDNOW median of "

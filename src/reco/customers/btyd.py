@@ -148,7 +148,7 @@ def _gamma_gamma_totals(
     return total, grad
 
 
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 
 
 @njit(cache=True, nogil=True)
@@ -158,7 +158,8 @@ def _pareto_row(r, alpha, s, beta, x, t_x, big_t, nodes, weights):  # pragma: no
     E = (alpha+T)^-(r+x) (beta+T)^-s and I = int_{t_x}^{T} f, f = (alpha+y)^-(r+x)
     (beta+y)^-(s+1). With k = r + x the substitution w = ((alpha+t_x)/(alpha+y))^(k-1)
     turns I into (alpha+t_x)^(1-k)/(k-1) int (beta+y(w))^-(s+1) dw, a smooth integrand for
-    Gauss-Legendre (for k near 1, u = log(alpha+y) is used instead). The derivatives of I are
+    Gauss-Legendre; when w spans decades, v = log w removes the endpoint singularity of
+    w^(-1/(k-1)), and for k near 1, u = log(alpha+y) is used instead. The derivatives of I are
     the integrals of the derivatives of f, by the same rule.
     Returns (log(E + s I), d/dr, d/dalpha, d/ds, d/dbeta).
     """
@@ -172,8 +173,25 @@ def _pareto_row(r, alpha, s, beta, x, t_x, big_t, nodes, weights):  # pragma: no
     log_scale = 0.0
     if big_t > t_x:
         base = alpha + t_x
-        if abs(k - 1.0) > 0.05:
-            w_end = np.exp((k - 1.0) * (np.log(base) - np.log(alpha + big_t)))
+        log_w_end = (k - 1.0) * (np.log(base) - np.log(alpha + big_t))
+        if abs(k - 1.0) > 0.05 and log_w_end < -1.0:
+            # steep case (many purchases, long gap): w = exp(v), v in [log w_end, 0], so
+            # w^(-1/(k-1)) has no endpoint singularity; below v = -45 nothing is left to add
+            lo, hi = max(log_w_end, -45.0), 0.0
+            half, mid = 0.5 * (hi - lo), 0.5 * (hi + lo)
+            log_scale = (1.0 - k) * np.log(base) - np.log(k - 1.0)
+            for q in range(nodes.size):
+                v = mid + half * nodes[q]
+                ay = base * np.exp(-v / (k - 1.0))  # alpha + y
+                by = ay - alpha + beta  # beta + y
+                g = weights[q] * half * np.exp(v) * by ** (-(s + 1.0))
+                integral += g
+                i_lna += g * np.log(ay)
+                i_ia += g / ay
+                i_lnb += g * np.log(by)
+                i_ib += g / by
+        elif abs(k - 1.0) > 0.05:
+            w_end = np.exp(log_w_end)
             lo, hi = min(w_end, 1.0), max(w_end, 1.0)
             half, mid = 0.5 * (hi - lo), 0.5 * (hi + lo)
             log_scale = (1.0 - k) * np.log(base) - np.log(abs(k - 1.0))
@@ -970,9 +988,10 @@ class ParetoNBD(_ContinuousBTYD):
         (\beta+y)^{-(s+1)}\,dy\Big]
 
     The integral (the customer dropped out at y after the last purchase) is evaluated by
-    64-point Gauss-Legendre after a substitution that makes the integrand smooth, and its
+    24-point Gauss-Legendre after a substitution that makes the integrand smooth, and its
     parameter derivatives by the same rule, so the gradient is exact up to quadrature error
-    (about 1e-12 here); no hypergeometric function is needed, so no input overflows.
+    (below 1e-12 in the log-likelihood of every CDNOW customer against 512 points); no
+    hypergeometric function is needed, so no input overflows.
 
     Attributes
     ----------
