@@ -7,19 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._plotting import axes
 from ..exceptions import InvalidParameterError
 
 __all__ = ["plot_calibration_holdout", "plot_frequency_recency", "plot_tracking"]
-
-
-def _axes(ax: Any):
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'reco[plot]'") from None
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    return ax
 
 
 def plot_frequency_recency(
@@ -35,7 +26,7 @@ def plot_frequency_recency(
     (``kind="expected"``) or of P(alive) (``kind="alive"``), for customers observed for T."""
     if kind not in ("expected", "alive"):
         raise InvalidParameterError(f"kind must be 'expected' or 'alive'; got {kind!r}.")
-    ax = _axes(ax)
+    ax = axes(ax)
     T = float(np.max(model.T_)) if T is None else float(T)
     max_frequency = int(np.max(model.frequency_)) if max_frequency is None else max_frequency
     frequencies = np.arange(max_frequency + 1)
@@ -65,7 +56,7 @@ def plot_frequency_recency(
 
 def plot_calibration_holdout(check: Any, *, ax: Any = None):
     """Mean holdout purchases by calibration frequency: model against actual."""
-    ax = _axes(ax)
+    ax = axes(ax)
     table: pd.DataFrame = check.by_frequency
     ax.plot(table.index, table["actual"], marker="o", label="actual")
     ax.plot(table.index, table["predicted"], marker="s", label="model")
@@ -77,7 +68,7 @@ def plot_calibration_holdout(check: Any, *, ax: Any = None):
 
 def plot_tracking(curves: pd.DataFrame, *, calibration_end: Any = None, ax: Any = None):
     """Cumulative repeat purchases, actual against expected (from :func:`tracking`)."""
-    ax = _axes(ax)
+    ax = axes(ax)
     ax.plot(curves.index, curves["actual"], label="actual")
     ax.plot(curves.index, curves["expected"], linestyle="--", label="model")
     if calibration_end is not None:

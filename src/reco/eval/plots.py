@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plotting import axes
 from ..base import RecBatch
 from ..data import Interactions
 from ..exceptions import InvalidParameterError
@@ -14,19 +15,9 @@ from .evaluate import EvaluationResult
 __all__ = ["plot_comparison", "plot_metric_vs_k", "plot_popularity_bias"]
 
 
-def _axes(ax: Any):
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'reco[plot]'") from None
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    return ax
-
-
 def plot_metric_vs_k(result: EvaluationResult, metric: str = "ndcg", *, ax: Any = None):
     """One line per model: ``metric`` at each evaluated k, with 95% intervals as bands."""
-    ax = _axes(ax)
+    ax = axes(ax)
     part = result.summary[result.summary["metric"] == metric]
     if part.empty:
         raise InvalidParameterError(
@@ -47,7 +38,7 @@ def plot_comparison(
     result: EvaluationResult, metric: str = "ndcg", k: int | None = None, *, ax: Any = None
 ):
     """Horizontal bars of ``metric@k`` per model with 95% interval whiskers, best on top."""
-    ax = _axes(ax)
+    ax = axes(ax)
     k = int(result.summary["k"].min()) if k is None else k
     part = result.summary[(result.summary["metric"] == metric) & (result.summary["k"] == k)]
     if part.empty:
@@ -64,7 +55,7 @@ def plot_popularity_bias(recs: RecBatch, train: Interactions, k: int = 10, *, ax
 
     Points on a log-log scatter; a model with popularity bias puts its exposure on the right.
     """
-    ax = _axes(ax)
+    ax = axes(ax)
     from .metrics import _exposure, _train_popularity
 
     exposure, _ = _exposure(recs, k, None)
