@@ -512,6 +512,7 @@ class BetaGeo(_ContinuousBTYD):
     """
 
     _param_names = ("r", "alpha", "a", "b")
+    _modified = False
 
     @staticmethod
     def _initial(data: dict) -> np.ndarray:
@@ -552,9 +553,16 @@ class BetaGeo(_ContinuousBTYD):
         if "ux" not in data:
             data = _indexed(data, ("x", "t_x", "T"))
         r, alpha, a, b = params
-        ux = data["ux"]
-        a12 = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b)
-        dr12 = digamma(r + ux) - digamma(r) + np.log(alpha)
+        # MBG/NBD's beta function has b + x + 1 where BG/NBD's has b + x
+        ux = data["ux"] + (1.0 if self._modified else 0.0)
+        a12 = (
+            gammaln(r + data["ux"])
+            - gammaln(r)
+            + r * np.log(alpha)
+            + betaln(a, b + ux)
+            - betaln(a, b)
+        )
+        dr12 = digamma(r + data["ux"]) - digamma(r) + np.log(alpha)
         da12 = digamma(a + b) - digamma(a + b + ux)
         db12 = digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux)
         return _bgnbd_totals(
@@ -573,7 +581,7 @@ class BetaGeo(_ContinuousBTYD):
             dr12,
             da12,
             db12,
-            False,
+            self._modified,
         )
 
     # -- predictions -------------------------------------------------------------------------
@@ -1105,35 +1113,7 @@ class ModifiedBetaGeo(BetaGeo):
         + \ln\!\Big[(\alpha+T)^{-(r+x)} + \tfrac{a}{b+x}(\alpha+t_x)^{-(r+x)}\Big]
     """
 
-    def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
-        if "ux" not in data:
-            data = _indexed(data, ("x", "t_x", "T"))
-        r, alpha, a, b = params
-        ux = data["ux"]
-        a12 = (
-            gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux + 1) - betaln(a, b)
-        )
-        dr12 = digamma(r + ux) - digamma(r) + np.log(alpha)
-        da12 = digamma(a + b) - digamma(a + b + ux + 1)
-        db12 = digamma(a + b) + digamma(b + ux + 1) - digamma(b) - digamma(a + b + ux + 1)
-        return _bgnbd_totals(
-            r,
-            alpha,
-            a,
-            b,
-            data["x"],
-            data["x_index"],
-            alpha + data["uT"],
-            data["T_index"],
-            alpha + data["ut_x"],
-            data["t_x_index"],
-            data["weights"],
-            a12,
-            dr12,
-            da12,
-            db12,
-            True,
-        )
+    _modified = True
 
     _loglik = _MaximumLikelihood._loglik_by_row
 
