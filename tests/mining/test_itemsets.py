@@ -33,9 +33,13 @@ def as_dict(result):
 
 
 @settings(max_examples=80, deadline=None)
-@given(baskets_strategy, st.integers(1, 5), st.integers(1, 5))
-def test_equals_brute_force(baskets, threshold, max_len):
-    result = frequent_itemsets([list(b) for b in baskets], threshold, max_len=max_len)
+@given(
+    baskets_strategy, st.integers(1, 5), st.integers(1, 5), st.sampled_from(["eclat", "apriori"])
+)
+def test_equals_brute_force(baskets, threshold, max_len, algorithm):
+    result = frequent_itemsets(
+        [list(b) for b in baskets], threshold, max_len=max_len, algorithm=algorithm
+    )
     assert as_dict(result) == brute_force(baskets, threshold, max_len)
     assert result.n_transactions == len(baskets)
     assert (result.frame["support"] == result.frame["count"] / len(baskets)).all()
@@ -49,8 +53,15 @@ def test_closed_and_maximal_definitions(baskets, threshold):
     closed = {s for s, c in every.items() if not any(s < t and every[t] == c for t in every)}
     maximal = {s for s in every if not any(s < t for t in every)}
     data = [list(b) for b in baskets]
-    assert set(as_dict(frequent_itemsets(data, threshold, kind="closed"))) == closed
-    assert set(as_dict(frequent_itemsets(data, threshold, kind="maximal"))) == maximal
+    for algorithm in ("eclat", "apriori"):
+        assert (
+            set(as_dict(frequent_itemsets(data, threshold, kind="closed", algorithm=algorithm)))
+            == closed
+        )
+        assert (
+            set(as_dict(frequent_itemsets(data, threshold, kind="maximal", algorithm=algorithm)))
+            == maximal
+        )
 
 
 def test_support_thresholds():

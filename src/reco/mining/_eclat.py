@@ -203,3 +203,91 @@ def sort_segments(values, offsets):  # pragma: no cover - compiled
                 values[q + 1] = values[q]
                 q -= 1
             values[q + 1] = v
+
+
+@njit(cache=True, nogil=True)
+def _row_less(a, b):  # pragma: no cover - compiled
+    for p in range(a.size):
+        if a[p] != b[p]:
+            return a[p] < b[p]
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _contains(rows, key):  # pragma: no cover - compiled
+    """Binary search for ``key`` among lexicographically sorted ``rows``."""
+    lo, hi = 0, rows.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _row_less(rows[mid], key):
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo == rows.shape[0]:
+        return False
+    for p in range(key.size):  # noqa: SIM110 - numba compiles loops, not generators
+        if rows[lo, p] != key[p]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def apriori_level(rows, bits, min_count):  # pragma: no cover - compiled
+    """One Apriori step: join (k-1)-itemsets sharing their first k-2 items, prune candidates
+    with an infrequent (k-1)-subset, count the rest by intersecting the parents' bitsets.
+
+    ``rows`` (m x (k-1), lexicographically sorted, each ascending) and their bitsets; returns
+    the frequent k-itemsets (sorted), their counts and bitsets.
+    """
+    m, width = rows.shape
+    n_words = bits.shape[1]
+    capacity = max(16, m)
+    out_rows = np.empty((capacity, width + 1), np.int64)
+    out_counts = np.empty(capacity, np.int64)
+    out_bits = np.empty((capacity, n_words), np.uint64)
+    size = 0
+    candidate = np.empty(width + 1, np.int64)
+    subset = np.empty(width, np.int64)
+    scratch = np.empty(n_words, np.uint64)
+    for i in range(m):
+        for j in range(i + 1, m):
+            same_prefix = True
+            for p in range(width - 1):
+                if rows[i, p] != rows[j, p]:
+                    same_prefix = False
+                    break
+            if not same_prefix:
+                break
+            candidate[:width] = rows[i]
+            candidate[width] = rows[j, width - 1]
+            pruned = False
+            for drop in range(width - 1):  # the two parents are frequent already
+                q = 0
+                for p in range(width + 1):
+                    if p != drop:
+                        subset[q] = candidate[p]
+                        q += 1
+                if not _contains(rows, subset):
+                    pruned = True
+                    break
+            if pruned:
+                continue
+            count = _and_count(bits[i], bits[j], scratch)
+            if count < min_count:
+                continue
+            if size == capacity:
+                capacity *= 2
+                grown_rows = np.empty((capacity, width + 1), np.int64)
+                grown_rows[:size] = out_rows[:size]
+                out_rows = grown_rows
+                grown_counts = np.empty(capacity, np.int64)
+                grown_counts[:size] = out_counts[:size]
+                out_counts = grown_counts
+                grown_bits = np.empty((capacity, n_words), np.uint64)
+                grown_bits[:size] = out_bits[:size]
+                out_bits = grown_bits
+            out_rows[size] = candidate
+            out_counts[size] = count
+            out_bits[size] = scratch
+            size += 1
+    return out_rows[:size], out_counts[:size], out_bits[:size]

@@ -146,8 +146,10 @@ def frequent_itemsets(
     kind : {"all", "closed", "maximal"}
         All frequent itemsets; only closed ones (no superset has the same count); only maximal
         ones (no superset is frequent).
-    algorithm : {"auto", "eclat"}
-        Depth-first Eclat over transaction bitsets (numba), with pairs counted directly.
+    algorithm : {"auto", "eclat", "apriori"}
+        ``"eclat"`` (and ``"auto"``): depth-first over transaction bitsets (numba).
+        ``"apriori"``: level-wise candidate generation with subset pruning, counted on the
+        same bitsets. Both count pairs directly and give the same itemsets.
 
     Examples
     --------
@@ -158,12 +160,12 @@ def frequent_itemsets(
 {'itemset': ('milk', 'bread'), 'count': 2}]
     """
     check_option(kind, "kind", ("all", "closed", "maximal"))
-    if algorithm in ("fpgrowth", "apriori"):
+    if algorithm == "fpgrowth":
         raise NotSupportedError(
-            f"algorithm={algorithm!r} is not available in this version; use 'auto' or 'eclat' "
-            "(same itemsets)."
+            "algorithm='fpgrowth' is not available in this version; use 'auto', 'eclat' or "
+            "'apriori' (same itemsets)."
         )
-    check_option(algorithm, "algorithm", ("auto", "eclat"))
+    check_option(algorithm, "algorithm", ("auto", "eclat", "apriori"))
     data = as_baskets(baskets, transaction=transaction, item=item)
     n = len(data)
     if n == 0:
@@ -191,9 +193,14 @@ def frequent_itemsets(
         else np.zeros((order.size, order.size), np.int32)
     )
     bits = _eclat.build_bitsets(indptr, indices, label, order.size, n_words)
-    items, offsets, supports = _eclat.eclat(
-        bits, counts[order].astype(np.int64), pairs, threshold, max_len
-    )
+    if algorithm == "apriori":
+        items, offsets, supports = _apriori(
+            bits, counts[order].astype(np.int64), pairs, threshold, max_len
+        )
+    else:
+        items, offsets, supports = _eclat.eclat(
+            bits, counts[order].astype(np.int64), pairs, threshold, max_len
+        )
     # back to item-map indices, each itemset sorted by index
     original = order[items]
     _eclat.sort_segments(original, offsets)
@@ -218,6 +225,34 @@ def frequent_itemsets(
     )
     result.frame = frame
     return result
+
+
+def _apriori(bits, singles, pairs, threshold, max_len):
+    """Level-wise search (Agrawal & Srikant 1994) on the relabelled items: flat arrays like
+    :func:`_eclat.eclat`. Pairs come from the direct pair counts, longer itemsets from
+    :func:`_eclat.apriori_level`."""
+    n_frequent = singles.size
+    levels_items = [np.arange(n_frequent, dtype=np.int64)[:, None]]
+    levels_counts = [singles]
+    if max_len >= 2 and n_frequent >= 2:
+        a, b = np.nonzero(np.triu(pairs >= threshold, 1))
+        rows = np.column_stack([a, b]).astype(np.int64)
+        levels_items.append(rows)
+        levels_counts.append(pairs[a, b].astype(np.int64))
+        level_bits = bits[a] & bits[b]
+        while rows.shape[0] > 1 and rows.shape[1] < max_len:
+            rows, level_counts, level_bits = _eclat.apriori_level(rows, level_bits, threshold)
+            if rows.shape[0] == 0:
+                break
+            levels_items.append(rows)
+            levels_counts.append(level_counts)
+    lengths = np.concatenate(
+        [np.full(len(c), r.shape[1]) for r, c in zip(levels_items, levels_counts, strict=True)]
+    )
+    offsets = np.zeros(lengths.size + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    items = np.concatenate([r.ravel() for r in levels_items]).astype(np.int32)
+    return items, offsets, np.concatenate(levels_counts).astype(np.int64)
 
 
 def _select(result: FrequentItemsets, kind: str) -> np.ndarray:
