@@ -279,21 +279,6 @@ class _MaximumLikelihood(Estimator):
         ll, grad = self._loglik(params, data)
         return float(data["weights"] @ ll), grad @ data["weights"]
 
-    def _loglik_by_row(self, params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Per-customer values from the fused :meth:`_weighted` (slow: one row at a time)."""
-        n = data["x"].size
-        ll = np.empty(n)
-        grad = np.empty((len(self._param_names), n))
-        for k in range(n):
-            row = {
-                key: value[k : k + 1]
-                for key, value in data.items()
-                if isinstance(value, np.ndarray) and value.shape[:1] == (n,)
-            }
-            row["weights"] = np.ones(1)
-            ll[k], grad[:, k] = self._weighted(params, row)
-        return ll, grad
-
     def _negative(self, log_params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
         total, gradient = self._weighted(params, data)
@@ -518,37 +503,6 @@ class BetaGeo(_ContinuousBTYD):
     def _initial(data: dict) -> np.ndarray:
         return np.array([1.0, max(1.0, float(np.mean(data["T"]))), 1.0, 1.0])
 
-    @staticmethod
-    def _loglik(params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
-        r, alpha, a, b = params
-        x, t_x, big_t = data["x"], data["t_x"], data["T"]
-        if "ux" not in data:
-            data = _indexed(data, ("x", "t_x", "T"))
-        ux, at = data["ux"], data["x_index"]
-        # terms that depend on the frequency only: once per distinct frequency
-        a12 = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + betaln(a, b + ux) - betaln(a, b))[
-            at
-        ]
-        dr12 = (digamma(r + ux) - digamma(r))[at] + np.log(alpha)
-        da12 = (digamma(a + b) - digamma(a + b + ux))[at]
-        db12 = (digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux))[at]
-        repeat = x > 0
-        log_at = np.log(alpha + data["uT"])[data["T_index"]]
-        log_atx = np.log(alpha + data["ut_x"])[data["t_x_index"]]
-        a3 = -(r + x) * log_at
-        b_x = np.where(repeat, b + x - 1, 1.0)
-        a4 = np.where(repeat, np.log(a) - np.log(b_x) - (r + x) * log_atx, -np.inf)
-        top = np.maximum(a3, a4)
-        log_sum = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
-        ll = a12 + log_sum
-        w3 = np.exp(a3 - log_sum)
-        w4 = np.exp(a4 - log_sum)
-        d_r = dr12 - w3 * log_at - w4 * log_atx
-        d_alpha = r / alpha - w3 * (r + x) / (alpha + big_t) - w4 * (r + x) / (alpha + t_x)
-        d_a = da12 + w4 / a
-        d_b = db12 - w4 / b_x
-        return ll, np.vstack([d_r, d_alpha, d_a, d_b])
-
     def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
         if "ux" not in data:
             data = _indexed(data, ("x", "t_x", "T"))
@@ -715,27 +669,6 @@ class GammaGamma(_MaximumLikelihood):
     @staticmethod
     def _initial(data: dict) -> np.ndarray:
         return np.array([1.0, 1.0, max(1.0, float(np.mean(data["m"])))])
-
-    @staticmethod
-    def _loglik(params: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray]:
-        p, q, gamma = params
-        x, m = data["x"], data["m"]
-        if "ux" not in data:
-            data = _indexed(data, ("x",))
-        log_m = data.get("log_m", np.log(m))
-        log_x = data.get("log_x", np.log(x))
-        ux, at = data["ux"], data["x_index"]
-        pux = p * ux
-        g_once = (gammaln(pux + q) - gammaln(pux) - gammaln(q))[at]
-        dg_once = (digamma(pux + q) - digamma(pux))[at]
-        dq_once = (digamma(pux + q) - digamma(q))[at]
-        px = p * x
-        log_total = np.log(gamma + x * m)  # one log per customer: x * m is rarely repeated
-        ll = g_once + q * np.log(gamma) + (px - 1) * log_m + px * log_x - (px + q) * log_total
-        d_p = x * (dg_once + log_m + log_x - log_total)
-        d_q = dq_once + np.log(gamma) - log_total
-        d_gamma = q / gamma - (px + q) / (gamma + x * m)
-        return ll, np.vstack([d_p, d_q, d_gamma])
 
     def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
         if "ux" not in data:
@@ -1031,8 +964,6 @@ class ParetoNBD(_ContinuousBTYD):
             digamma(r + x) - digamma(r),
         )
 
-    _loglik = _MaximumLikelihood._loglik_by_row
-
     def probability_alive(
         self, *, frequency: Any = None, recency: Any = None, T: Any = None
     ) -> np.ndarray:
@@ -1114,8 +1045,6 @@ class ModifiedBetaGeo(BetaGeo):
     """
 
     _modified = True
-
-    _loglik = _MaximumLikelihood._loglik_by_row
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         r""":math:`E[X(t)] = \frac{b}{a-1}\big[1 - (\frac{\alpha}{\alpha+t})^r
