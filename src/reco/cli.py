@@ -25,21 +25,12 @@ def _section(title: str) -> None:
     print(f"\n== {title} " + "=" * max(0, 66 - len(title)))
 
 
-def _hit_rate(model, users: np.ndarray, truth: dict, n: int = 10) -> float:
-    """Share of test users with at least one test purchase in their top-n (seen excluded)."""
-    batch = model.recommend_batch(users, n, unknown="popular")
-    hits = 0
-    for row, user in enumerate(users):
-        if set(batch[row].items.tolist()) & truth[user]:
-            hits += 1
-    return hits / max(1, len(users))
-
-
 def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
     from . import __version__
     from .base import Recommender
     from .data import Interactions
     from .datasets import make_shop
+    from .eval import hit_rate
     from .models import EASE, ItemKNN, Popularity, RP3beta
 
     print(f"reco {__version__} demo: a generated shop, end to end")
@@ -75,8 +66,10 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
 
     test = shop.order_lines[shop.order_lines["timestamp"] >= cutoff]
     test = test[test["customer_id"].isin(train.user_map.pandas_index)]
-    truth = test.groupby("customer_id")["product_id"].agg(set).to_dict()
-    test_users = np.array(sorted(truth), dtype=np.int64)
+    truth = test[["customer_id", "product_id"]].rename(
+        columns={"customer_id": "user", "product_id": "item"}
+    )
+    test_users = np.sort(truth["user"].unique())
     print(
         f"holdout: purchases in the last {holdout_days} days by {len(test_users):,} known customers"
     )
@@ -95,7 +88,8 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
         model.fit(train)
         fit_s = time.perf_counter() - started
         started = time.perf_counter()
-        rate = _hit_rate(model, test_users, truth)
+        batch = model.recommend_batch(test_users, 10, unknown="popular")
+        rate = float(hit_rate(batch, truth, k=10).mean())
         rows.append((name, rate, fit_s, time.perf_counter() - started))
     for name, rate, fit_s, rec_s in rows:
         print(
