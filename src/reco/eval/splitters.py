@@ -89,9 +89,10 @@ def _needs_time(data: Interactions, what: str) -> np.ndarray:
     return data.time
 
 
-def _rank_within_user(data: Interactions, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rank of each row within its user by ``key`` ascending, row count of its user)."""
-    order = np.lexsort((key, data.user_index))
+def _rank_within_user(data: Interactions, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rank of each row within its user by ``keys`` ascending, the first key deciding first;
+    row count of its user)."""
+    order = np.lexsort((*keys[::-1], data.user_index))
     counts = np.bincount(data.user_index, minlength=data.n_users)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     rank = np.empty(len(data), dtype=np.int64)
@@ -202,14 +203,9 @@ def leave_last_n(data: Interactions, n: int = 1, *, drop_cold: bool = True) -> S
     n = check_int(n, "n", low=1)
     drop_cold = check_bool(drop_cold, "drop_cold")
     key = times.view(np.int64) if times.dtype.kind == "M" else times
-    # rank from the end: sort by negated time; ties broken by row position (later row last)
-    position = np.arange(len(data))
-    order = np.lexsort((-position, -key, data.user_index))
-    counts = np.bincount(data.user_index, minlength=data.n_users)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rank_from_end = np.empty(len(data), dtype=np.int64)
-    rank_from_end[order] = np.arange(len(data)) - np.repeat(starts, counts)
-    test = (rank_from_end < n) & (counts[data.user_index] > n)
+    # rank from the end: by negated time; ties broken by row position (later row last)
+    rank_from_end, counts = _rank_within_user(data, -key, -np.arange(len(data)))
+    test = (rank_from_end < n) & (counts > n)
     train = ~test
     if drop_cold:
         test = _drop_cold(data, train, test)
