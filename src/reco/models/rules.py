@@ -19,6 +19,20 @@ __all__ = ["AssociationRuleRecommender"]
 _METRICS = ("confidence", "lift", "support", "jaccard", "kulczynski")
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _scatter_max(start, stop, indices, data, best, mark, touched, n_touched):  # pragma: no cover
+    """``best[c] = max(best[c], data[q])`` over one rule row, recording newly touched c."""
+    for q in range(start, stop):
+        c = indices[q]
+        if not mark[c]:
+            mark[c] = True
+            touched[n_touched] = c
+            n_touched += 1
+        if data[q] > best[c]:
+            best[c] = data[q]
+    return n_touched
+
+
 @njit(cache=True, nogil=True)
 def _max_scores(
     h_indptr,
@@ -50,27 +64,31 @@ def _max_scores(
         a0, a1 = h_indptr[r], h_indptr[r + 1]
         for p in range(a0, a1):
             j = h_indices[p]
-            for q in range(single_indptr[j], single_indptr[j + 1]):
-                c = single_indices[q]
-                if not mark[c]:
-                    mark[c] = True
-                    touched[n_touched] = c
-                    n_touched += 1
-                if single_data[q] > best[c]:
-                    best[c] = single_data[q]
+            n_touched = _scatter_max(
+                single_indptr[j],
+                single_indptr[j + 1],
+                single_indices,
+                single_data,
+                best,
+                mark,
+                touched,
+                n_touched,
+            )
             if pair_keys.size:
                 for p2 in range(p + 1, a1):
                     key = j * n_items + h_indices[p2]
                     at = np.searchsorted(pair_keys, key)
                     if at < pair_keys.size and pair_keys[at] == key:
-                        for q in range(pair_indptr[at], pair_indptr[at + 1]):
-                            c = pair_indices[q]
-                            if not mark[c]:
-                                mark[c] = True
-                                touched[n_touched] = c
-                                n_touched += 1
-                            if pair_data[q] > best[c]:
-                                best[c] = pair_data[q]
+                        n_touched = _scatter_max(
+                            pair_indptr[at],
+                            pair_indptr[at + 1],
+                            pair_indices,
+                            pair_data,
+                            best,
+                            mark,
+                            touched,
+                            n_touched,
+                        )
         if size + n_touched > out_indices.size:
             grow = max(size + n_touched, 2 * out_indices.size)
             bigger_i = np.empty(grow, np.int64)
