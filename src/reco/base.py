@@ -31,7 +31,14 @@ from sklearn.base import BaseEstimator
 
 from . import _persist
 from ._topk import TopK, select_topk
-from ._validation import check_bool, check_ids, check_n, check_option, check_sparse
+from ._validation import (
+    check_bool,
+    check_finite,
+    check_ids,
+    check_n,
+    check_option,
+    check_sparse,
+)
 from .data import Interactions
 from .exceptions import (
     DataValidationError,
@@ -426,8 +433,6 @@ class Recommender(Estimator):
                     f"weights must have one value per item ({items.size}); got shape "
                     f"{weights.shape}."
                 )
-            from ._validation import check_finite
-
             check_finite(weights, "weights", allow_negative=False)
         self._check_fitted()
         check_option(unknown, "unknown", ("raise", "skip"))
