@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reco.data import Baskets
-from reco.exceptions import DataValidationError, InvalidParameterError, NotSupportedError
+from reco.exceptions import DataValidationError, InvalidParameterError
 from reco.mining import frequent_itemsets
 from reco.mining.itemsets import min_count
 
@@ -34,7 +34,10 @@ def as_dict(result):
 
 @settings(max_examples=80, deadline=None)
 @given(
-    baskets_strategy, st.integers(1, 5), st.integers(1, 5), st.sampled_from(["eclat", "apriori"])
+    baskets_strategy,
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.sampled_from(["eclat", "fpgrowth", "apriori"]),
 )
 def test_equals_brute_force(baskets, threshold, max_len, algorithm):
     result = frequent_itemsets(
@@ -53,7 +56,7 @@ def test_closed_and_maximal_definitions(baskets, threshold):
     closed = {s for s, c in every.items() if not any(s < t and every[t] == c for t in every)}
     maximal = {s for s in every if not any(s < t for t in every)}
     data = [list(b) for b in baskets]
-    for algorithm in ("eclat", "apriori"):
+    for algorithm in ("eclat", "fpgrowth", "apriori"):
         assert (
             set(as_dict(frequent_itemsets(data, threshold, kind="closed", algorithm=algorithm)))
             == closed
@@ -99,19 +102,54 @@ def test_real_baskets_against_mlxtend(data_dir):
     from reco.datasets import read_arff_baskets
 
     baskets = read_arff_baskets(data_dir / "supermarket_weka" / "supermarket.arff.gz")
-    ours = frequent_itemsets(baskets, 0.2)
     onehot = pd.DataFrame(baskets.matrix.toarray(), columns=baskets.item_map.array)
     theirs = fpgrowth(onehot, min_support=0.2, use_colnames=True)
-    assert {
-        frozenset(s): v for s, v in zip(ours.frame.itemset, ours.frame.support, strict=True)
-    } == dict(zip(theirs.itemsets, theirs.support, strict=True))
+    for algorithm in ("eclat", "fpgrowth", "apriori"):
+        ours = frequent_itemsets(baskets, 0.2, algorithm=algorithm)
+        assert {
+            frozenset(s): v for s, v in zip(ours.frame.itemset, ours.frame.support, strict=True)
+        } == dict(zip(theirs.itemsets, theirs.support, strict=True))
+
+
+def test_algorithms_agree_on_deep_and_branching_trees():
+    """Long identical baskets make single-path FP-trees (every subset frequent); a shared
+    head with different tails makes branches; max_len cuts both."""
+    rng = np.random.default_rng(3)
+    baskets = [list(range(12))] * 5 + [
+        [0, 1, 2, *rng.choice(30, 5, replace=False)] for _ in range(40)
+    ]
+    for max_len in (None, 3):
+        frames = [
+            frequent_itemsets(baskets, 4, max_len=max_len, algorithm=a).frame
+            for a in ("eclat", "fpgrowth", "apriori")
+        ]
+        expected = dict(zip(frames[0].itemset, frames[0]["count"], strict=True))
+        assert len(expected) >= (4095 if max_len is None else 298)
+        for frame in frames[1:]:
+            assert dict(zip(frame.itemset, frame["count"], strict=True)) == expected
+            # report order: count descending, then length
+            keys = list(zip(-frame["count"], frame["length"], strict=True))
+            assert keys == sorted(keys)
+
+
+def test_building_the_report_restores_the_garbage_collector():
+    import gc
+
+    frequent_itemsets([["a", "b"]] * 3, 1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        frequent_itemsets([["a", "b"]] * 3, 1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_errors():
     with pytest.raises(InvalidParameterError, match="kind"):
         frequent_itemsets([["a"]], 1, kind="frequent")
-    with pytest.raises(NotSupportedError, match="fpgrowth"):
-        frequent_itemsets([["a"]], 1, algorithm="fpgrowth")
+    with pytest.raises(InvalidParameterError, match="algorithm"):
+        frequent_itemsets([["a"]], 1, algorithm="fp-growth")
     with pytest.raises(DataValidationError, match="list of item lists"):
         frequent_itemsets("abc", 1)
     with pytest.raises(InvalidParameterError, match="max_len"):

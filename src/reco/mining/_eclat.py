@@ -192,17 +192,103 @@ def eclat(bits, singles, pairs, min_count, max_len):  # pragma: no cover - compi
 
 
 @njit(cache=True, nogil=True)
-def sort_segments(values, offsets):  # pragma: no cover - compiled
-    """Sort ``values[offsets[k]:offsets[k + 1]]`` in place for every k (short segments)."""
+def relabel_sorted(items, offsets, order):  # pragma: no cover - compiled
+    """``order[items]`` with every segment ``offsets[k]:offsets[k + 1]`` sorted ascending
+    (insertion sort: itemsets are short)."""
+    values = np.empty(items.size, np.int64)
     for k in range(offsets.size - 1):
         a, b = offsets[k], offsets[k + 1]
-        for p in range(a + 1, b):
-            v = values[p]
+        for p in range(a, b):
+            v = order[items[p]]
             q = p - 1
             while q >= a and values[q] > v:
                 values[q + 1] = values[q]
                 q -= 1
             values[q + 1] = v
+    return values
+
+
+@njit(cache=True, nogil=True)
+def gather_columns(values, offsets, rows, lengths, length):  # pragma: no cover - compiled
+    """For the ``rows`` whose ``lengths`` equal ``length``: a (length, m) array whose column j is
+    ``values[offsets[r]:offsets[r] + length]`` of the j-th such row, and their positions."""
+    where = np.flatnonzero(lengths == length)
+    out = np.empty((length, where.size), values.dtype)
+    for j in range(where.size):
+        start = offsets[rows[where[j]]]
+        for p in range(length):
+            out[p, j] = values[start + p]
+    return out, where
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _itemset_less(values, offsets, r, s):  # pragma: no cover - compiled
+    """Itemset r before itemset s: lexicographic on the items, a prefix first."""
+    a = offsets[r]
+    b = offsets[s]
+    size_r = offsets[r + 1] - a
+    size_s = offsets[s + 1] - b
+    for p in range(min(size_r, size_s)):
+        if values[a + p] != values[b + p]:
+            return values[a + p] < values[b + p]
+    return size_r < size_s
+
+
+@njit(cache=True, nogil=True)
+def sort_itemsets(order, start, stop, values, offsets, scratch):  # pragma: no cover
+    """Sort ``order[start:stop]`` (indices of itemsets ``values[offsets[r]:offsets[r + 1]]``)
+    lexicographically, stably: a bottom-up merge sort through ``scratch``."""
+    width = 1
+    while width < stop - start:
+        for lo in range(start, stop, 2 * width):
+            mid = min(lo + width, stop)
+            hi = min(lo + 2 * width, stop)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if _itemset_less(values, offsets, order[j], order[i]):
+                    scratch[k] = order[j]
+                    j += 1
+                else:
+                    scratch[k] = order[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                scratch[k] = order[i]
+                i += 1
+                k += 1
+            while j < hi:
+                scratch[k] = order[j]
+                j += 1
+                k += 1
+        order[start:stop] = scratch[start:stop]
+        width *= 2
+
+
+@njit(cache=True, nogil=True)
+def report_order(counts, lengths, max_keys):  # pragma: no cover - compiled
+    """Stable order by count descending, then length ascending: a counting sort on the key
+    ``(max_count - count) * (max_length + 1) + length`` when it has at most ``max_keys``
+    values; returns an empty array otherwise (the caller falls back to a comparison sort)."""
+    n = counts.size
+    if n == 0:
+        return np.empty(0, np.int64)
+    top = counts.max()
+    low = counts.min()
+    width = lengths.max() + 1
+    n_keys = (top - low + 1) * width
+    if n_keys > max_keys:
+        return np.empty(0, np.int64)
+    starts = np.zeros(n_keys + 1, np.int64)
+    for r in range(n):
+        starts[(top - counts[r]) * width + lengths[r] + 1] += 1
+    for key in range(n_keys):
+        starts[key + 1] += starts[key]
+    out = np.empty(n, np.int64)
+    for r in range(n):
+        key = (top - counts[r]) * width + lengths[r]
+        out[starts[key]] = r
+        starts[key] += 1
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ import scipy.sparse as sp
 from .._validation import check_int, check_option
 from ..data import Baskets, IdMap
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
-from . import _eclat
+from . import _eclat, _fpgrowth
 
 __all__ = ["FrequentItemsets", "as_baskets", "frequent_itemsets", "min_count"]
 
@@ -85,7 +86,8 @@ class FrequentItemsets:
     ----------
     frame : DataFrame
         ``itemset`` (tuple of external item ids, in item-map order), ``support`` (fraction of
-        transactions), ``count``, ``length``; sorted by support descending, then length.
+        transactions), ``count``, ``length``; sorted by support descending, then length
+        (equal ones in the order the search found them).
     n_transactions : int
     min_count : int
         The count threshold used.
@@ -146,10 +148,13 @@ def frequent_itemsets(
     kind : {"all", "closed", "maximal"}
         All frequent itemsets; only closed ones (no superset has the same count); only maximal
         ones (no superset is frequent).
-    algorithm : {"auto", "eclat", "apriori"}
-        ``"eclat"`` (and ``"auto"``): depth-first over transaction bitsets (numba).
-        ``"apriori"``: level-wise candidate generation with subset pruning, counted on the
-        same bitsets. Both count pairs directly and give the same itemsets.
+    algorithm : {"auto", "eclat", "fpgrowth", "apriori"}
+        ``"eclat"`` (and ``"auto"``): depth-first over transaction bitsets (numba); the
+        fastest here on sparse and dense data (``benchmarks/bench_mining.py``).
+        ``"fpgrowth"``: FP-growth on prefix trees; needs no bitsets (memory grows with the
+        total basket size, not items x transactions), so it works where the bitsets would not
+        fit. ``"apriori"``: level-wise candidate generation with subset pruning, counted on the
+        bitsets. All give the same itemsets and counts.
 
     Examples
     --------
@@ -160,64 +165,32 @@ def frequent_itemsets(
 {'itemset': ('milk', 'bread'), 'count': 2}]
     """
     check_option(kind, "kind", ("all", "closed", "maximal"))
-    if algorithm == "fpgrowth":
-        raise NotSupportedError(
-            "algorithm='fpgrowth' is not available in this version; use 'auto', 'eclat' or "
-            "'apriori' (same itemsets)."
-        )
-    check_option(algorithm, "algorithm", ("auto", "eclat", "apriori"))
+    check_option(algorithm, "algorithm", ("auto", "fpgrowth", "eclat", "apriori"))
     data = as_baskets(baskets, transaction=transaction, item=item)
     n = len(data)
     if n == 0:
         raise DataValidationError("there are no transactions to mine.")
     threshold = min_count(min_support, n)
     max_len = data.n_items if max_len is None else check_int(max_len, "max_len", low=1)
-    matrix = data.to_csr()
-    counts = np.bincount(matrix.indices, minlength=data.n_items)
-    frequent = np.flatnonzero(counts >= threshold)
-    # rare first: small equivalence classes deep in the search
-    order = frequent[np.argsort(counts[frequent], kind="stable")]
-    label = np.full(data.n_items, -1, np.int32)
-    label[order] = np.arange(order.size, dtype=np.int32)
-    n_words = max(1, (n + 63) // 64)
-    if order.size * n_words * 8 > _BITSET_BYTES:
-        raise NotSupportedError(
-            f"{order.size} frequent items over {n} transactions need "
-            f"{order.size * n_words * 8 / 2**30:.1f} GiB of bitsets; raise min_support."
-        )
-    indptr = matrix.indptr.astype(np.int64)
-    indices = matrix.indices.astype(np.int64)
-    pairs = (
-        _eclat.pair_counts(indptr, indices, label, order.size)
-        if max_len >= 2
-        else np.zeros((order.size, order.size), np.int32)
-    )
-    bits = _eclat.build_bitsets(indptr, indices, label, order.size, n_words)
-    if algorithm == "apriori":
-        items, offsets, supports = _apriori(
-            bits, counts[order].astype(np.int64), pairs, threshold, max_len
-        )
-    else:
-        items, offsets, supports = _eclat.eclat(
-            bits, counts[order].astype(np.int64), pairs, threshold, max_len
-        )
-    # back to item-map indices, each itemset sorted by index
-    original = order[items]
-    _eclat.sort_segments(original, offsets)
+    original, offsets, supports = _search(data.to_csr(), threshold, max_len, algorithm)
     lengths = np.diff(offsets)
     result = FrequentItemsets(
         pd.DataFrame(), n, threshold, kind, data.item_map, original, offsets, supports
     )
     keep = _select(result, kind)
-    # rows in report order (count descending, then length), tuples cut from one flat list
-    order_rows = np.lexsort((lengths, -supports))
+    # rows in report order (count descending, then length)
+    order_rows = _eclat.report_order(supports, lengths, max(2**24, 4 * lengths.size))
+    if order_rows.size != supports.size:
+        order_rows = np.lexsort((lengths, -supports))
     if kind != "all":
         order_rows = order_rows[keep[order_rows]]
-    ids = data.item_map.array[original].tolist()
-    starts, stops = offsets[:-1][order_rows].tolist(), offsets[1:][order_rows].tolist()
+    # tuples built in discovery order (sequential reads), then put in report order
+    selected = np.flatnonzero(keep)
+    tuples = itemset_tuples(original, offsets, data.item_map.array, selected)
+    position = np.cumsum(keep) - 1
     frame = pd.DataFrame(
         {
-            "itemset": [tuple(ids[a:b]) for a, b in zip(starts, stops, strict=True)],
+            "itemset": tuples[position[order_rows]],
             "support": supports[order_rows] / n,
             "count": supports[order_rows],
             "length": lengths[order_rows],
@@ -225,6 +198,69 @@ def frequent_itemsets(
     )
     result.frame = frame
     return result
+
+
+def _search(matrix, threshold: int, max_len: int, algorithm: str):
+    """Run one search; itemsets as flat item-map indices (each sorted), offsets and counts."""
+    counts = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    frequent = np.flatnonzero(counts >= threshold)
+    indptr = matrix.indptr.astype(np.int64)
+    indices = matrix.indices.astype(np.int64)
+    label = np.full(matrix.shape[1], -1, np.int32)
+    if algorithm == "fpgrowth":
+        # frequent first: shared prefixes near the root of the tree
+        order = frequent[np.argsort(-counts[frequent], kind="stable")]
+        label[order] = np.arange(order.size, dtype=np.int32)
+        items, offsets, supports = _fpgrowth.fpgrowth(
+            indptr, indices, label, order.size, threshold, max_len
+        )
+        return _eclat.relabel_sorted(items, offsets, order.astype(np.int64)), offsets, supports
+    # rare first: small equivalence classes deep in the search
+    order = frequent[np.argsort(counts[frequent], kind="stable")]
+    label[order] = np.arange(order.size, dtype=np.int32)
+    n = matrix.shape[0]
+    n_words = max(1, (n + 63) // 64)
+    if order.size * n_words * 8 > _BITSET_BYTES:
+        raise NotSupportedError(
+            f"{order.size} frequent items over {n} transactions need "
+            f"{order.size * n_words * 8 / 2**30:.1f} GiB of bitsets; raise min_support or use "
+            "algorithm='fpgrowth'."
+        )
+    pairs = (
+        _eclat.pair_counts(indptr, indices, label, order.size)
+        if max_len >= 2
+        else np.zeros((order.size, order.size), np.int32)
+    )
+    bits = _eclat.build_bitsets(indptr, indices, label, order.size, n_words)
+    search = _apriori if algorithm == "apriori" else _eclat.eclat
+    items, offsets, supports = search(
+        bits, counts[order].astype(np.int64), pairs, threshold, max_len
+    )
+    # back to item-map indices, each itemset sorted by index
+    return _eclat.relabel_sorted(items, offsets, order.astype(np.int64)), offsets, supports
+
+
+def itemset_tuples(flat, offsets, ids, rows) -> np.ndarray:
+    """Object array of tuples ``ids[flat[offsets[r]:offsets[r + 1]]]`` for each r in ``rows``
+    (ascending rows read the flat array in order).
+
+    Built one length at a time from whole columns (``zip`` over lists) with the cyclic garbage
+    collector paused: creating millions of tuples otherwise triggers repeated full collections.
+    """
+    lengths = np.diff(offsets)[rows]
+    out = np.empty(rows.size, dtype=object)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for length in np.unique(lengths).tolist():
+            columns, where = _eclat.gather_columns(flat, offsets, rows, lengths, length)
+            out[where] = np.fromiter(
+                zip(*ids.take(columns).tolist()), dtype=object, count=where.size
+            )
+    finally:
+        if collecting:
+            gc.enable()
+    return out
 
 
 def _apriori(bits, singles, pairs, threshold, max_len):

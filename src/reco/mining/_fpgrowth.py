@@ -1,0 +1,316 @@
+"""numba FP-growth (Han, Pei & Yin 2000): frequent itemsets from prefix trees of transactions.
+
+Items are relabelled 0..f-1 by descending support, so each transaction, sorted by label, is a
+root-to-leaf path and common prefixes share nodes. A tree is five flat arrays (item, count,
+parent, first child, next sibling) plus a header listing each item's nodes. For every item x
+of a tree, from the rarest up, ``prefix + x`` is emitted with the summed count of x's nodes;
+the paths above those nodes (weighted by the nodes' counts) form x's *conditional* database,
+whose frequent items build the next tree. A tree that is a single path is finished without
+recursion: every subset of its nodes is frequent, with the count of its deepest node.
+
+Output is the same flat layout as :func:`reco.mining._eclat.eclat`: labels, offsets, counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numba.typed import List
+
+from ._eclat import sort_itemsets
+
+
+@njit(cache=True, nogil=True)
+def _reserve(arrays, level, size):  # pragma: no cover - compiled
+    """``arrays[level]`` with room for ``size`` values (grown, contents dropped)."""
+    if arrays[level].size < size:
+        arrays[level] = np.empty(max(size, 2 * arrays[level].size), np.int64)
+    return arrays[level]
+
+
+@njit(cache=True, nogil=True)
+def _build_tree(flat, offsets, weights, n_items, level, trees, scratch):  # pragma: no cover
+    """Prefix tree of weighted paths (each ascending in label) into ``trees[f][level]`` for
+    the fields item, count, parent, head_start, head_nodes; returns the node count and
+    whether the tree is a single path (then node k + 1 is the k-th item down the path).
+
+    The paths are visited in lexicographic order, so a path shares nodes exactly along its
+    longest common prefix with the previous one: no child lookups.
+    """
+    n_paths = offsets.size - 1
+    capacity = flat.size + 1
+    item = _reserve(trees[0], level, capacity)
+    count = _reserve(trees[1], level, capacity)
+    parent = _reserve(trees[2], level, capacity)
+    order = _reserve(scratch, 0, n_paths)
+    merge = _reserve(scratch, 1, n_paths)
+    for t in range(n_paths):
+        order[t] = t
+    sort_itemsets(order, 0, n_paths, flat, offsets, merge)
+    trail = _reserve(scratch, 2, n_items + 1)  # nodes of the previous path, by depth
+    item[0] = -1
+    parent[0] = -1
+    count[0] = 0
+    trail[0] = 0
+    n_nodes = 1
+    single_path = True
+    previous = -1
+    for r in range(n_paths):
+        t = order[r]
+        a = offsets[t]
+        size = offsets[t + 1] - a
+        shared = 0
+        if previous >= 0:
+            b = offsets[previous]
+            limit = min(size, offsets[previous + 1] - b)
+            while shared < limit and flat[a + shared] == flat[b + shared]:
+                shared += 1
+            # a new branch below an existing child (the previous path went deeper)
+            if shared < size and shared < offsets[previous + 1] - b:
+                single_path = False
+        weight = weights[t]
+        for d in range(shared):
+            count[trail[d + 1]] += weight
+        for d in range(shared, size):
+            node = n_nodes
+            n_nodes += 1
+            item[node] = flat[a + d]
+            count[node] = weight
+            parent[node] = trail[d]
+            trail[d + 1] = node
+        previous = t
+    head_start = _reserve(trees[3], level, n_items + 1)
+    head_start[: n_items + 1] = 0
+    for node in range(1, n_nodes):
+        head_start[item[node] + 1] += 1
+    for x in range(n_items):
+        head_start[x + 1] += head_start[x]
+    fill = _reserve(scratch, 0, n_items)
+    fill[:n_items] = head_start[:n_items]
+    head_nodes = _reserve(trees[4], level, n_nodes)
+    for node in range(1, n_nodes):
+        head_nodes[fill[item[node]]] = node
+        fill[item[node]] += 1
+    return n_nodes, single_path
+
+
+@njit(cache=True, nogil=True)
+def _emit(out, state, prefix, depth, tail, n_tail, count):  # pragma: no cover - compiled
+    """Append the itemset ``prefix[:depth] + tail[:n_tail]`` with its count."""
+    n_out = state[0]
+    n_flat = state[1]
+    size = depth + n_tail
+    if n_flat + size > out[0].size:
+        grown = np.empty(max(2 * out[0].size, n_flat + size), np.int64)
+        grown[:n_flat] = out[0][:n_flat]
+        out[0] = grown
+    if n_out + 1 >= out[2].size:  # offsets keep one more slot than counts
+        grown = np.empty(2 * out[2].size + 2, np.int64)
+        grown[: n_out + 1] = out[1][: n_out + 1]
+        out[1] = grown
+        grown = np.empty(2 * out[2].size + 2, np.int64)
+        grown[:n_out] = out[2][:n_out]
+        out[2] = grown
+    items = out[0]
+    for d in range(depth):
+        items[n_flat + d] = prefix[d]
+    for d in range(n_tail):
+        items[n_flat + depth + d] = tail[d]
+    out[2][n_out] = count
+    out[1][n_out + 1] = n_flat + size
+    state[0] = n_out + 1
+    state[1] = n_flat + size
+
+
+@njit(cache=True, nogil=True)
+def _single_path(
+    item, count, n_nodes, labels, out, state, prefix, depth, max_len, chosen, tail
+):  # pragma: no cover
+    """Every non-empty subset of a single-path tree's nodes (up to ``max_len`` items in all),
+    each with the count of its deepest node: subsets grown by an explicit stack of nodes."""
+    n_path = n_nodes - 1
+    room = max_len - depth
+    if n_path == 0 or room <= 0:
+        return
+    size = 0
+    nxt = 0
+    while True:
+        if nxt < n_path and size < room:
+            chosen[size] = nxt
+            tail[size] = labels[item[nxt + 1]]
+            size += 1
+            _emit(out, state, prefix, depth, tail, size, count[nxt + 1])
+            nxt += 1
+            continue
+        if size == 0:
+            return
+        size -= 1
+        nxt = chosen[size] + 1
+
+
+@njit(cache=True, nogil=True)
+def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma: no cover
+    """All itemsets with count >= min_count and length <= max_len.
+
+    ``label[i]`` is item i's rank by descending support among the frequent items (-1 when
+    infrequent). Returns ``(items, offsets, counts)`` with items as labels. The recursion of
+    FP-growth runs on an explicit stack: one tree per depth, in buffers reused across trees.
+    """
+    n_transactions = indptr.size - 1
+    flat = np.empty(indices.size, np.int64)
+    offsets = np.zeros(n_transactions + 1, np.int64)
+    n_flat = 0
+    for t in range(n_transactions):
+        start = n_flat
+        for p in range(indptr[t], indptr[t + 1]):
+            v = label[indices[p]]
+            if v >= 0:
+                flat[n_flat] = v
+                n_flat += 1
+        flat[start:n_flat].sort()
+        offsets[t + 1] = n_flat
+    n_levels = max(1, min(max_len, n_frequent))
+    # per depth: item, count, parent, head_start, head_nodes; and labels
+    trees = List()
+    for _ in range(5):
+        fields = List()
+        for _ in range(n_levels):
+            fields.append(np.empty(16, np.int64))
+        trees.append(fields)
+    level_labels = List()
+    for _ in range(n_levels):
+        level_labels.append(np.empty(16, np.int64))
+    scratch = List()
+    for _ in range(4):  # path order / header fill, merge scratch, trail, path weights
+        scratch.append(np.empty(16, np.int64))
+    out = List()
+    for _ in range(3):
+        out.append(np.zeros(1024, np.int64))
+    state = np.zeros(2, np.int64)
+    prefix = np.empty(n_levels, np.int64)
+    n_nodes = np.zeros(n_levels, np.int64)
+    n_items = np.zeros(n_levels, np.int64)
+    next_x = np.zeros(n_levels, np.int64)
+    single = np.zeros(n_levels, np.bool_)
+
+    n_nodes[0], single[0] = _build_tree(
+        flat[:n_flat], offsets, np.ones(n_transactions, np.int64), n_frequent, 0, trees, scratch
+    )
+    labels = _reserve(level_labels, 0, n_frequent)
+    labels[:n_frequent] = np.arange(n_frequent)
+    n_items[0] = n_frequent
+    next_x[0] = n_frequent - 1
+    cond_count = np.zeros(n_frequent, np.int64)
+    new_label = np.full(n_frequent, -1, np.int64)
+    path = np.empty(n_frequent, np.int64)
+    ranked = np.empty(n_frequent, np.int64)
+    tail = np.empty(n_levels, np.int64)
+    chosen = np.empty(n_levels, np.int64)
+    depth = 0
+    while depth >= 0:
+        item = trees[0][depth]
+        count = trees[1][depth]
+        parent = trees[2][depth]
+        head_start = trees[3][depth]
+        head_nodes = trees[4][depth]
+        labels = level_labels[depth]
+        if single[depth]:
+            _single_path(
+                item,
+                count,
+                n_nodes[depth],
+                labels,
+                out,
+                state,
+                prefix,
+                depth,
+                max_len,
+                chosen,
+                tail,
+            )
+            depth -= 1
+            continue
+        x = next_x[depth]
+        if x < 0:
+            depth -= 1
+            continue
+        next_x[depth] = x - 1
+        support = 0
+        for h in range(head_start[x], head_start[x + 1]):
+            support += count[head_nodes[h]]
+        tail[0] = labels[x]
+        _emit(out, state, prefix, depth, tail, 1, support)
+        if depth + 2 > max_len or x == 0:
+            continue
+        # conditional database of x: the paths above x's nodes, weighted by their counts
+        cond_count[:x] = 0
+        total = 0
+        for h in range(head_start[x], head_start[x + 1]):
+            node = head_nodes[h]
+            weight = count[node]
+            up = parent[node]
+            while up > 0:
+                cond_count[item[up]] += weight
+                total += 1
+                up = parent[up]
+        # relabel the frequent conditional items by descending count (ties: old label)
+        n_ranked = 0
+        for y in range(x):
+            new_label[y] = -1
+            c = cond_count[y]
+            if c >= min_count:  # insertion sort: conditional databases have few items
+                q = n_ranked - 1
+                while q >= 0 and cond_count[ranked[q]] < c:
+                    ranked[q + 1] = ranked[q]
+                    q -= 1
+                ranked[q + 1] = y
+                n_ranked += 1
+        if n_ranked == 0:
+            continue
+        for k in range(n_ranked):
+            new_label[ranked[k]] = k
+        n_paths = head_start[x + 1] - head_start[x]
+        if flat.size < total:
+            flat = np.empty(max(total, 2 * flat.size), np.int64)
+        if offsets.size < n_paths + 1:
+            offsets = np.zeros(max(n_paths + 1, 2 * offsets.size), np.int64)
+        weights = _reserve(scratch, 3, n_paths)
+        n_flat = 0
+        for k in range(n_paths):
+            node = head_nodes[head_start[x] + k]
+            weights[k] = count[node]
+            m = 0
+            up = parent[node]
+            while up > 0:  # labels arrive descending
+                v = new_label[item[up]]
+                if v >= 0:
+                    path[m] = v
+                    m += 1
+                up = parent[up]
+            for p in range(m):  # reversed: nearly ascending, so insertion sort is ~linear
+                v = path[m - 1 - p]
+                q = n_flat + p - 1
+                while q >= n_flat and flat[q] > v:
+                    flat[q + 1] = flat[q]
+                    q -= 1
+                flat[q + 1] = v
+            n_flat += m
+            offsets[k + 1] = n_flat
+        child = depth + 1
+        child_labels = _reserve(level_labels, child, n_ranked)
+        for k in range(n_ranked):
+            child_labels[k] = labels[ranked[k]]
+        n_nodes[child], single[child] = _build_tree(
+            flat[:n_flat],
+            offsets[: n_paths + 1],
+            weights[:n_paths],
+            n_ranked,
+            child,
+            trees,
+            scratch,
+        )
+        n_items[child] = n_ranked
+        next_x[child] = n_ranked - 1
+        prefix[depth] = labels[x]
+        depth = child
+    return out[0][: state[1]], out[1][: state[0] + 1], out[2][: state[0]]
