@@ -41,6 +41,7 @@ SPACES = {
             "shrink": [0.0, 10.0, 50.0],
             "similarity": ["cosine", "asymmetric_cosine"],
             "alpha": [0.3, 0.5, 0.7],
+            "neighbourhood": ["candidate", "history"],
         },
     ),
     "RP3beta": (
@@ -50,6 +51,7 @@ SPACES = {
             "beta": [0.2, 0.35, 0.5, 0.65, 0.8],
             "k": [50, 100, 200, 400, 800],
             "normalize": [False, True],
+            "neighbourhood": ["history", "candidate"],
         },
     ),
     "EASE": (

@@ -14,6 +14,7 @@ MODELS = [
     EASE(regularization=10.0),
     EASE(regularization=5.0, prune=5),
     RP3beta(k=10),
+    RP3beta(k=5, beta=0.0, normalize=True, neighbourhood="candidate"),
     SLIM(l1=0.5, l2=1.0),
     AssociationRuleRecommender(min_support=2, min_threshold=0.1),
     AssociationRuleRecommender(

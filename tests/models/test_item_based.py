@@ -116,6 +116,16 @@ def test_rp3beta_equals_naive_walk(matrix):
     np.testing.assert_allclose(model.weights_.toarray(), W, rtol=1e-5)
     top3 = RP3beta(alpha=alpha, beta=beta, k=3).fit(matrix).weights_
     assert (np.diff(top3.indptr) <= 3).all()  # k targets per history item (rows)
+    # candidate neighbourhood: each column keeps its 3 strongest sources
+    by_candidate = RP3beta(alpha=alpha, beta=beta, k=3, neighbourhood="candidate").fit(matrix)
+    dense = by_candidate.weights_.toarray()
+    assert ((dense > 0).sum(axis=0) <= 3).all()
+    for i in range(W.shape[1]):
+        kept = np.flatnonzero(dense[:, i])
+        assert kept.size == min(3, np.count_nonzero(W[:, i]))
+        if kept.size:
+            assert W[kept, i].min() >= np.sort(W[:, i])[-kept.size] - 1e-6
+        np.testing.assert_allclose(dense[kept, i], W[kept, i], rtol=1e-5)
 
 
 def test_slim_equals_sklearn_elastic_net(matrix):

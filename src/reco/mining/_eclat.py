@@ -67,6 +67,20 @@ def _and_count(a, b, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _and_popcount(a, b):  # pragma: no cover - compiled
+    total = np.uint64(0)
+    for w in range(a.size):
+        total += _popcount(a[w] & b[w])
+    return np.int64(total)
+
+
+@njit(cache=True, nogil=True)
+def _and_into(a, b, out):  # pragma: no cover - compiled
+    for w in range(a.size):
+        out[w] = a[w] & b[w]
+
+
+@njit(cache=True, nogil=True)
 def _grow_int(array, needed):  # pragma: no cover - compiled
     if needed <= array.size:
         return array
@@ -165,9 +179,12 @@ def eclat(bits, singles, pairs, min_count, max_len):  # pragma: no cover - compi
                 if pairs[item_i, item_j] < min_count:
                     continue
                 slot = new_start + new_size
-                c = _and_count(pool_bits[start + i], pool_bits[start + j], pool_bits[slot])
+                # count first (reads only); store the intersection only for frequent ones
+                c = _and_popcount(pool_bits[start + i], pool_bits[start + j])
                 if c < min_count:
                     continue
+                if length + 1 < max_len:
+                    _and_into(pool_bits[start + i], pool_bits[start + j], pool_bits[slot])
                 pool_item[slot] = item_j
                 new_size += 1
                 out_items = _grow_int(out_items, n_items_out + length + 1)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_bool, check_int, check_number
+from .._validation import check_bool, check_int, check_number, check_option
 from ..data import Interactions
 from ._item_based import ItemBasedRecommender, canonical, topk_similarity
 from ._kernels import RAW
@@ -33,17 +33,23 @@ class RP3beta(ItemBasedRecommender):
         W_{ij} = \frac{\sum_u P_{iu}^{\alpha} P_{uj}^{\alpha}}{\deg(j)^{\beta}},\qquad
         \mathrm{score}(u, j) = \sum_i x_{ui} W_{ij}
 
-    keeping the ``k`` largest :math:`W_{ij}` of each history item i. ``beta`` > 0 lowers
-    popular items (:math:`\deg(j) = \sum_u x_{uj}`); alpha = 1, beta = 0 is P3alpha's walk.
+    keeping the ``k`` largest :math:`W_{ij}` of each history item i (or, with
+    ``neighbourhood="candidate"``, of each candidate j). ``beta`` > 0 lowers popular items
+    (:math:`\deg(j) = \sum_u x_{uj}`); alpha = 1, beta = 0 is P3alpha's walk.
 
     Parameters
     ----------
     alpha : float > 0
     beta : float >= 0
     k : int
-        Targets kept per history item.
+        Targets kept per history item (``"history"``) or sources per candidate
+        (``"candidate"``).
     normalize : bool
         Scale each row of W to sum 1 (as in Dacrema et al.'s implementation option).
+    neighbourhood : {"history", "candidate"}
+        ``"history"`` (default; Paudel et al., Dacrema et al.): each history item keeps its k
+        strongest transitions. ``"candidate"``: each candidate keeps the k history items that
+        reach it most strongly (the neighbourhood rule of :class:`ItemKNN`'s default).
     n_threads : int or None
 
     Attributes
@@ -58,12 +64,14 @@ class RP3beta(ItemBasedRecommender):
         beta: float = 0.6,
         k: int = 200,
         normalize: bool = False,
+        neighbourhood: str = "history",
         n_threads: int | None = None,
     ) -> None:
         self.alpha = alpha
         self.beta = beta
         self.k = k
         self.normalize = normalize
+        self.neighbourhood = neighbourhood
         self.n_threads = n_threads
 
     def _validate_params(self) -> None:
@@ -72,6 +80,7 @@ class RP3beta(ItemBasedRecommender):
         check_number(self.beta, "beta", low=0)
         check_int(self.k, "k", low=1)
         check_bool(self.normalize, "normalize")
+        check_option(self.neighbourhood, "neighbourhood", ("history", "candidate"))
 
     def _fit(self, data: Interactions) -> dict[str, Any]:
         X = sp.csr_array(data.to_csr(), dtype=np.float64)
@@ -79,14 +88,24 @@ class RP3beta(ItemBasedRecommender):
         item_to_user = _row_normalise(sp.csr_array(X.T), self.alpha)
         degree = np.bincount(X.indices, weights=X.data, minlength=X.shape[1])
         penalty = np.where(degree > 0, degree, 1.0) ** -float(self.beta)
-        weights = topk_similarity(
-            item_to_user,
-            user_to_item,
-            self.k,
-            mode=RAW,
-            col_scale=penalty,
-            n_threads=self._threads(),
-        )
+        if self.neighbourhood == "history":  # row i: the k best targets j of item i
+            weights = topk_similarity(
+                item_to_user,
+                user_to_item,
+                self.k,
+                mode=RAW,
+                col_scale=penalty,
+                n_threads=self._threads(),
+            )
+        else:  # row j of W^T: the k best sources i of candidate j, then transpose
+            by_target = topk_similarity(
+                sp.csr_array(user_to_item.T),
+                sp.csr_array(item_to_user.T),
+                self.k,
+                mode=RAW,
+                n_threads=self._threads(),
+            )
+            weights = sp.csr_array(sp.diags_array(penalty) @ by_target).T
         if self.normalize:
             weights = _row_normalise(weights, 1.0)
         return {"weights_": canonical(weights)}
