@@ -90,8 +90,9 @@ def _grow_int(array, needed):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def eclat(bits, singles, pairs, min_count, max_len):  # pragma: no cover - compiled
-    """All itemsets with count >= min_count and length <= max_len, as flat arrays.
+def eclat(bits, singles, pairs, min_count, max_len, first, stop):  # pragma: no cover
+    """All itemsets with count >= min_count and length <= max_len whose first (rarest) item
+    is in ``first..stop-1``, as flat arrays (disjoint ranges can run on parallel threads).
 
     Returns ``(items, offsets, counts)``: itemset k is ``items[offsets[k]:offsets[k + 1]]``
     (relabelled, ascending) with support count ``counts[k]``.
@@ -111,7 +112,7 @@ def eclat(bits, singles, pairs, min_count, max_len):  # pragma: no cover - compi
     f_next = np.zeros(depth_cap, np.int64)
     prefix = np.zeros(depth_cap + 1, np.int32)
 
-    for a in range(n_frequent):
+    for a in range(first, stop):
         # emit {a}
         out_items = _grow_int(out_items, n_items_out + 1)
         out_counts = _grow_int(out_counts, n_out + 1)
@@ -226,16 +227,44 @@ def relabel_sorted(items, offsets, order):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def gather_columns(values, offsets, rows, lengths, length):  # pragma: no cover - compiled
-    """For the ``rows`` whose ``lengths`` equal ``length``: a (length, m) array whose column j is
-    ``values[offsets[r]:offsets[r] + length]`` of the j-th such row, and their positions."""
-    where = np.flatnonzero(lengths == length)
-    out = np.empty((length, where.size), values.dtype)
-    for j in range(where.size):
-        start = offsets[rows[where[j]]]
-        for p in range(length):
-            out[p, j] = values[start + p]
-    return out, where
+def group_by_length(labels, offsets, rows, item_of_label, destination):  # pragma: no cover
+    """The itemsets ``rows`` as item indices (``item_of_label[labels]``, each sorted),
+    regrouped by length, keeping their order within a length.
+
+    Returns ``(grouped, positions, starts)``: the ``starts[L + 1] - starts[L]`` itemsets of
+    length L go to ``positions[starts[L]:starts[L + 1]]`` (their ``destination``), and
+    their items form one row-major (m, L) block of ``grouped``; blocks follow by length.
+    """
+    max_length = 0
+    for r in rows:
+        max_length = max(max_length, offsets[r + 1] - offsets[r])
+    starts = np.zeros(max_length + 2, np.int64)
+    for r in rows:
+        starts[offsets[r + 1] - offsets[r] + 1] += 1
+    for length in range(max_length + 1):
+        starts[length + 1] += starts[length]
+    fill = starts[:-1].copy()
+    positions = np.empty(rows.size, np.int64)
+    block = np.zeros(max_length + 1, np.int64)  # where each length's items start
+    for length in range(1, max_length + 1):
+        block[length] = block[length - 1] + (length - 1) * (starts[length] - starts[length - 1])
+    grouped = np.empty(block[max_length] + max_length * (starts[-1] - starts[-2]), np.int64)
+    for k in range(rows.size):
+        r = rows[k]
+        a = offsets[r]
+        length = offsets[r + 1] - a
+        slot = fill[length]
+        fill[length] += 1
+        positions[slot] = destination[k]
+        out = block[length] + (slot - starts[length]) * length
+        for p in range(length):  # insertion sort: itemsets are short
+            v = item_of_label[labels[a + p]]
+            q = out + p - 1
+            while q >= out and grouped[q] > v:
+                grouped[q + 1] = grouped[q]
+                q -= 1
+            grouped[q + 1] = v
+    return grouped, positions, starts
 
 
 @njit(cache=True, nogil=True, inline="always")

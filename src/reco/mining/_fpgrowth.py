@@ -204,6 +204,8 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
     new_label = np.full(n_frequent, -1, np.int64)
     path = np.empty(n_frequent, np.int64)
     ranked = np.empty(n_frequent, np.int64)
+    ranked_count = np.empty(n_frequent, np.int64)
+    touched = np.empty(n_frequent, np.int64)
     tail = np.empty(n_levels, np.int64)
     chosen = np.empty(n_levels, np.int64)
     depth = 0
@@ -243,27 +245,35 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
         if depth + 2 > max_len or x == 0:
             continue
         # conditional database of x: the paths above x's nodes, weighted by their counts
-        cond_count[:x] = 0
+        # (only the items met are touched: conditional trees are many and small)
         total = 0
+        n_touched = 0
         for h in range(head_start[x], head_start[x + 1]):
             node = head_nodes[h]
             weight = count[node]
             up = parent[node]
             while up > 0:
-                cond_count[item[up]] += weight
+                y = item[up]
+                if cond_count[y] == 0:
+                    touched[n_touched] = y
+                    n_touched += 1
+                cond_count[y] += weight
                 total += 1
                 up = parent[up]
         # relabel the frequent conditional items by descending count (ties: old label)
         n_ranked = 0
-        for y in range(x):
-            new_label[y] = -1
+        for t in range(n_touched):
+            y = touched[t]
             c = cond_count[y]
+            cond_count[y] = 0
             if c >= min_count:  # insertion sort: conditional databases have few items
                 q = n_ranked - 1
-                while q >= 0 and cond_count[ranked[q]] < c:
+                while q >= 0 and (ranked_count[q] < c or (ranked_count[q] == c and ranked[q] > y)):
                     ranked[q + 1] = ranked[q]
+                    ranked_count[q + 1] = ranked_count[q]
                     q -= 1
                 ranked[q + 1] = y
+                ranked_count[q + 1] = c
                 n_ranked += 1
         if n_ranked == 0:
             continue
@@ -296,6 +306,8 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
                 flat[q + 1] = v
             n_flat += m
             offsets[k + 1] = n_flat
+        for k in range(n_ranked):
+            new_label[ranked[k]] = -1
         child = depth + 1
         child_labels = _reserve(level_labels, child, n_ranked)
         for k in range(n_ranked):

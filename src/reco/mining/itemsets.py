@@ -5,7 +5,10 @@ from __future__ import annotations
 import gc
 import math
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -100,10 +103,12 @@ class FrequentItemsets:
     min_count: int
     kind: str
     item_map: IdMap = field(repr=False)
-    # every frequent itemset, whatever kind: flat sorted item indices, offsets, counts
-    _flat: np.ndarray = field(repr=False, default=None)
+    # every frequent itemset, whatever kind: flat labels of the search, offsets, counts, and
+    # the item index of each label
+    _labels: np.ndarray = field(repr=False, default=None)
     _offsets: np.ndarray = field(repr=False, default=None)
     _supports: np.ndarray = field(repr=False, default=None)
+    _item_of_label: np.ndarray = field(repr=False, default=None)
     _count_table: dict | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
@@ -113,7 +118,8 @@ class FrequentItemsets:
     def _counts(self) -> dict:
         """Itemset (sorted index tuple) -> count for every frequent itemset, built once."""
         if self._count_table is None:
-            flat = self._flat.tolist()
+            flat = _eclat.relabel_sorted(self._labels, self._offsets, self._item_of_label)
+            flat = flat.tolist()
             offsets = self._offsets.tolist()
             keys = (tuple(flat[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True))
             self._count_table = dict(zip(keys, self._supports.tolist(), strict=True))
@@ -133,6 +139,7 @@ def frequent_itemsets(
     algorithm: str = "auto",
     transaction: str = "transaction_id",
     item: str = "item_id",
+    n_threads: int | None = None,
 ) -> FrequentItemsets:
     """Itemsets bought together in at least ``min_support`` of the transactions.
 
@@ -155,6 +162,8 @@ def frequent_itemsets(
         total basket size, not items x transactions), so it works where the bitsets would not
         fit. ``"apriori"``: level-wise candidate generation with subset pruning, counted on the
         bitsets. All give the same itemsets and counts.
+    n_threads : int, optional
+        Threads for Eclat (None: all cores); the result does not depend on it.
 
     Examples
     --------
@@ -166,16 +175,21 @@ def frequent_itemsets(
     """
     check_option(kind, "kind", ("all", "closed", "maximal"))
     check_option(algorithm, "algorithm", ("auto", "fpgrowth", "eclat", "apriori"))
+    if n_threads is None:
+        n_threads = os.cpu_count() or 1
+    n_threads = check_int(n_threads, "n_threads", low=1)
     data = as_baskets(baskets, transaction=transaction, item=item)
     n = len(data)
     if n == 0:
         raise DataValidationError("there are no transactions to mine.")
     threshold = min_count(min_support, n)
     max_len = data.n_items if max_len is None else check_int(max_len, "max_len", low=1)
-    original, offsets, supports = _search(data.to_csr(), threshold, max_len, algorithm)
+    labels, offsets, supports, item_of_label = _search(
+        data.to_csr(), threshold, max_len, algorithm, n_threads
+    )
     lengths = np.diff(offsets)
     result = FrequentItemsets(
-        pd.DataFrame(), n, threshold, kind, data.item_map, original, offsets, supports
+        pd.DataFrame(), n, threshold, kind, data.item_map, labels, offsets, supports, item_of_label
     )
     keep = _select(result, kind)
     # rows in report order (count descending, then length)
@@ -184,13 +198,24 @@ def frequent_itemsets(
         order_rows = np.lexsort((lengths, -supports))
     if kind != "all":
         order_rows = order_rows[keep[order_rows]]
-    # tuples built in discovery order (sequential reads), then put in report order
+    # tuples built in discovery order (sequential reads), each put at its report position
+    destination = np.empty(supports.size, np.int64)
+    destination[order_rows] = np.arange(order_rows.size)
     selected = np.flatnonzero(keep)
-    tuples = itemset_tuples(original, offsets, data.item_map.array, selected)
-    position = np.cumsum(keep) - 1
     frame = pd.DataFrame(
         {
-            "itemset": tuples[position[order_rows]],
+            "itemset": pd.Series(
+                itemset_tuples(
+                    labels,
+                    offsets,
+                    item_of_label,
+                    data.item_map.array,
+                    selected,
+                    destination[selected],
+                ),
+                dtype=object,
+                copy=False,
+            ),
             "support": supports[order_rows] / n,
             "count": supports[order_rows],
             "length": lengths[order_rows],
@@ -200,8 +225,31 @@ def frequent_itemsets(
     return result
 
 
-def _search(matrix, threshold: int, max_len: int, algorithm: str):
-    """Run one search; itemsets as flat item-map indices (each sorted), offsets and counts."""
+def _parallel_eclat(bits, singles, pairs, threshold, max_len, n_threads):
+    """:func:`_eclat.eclat` over ranges of first items on a thread pool (the kernel releases
+    the GIL); the pieces are joined in range order, so the result equals one sequential run."""
+    n_frequent = singles.size
+    n_tasks = 1 if n_threads <= 1 else min(n_frequent, 16 * n_threads)
+    bounds = np.linspace(0, n_frequent, n_tasks + 1).astype(np.int64).tolist()
+    ranges = [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    if len(ranges) <= 1:
+        return _eclat.eclat(bits, singles, pairs, threshold, max_len, 0, n_frequent)
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        pieces = list(
+            pool.map(
+                lambda r: _eclat.eclat(bits, singles, pairs, threshold, max_len, r[0], r[1]),
+                ranges,
+            )
+        )
+    items = np.concatenate([p[0] for p in pieces])
+    lengths = np.concatenate([np.diff(p[1]) for p in pieces])
+    offsets = np.zeros(lengths.size + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return items, offsets, np.concatenate([p[2] for p in pieces])
+
+
+def _search(matrix, threshold: int, max_len: int, algorithm: str, n_threads: int = 1):
+    """Run one search: itemsets as flat labels, offsets, counts, and each label's item."""
     counts = np.bincount(matrix.indices, minlength=matrix.shape[1])
     frequent = np.flatnonzero(counts >= threshold)
     indptr = matrix.indptr.astype(np.int64)
@@ -214,7 +262,7 @@ def _search(matrix, threshold: int, max_len: int, algorithm: str):
         items, offsets, supports = _fpgrowth.fpgrowth(
             indptr, indices, label, order.size, threshold, max_len
         )
-        return _eclat.relabel_sorted(items, offsets, order.astype(np.int64)), offsets, supports
+        return items, offsets, supports, order.astype(np.int64)
     # rare first: small equivalence classes deep in the search
     order = frequent[np.argsort(counts[frequent], kind="stable")]
     label[order] = np.arange(order.size, dtype=np.int32)
@@ -232,30 +280,37 @@ def _search(matrix, threshold: int, max_len: int, algorithm: str):
         else np.zeros((order.size, order.size), np.int32)
     )
     bits = _eclat.build_bitsets(indptr, indices, label, order.size, n_words)
-    search = _apriori if algorithm == "apriori" else _eclat.eclat
+    search = _apriori if algorithm == "apriori" else partial(_parallel_eclat, n_threads=n_threads)
     items, offsets, supports = search(
         bits, counts[order].astype(np.int64), pairs, threshold, max_len
     )
-    # back to item-map indices, each itemset sorted by index
-    return _eclat.relabel_sorted(items, offsets, order.astype(np.int64)), offsets, supports
+    return items, offsets, supports, order.astype(np.int64)
 
 
-def itemset_tuples(flat, offsets, ids, rows) -> np.ndarray:
-    """Object array of tuples ``ids[flat[offsets[r]:offsets[r + 1]]]`` for each r in ``rows``
-    (ascending rows read the flat array in order).
+def itemset_tuples(labels, offsets, item_of_label, ids, rows, destination) -> np.ndarray:
+    """Object array whose ``destination[k]`` holds the tuple of external ids of itemset
+    ``rows[k]`` (items sorted by item index; ascending rows read the labels in order).
 
-    Built one length at a time from whole columns (``zip`` over lists) with the cyclic garbage
-    collector paused: creating millions of tuples otherwise triggers repeated full collections.
+    Built one length at a time with the cyclic garbage collector paused: creating millions of
+    tuples otherwise triggers repeated full collections.
     """
-    lengths = np.diff(offsets)[rows]
+    grouped, positions, starts = _eclat.group_by_length(
+        labels, offsets, rows, item_of_label, destination
+    )
     out = np.empty(rows.size, dtype=object)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for length in np.unique(lengths).tolist():
-            columns, where = _eclat.gather_columns(flat, offsets, rows, lengths, length)
-            out[where] = np.fromiter(
-                zip(*ids.take(columns).tolist()), dtype=object, count=where.size
+        begin = 0
+        for length in range(1, starts.size - 1):
+            m = int(starts[length + 1] - starts[length])
+            if m == 0:
+                continue
+            values = ids.take(grouped[begin : begin + m * length]).tolist()
+            begin += m * length
+            # zip over one iterator `length` times: consecutive runs of `length` items
+            out[positions[starts[length] : starts[length + 1]]] = np.fromiter(
+                zip(*[iter(values)] * length), dtype=object, count=m
             )
     finally:
         if collecting:
