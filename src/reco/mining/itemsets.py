@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from .._validation import check_int, check_option
 from ..data import Baskets, IdMap
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
-from . import _eclat, _fpgrowth
+from . import _eclat, _fpgrowth, _table
 
 __all__ = ["FrequentItemsets", "as_baskets", "frequent_itemsets", "min_count"]
 
@@ -109,25 +109,33 @@ class FrequentItemsets:
     _offsets: np.ndarray = field(repr=False, default=None)
     _supports: np.ndarray = field(repr=False, default=None)
     _item_of_label: np.ndarray = field(repr=False, default=None)
-    _count_table: dict | None = field(repr=False, default=None)
+    _sorted_cache: np.ndarray | None = field(repr=False, default=None)
+    _table_cache: np.ndarray | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
         return len(self.frame)
 
     @property
-    def _counts(self) -> dict:
-        """Itemset (sorted index tuple) -> count for every frequent itemset, built once."""
-        if self._count_table is None:
-            flat = _eclat.relabel_sorted(self._labels, self._offsets, self._item_of_label)
-            flat = flat.tolist()
-            offsets = self._offsets.tolist()
-            keys = (tuple(flat[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True))
-            self._count_table = dict(zip(keys, self._supports.tolist(), strict=True))
-        return self._count_table
+    def _sorted_items(self) -> np.ndarray:
+        """Every itemset as item indices, each sorted (flat, with ``_offsets``), built once."""
+        if self._sorted_cache is None:
+            self._sorted_cache = _eclat.relabel_sorted(
+                self._labels, self._offsets, self._item_of_label
+            )
+        return self._sorted_cache
 
-    def count_of(self, itemset: tuple) -> int:
-        """Support count of an itemset of item indices (sorted), 0 if not frequent."""
-        return self._counts.get(tuple(itemset), 0)
+    @property
+    def _table(self) -> np.ndarray:
+        """Hash table from itemset contents to row (see :mod:`reco.mining._table`)."""
+        if self._table_cache is None:
+            self._table_cache = _table.build_table(self._sorted_items, self._offsets)
+        return self._table_cache
+
+    def count_of(self, itemset: Any) -> int:
+        """Support count of an itemset given as item-map indices, 0 if not frequent."""
+        query = np.unique(np.asarray(list(itemset), dtype=np.int64))
+        row = _table.find(self._table, self._sorted_items, self._offsets, query, query.size)
+        return int(self._supports[row]) if row >= 0 else 0
 
 
 def frequent_itemsets(
@@ -348,16 +356,8 @@ def _apriori(bits, singles, pairs, threshold, max_len):
 
 def _select(result: FrequentItemsets, kind: str) -> np.ndarray:
     """Mask of itemsets to report: all, closed (no superset with equal count) or maximal."""
-    keep = np.ones(result._supports.size, dtype=bool)
     if kind == "all":
-        return keep
-    counts = result._counts
-    position = {s: k for k, s in enumerate(counts)}
-    for itemset, count in counts.items():
-        if len(itemset) < 2:
-            continue
-        for drop in range(len(itemset)):
-            subset = itemset[:drop] + itemset[drop + 1 :]
-            if kind == "maximal" or counts[subset] == count:
-                keep[position[subset]] = False
-    return keep
+        return np.ones(result._supports.size, dtype=bool)
+    return ~_table.subsumed(
+        result._sorted_items, result._offsets, result._supports, result._table, kind == "maximal"
+    )

@@ -22,16 +22,16 @@ frequent itemset, the supports of A and C are always known (no KeyError, whateve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import combinations
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._validation import check_ids, check_int
-from ..exceptions import DataValidationError, InvalidParameterError
-from .itemsets import FrequentItemsets
+from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
+from . import _table
+from .itemsets import FrequentItemsets, itemset_tuples
 
 __all__ = ["METRICS", "AssociationRules", "association_rules"]
 
@@ -59,50 +59,55 @@ class AssociationRules:
     ----------
     frame : DataFrame
         ``antecedent``, ``consequent`` (tuples of external ids) and one column per metric,
-        sorted by the chosen metric (descending).
+        sorted by the chosen metric, then support (descending).
     n_transactions : int
     """
 
     frame: pd.DataFrame
     n_transactions: int
-    # item-map index tuples of each rule (for recommenders)
-    antecedent_index: list[tuple[int, ...]]
-    consequent_index: list[tuple[int, ...]]
+    # item-map indices of each rule's sides, in frame order: flat items and offsets
+    antecedent_items: np.ndarray = field(repr=False)
+    antecedent_offsets: np.ndarray = field(repr=False)
+    consequent_items: np.ndarray = field(repr=False)
+    consequent_offsets: np.ndarray = field(repr=False)
 
     def __len__(self) -> int:
         return len(self.frame)
 
+    @property
+    def antecedent_index(self) -> list[tuple[int, ...]]:
+        """Item-map index tuple of each rule's antecedent (frame order)."""
+        return _split(self.antecedent_items, self.antecedent_offsets)
 
-def rule_metrics(
-    s_ac: np.ndarray, s_a: np.ndarray, s_c: np.ndarray, n: int
-) -> dict[str, np.ndarray]:
-    """Every metric from the three supports (vectorised).
+    @property
+    def consequent_index(self) -> list[tuple[int, ...]]:
+        """Item-map index tuple of each rule's consequent (frame order)."""
+        return _split(self.consequent_items, self.consequent_offsets)
 
-    Ratios are formed as ``(s * n) / (s' * n)``, the way mlxtend forms them, so thresholds such
-    as confidence >= 0.8 select exactly the same rules.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        confidence = (s_ac * n) / (s_a * n)
-        leverage = s_ac - s_a * s_c
-        conviction = np.full(confidence.shape, np.inf)
-        below = confidence < 1.0
-        conviction[below] = (1.0 - s_c[below]) / (1.0 - confidence[below])
-        zhang_den = np.maximum(s_ac * (1 - s_a), s_a * (s_c - s_ac))
-        certainty_den = 1 - s_c
-        return {
-            "antecedent_support": s_a,
-            "consequent_support": s_c,
-            "support": s_ac,
-            "confidence": confidence,
-            "lift": confidence / s_c,
-            "representativity": np.ones_like(s_ac),
-            "leverage": leverage,
-            "conviction": conviction,
-            "zhangs_metric": np.where(zhang_den == 0, 0.0, leverage / zhang_den),
-            "jaccard": s_ac / (s_a + s_c - s_ac),
-            "certainty": np.where(certainty_den == 0, 0.0, (confidence - s_c) / certainty_den),
-            "kulczynski": ((s_ac * n) / (s_a * n) + (s_ac * n) / (s_c * n)) / 2,
-        }
+
+def _split(items: np.ndarray, offsets: np.ndarray) -> list[tuple[int, ...]]:
+    values, bounds = items.tolist(), offsets.tolist()
+    return [tuple(values[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def rule_metric(
+    name: str, s_ac: np.ndarray, s_a: np.ndarray, s_c: np.ndarray, n: int
+) -> np.ndarray:
+    """One metric (see the module docstring) from the supports of A | C, A and C."""
+    if name not in METRICS:
+        raise InvalidParameterError(f"metric must be one of {list(METRICS)}; got {name!r}.")
+    return _metric_block([name], s_ac, s_a, s_c, n)[0]
+
+
+def _metric_block(names, s_ac, s_a, s_c, n) -> np.ndarray:
+    codes = np.array([METRICS.index(name) for name in names], dtype=np.int64)
+    return _table.rule_metrics(
+        codes,
+        np.asarray(s_ac, np.float64),
+        np.asarray(s_a, np.float64),
+        np.asarray(s_c, np.float64),
+        float(n),
+    )
 
 
 def association_rules(
@@ -148,56 +153,61 @@ def association_rules(
     )
     allowed_a = _allowed(itemsets, antecedents, "antecedents")
     allowed_c = _allowed(itemsets, consequents, "consequents")
-    counts = itemsets._counts
+    flat, offsets, counts = itemsets._sorted_items, itemsets._offsets, itemsets._supports
+    longest = int(np.diff(offsets).max(initial=0))
+    if longest > _table.MAX_RULE_ITEMS and (max_a is None or max_c is None):
+        raise NotSupportedError(
+            f"the longest frequent itemset has {longest} items; rules are generated for "
+            f"itemsets of at most {_table.MAX_RULE_ITEMS}. Pass max_len to frequent_itemsets "
+            "or both max_antecedent_len and max_consequent_len."
+        )
     n = itemsets.n_transactions
-    left, right, s_ac, s_a, s_c = [], [], [], [], []
-    for itemset, count in counts.items():
-        size = len(itemset)
-        if size < 2:
-            continue
-        for a_len in range(1, size):
-            if max_a is not None and a_len > max_a:
-                break
-            if max_c is not None and size - a_len > max_c:
-                continue
-            for antecedent in combinations(itemset, a_len):
-                if allowed_a is not None and not allowed_a.issuperset(antecedent):
-                    continue
-                consequent = tuple(i for i in itemset if i not in antecedent)
-                if allowed_c is not None and not allowed_c.issuperset(consequent):
-                    continue
-                left.append(antecedent)
-                right.append(consequent)
-                s_ac.append(count)
-                s_a.append(counts[antecedent])
-                s_c.append(counts[consequent])
-    values = rule_metrics(
-        np.asarray(s_ac, float) / n, np.asarray(s_a, float) / n, np.asarray(s_c, float) / n, n
+    unbounded = np.iinfo(np.int64).max // 2
+    pieces = []
+    start = 0
+    while start < counts.size:  # candidates in chunks: memory stays flat however many rules
+        k, start, rows, masks, count_a, count_c = _table.rule_candidates(
+            flat,
+            offsets,
+            counts,
+            itemsets._table,
+            allowed_a,
+            allowed_c,
+            unbounded if max_a is None else max_a,
+            unbounded if max_c is None else max_c,
+            start,
+            1 << 20,
+        )
+        s_ac = counts[rows[:k]].astype(float) / n
+        s_a = count_a[:k].astype(float) / n
+        s_c = count_c[:k].astype(float) / n
+        keep = np.flatnonzero(rule_metric(metric, s_ac, s_a, s_c, n) >= min_threshold)
+        pieces.append((rows[keep], masks[keep], s_a[keep], s_c[keep]))
+    rows, masks, s_a, s_c = (
+        np.concatenate([p[j] for p in pieces]) if pieces else np.zeros(0, int) for j in range(4)
     )
-    keep = values[metric] >= min_threshold
+    s_ac = counts[rows].astype(float) / n
+    order = np.lexsort((-s_ac, -rule_metric(metric, s_ac, s_a, s_c, n)))
+    rows, masks, s_ac, s_a, s_c = rows[order], masks[order], s_ac[order], s_a[order], s_c[order]
+    # every metric in one (rules x metrics) block: pandas keeps it without copying
+    block = _metric_block(METRICS, s_ac, s_a, s_c, n)
+    frame = pd.DataFrame(block.T, columns=list(METRICS), copy=False)
+    a_items, a_offsets, c_items, c_offsets = _table.split_rules(flat, offsets, rows, masks)
     ids = itemsets.item_map.array
-    frame = pd.DataFrame(
-        {
-            "antecedent": [
-                tuple(ids[list(a)].tolist()) for a, k in zip(left, keep, strict=True) if k
-            ],
-            "consequent": [
-                tuple(ids[list(c)].tolist()) for c, k in zip(right, keep, strict=True) if k
-            ],
-            **{name: column[keep] for name, column in values.items()},
-        }
-    )
-    order = (
-        np.lexsort((frame["support"].to_numpy() * -1, frame[metric].to_numpy() * -1))
-        if len(frame)
-        else np.zeros(0, int)
-    )
-    frame = frame.iloc[order].reset_index(drop=True)
-    kept = np.flatnonzero(keep)[order]
-    return AssociationRules(frame, n, [left[k] for k in kept], [right[k] for k in kept])
+    identity = np.arange(ids.size, dtype=np.int64)
+    in_order = np.arange(rows.size, dtype=np.int64)
+    for position, (name, items, bounds) in enumerate(
+        [("antecedent", a_items, a_offsets), ("consequent", c_items, c_offsets)]
+    ):
+        tuples = itemset_tuples(items, bounds, identity, ids, in_order, in_order)
+        frame.insert(position, name, pd.Series(tuples, dtype=object, copy=False))
+    return AssociationRules(frame, n, a_items, a_offsets, c_items, c_offsets)
 
 
-def _allowed(itemsets: FrequentItemsets, ids: Any, name: str) -> set[int] | None:
-    if ids is None:
-        return None
-    return set(itemsets.item_map.index(check_ids(ids, name), missing="skip").tolist())
+def _allowed(itemsets: FrequentItemsets, ids: Any, name: str) -> np.ndarray:
+    """Boolean mask over the item map: the items a rule side may use (all when None)."""
+    allowed = np.ones(len(itemsets.item_map), dtype=bool)
+    if ids is not None:
+        allowed[:] = False
+        allowed[itemsets.item_map.index(check_ids(ids, name), missing="skip")] = True
+    return allowed
