@@ -95,57 +95,77 @@ def _build_tree(flat, offsets, weights, n_items, level, trees, scratch):  # prag
 
 
 @njit(cache=True, nogil=True)
-def _emit(out, state, prefix, depth, tail, n_tail, count):  # pragma: no cover - compiled
-    """Append the itemset ``prefix[:depth] + tail[:n_tail]`` with its count."""
+def _emit(items, offsets, counts, state, prefix, depth, tail, n_tail, count):  # pragma: no cover
+    """Append the itemset ``prefix[:depth] + tail[:n_tail]`` with its count; returns the
+    output arrays (grown when full)."""
     n_out = state[0]
     n_flat = state[1]
     size = depth + n_tail
-    if n_flat + size > out[0].size:
-        grown = np.empty(max(2 * out[0].size, n_flat + size), np.int64)
-        grown[:n_flat] = out[0][:n_flat]
-        out[0] = grown
-    if n_out + 1 >= out[2].size:  # offsets keep one more slot than counts
-        grown = np.empty(2 * out[2].size + 2, np.int64)
-        grown[: n_out + 1] = out[1][: n_out + 1]
-        out[1] = grown
-        grown = np.empty(2 * out[2].size + 2, np.int64)
-        grown[:n_out] = out[2][:n_out]
-        out[2] = grown
-    items = out[0]
-    for d in range(depth):
-        items[n_flat + d] = prefix[d]
-    for d in range(n_tail):
-        items[n_flat + depth + d] = tail[d]
-    out[2][n_out] = count
-    out[1][n_out + 1] = n_flat + size
+    if n_flat + size > items.size:
+        grown = np.empty(max(2 * items.size, n_flat + size), np.int64)
+        grown[:n_flat] = items[:n_flat]
+        items = grown
+    if n_out + 1 >= counts.size:  # offsets keep one more slot than counts
+        grown = np.empty(2 * counts.size + 2, np.int64)
+        grown[: n_out + 1] = offsets[: n_out + 1]
+        offsets = grown
+        grown = np.empty(2 * counts.size + 2, np.int64)
+        grown[:n_out] = counts[:n_out]
+        counts = grown
+    items[n_flat : n_flat + depth] = prefix[:depth]
+    items[n_flat + depth : n_flat + size] = tail[:n_tail]
+    counts[n_out] = count
+    offsets[n_out + 1] = n_flat + size
     state[0] = n_out + 1
     state[1] = n_flat + size
+    return items, offsets, counts
 
 
 @njit(cache=True, nogil=True)
 def _single_path(
-    item, count, n_nodes, labels, out, state, prefix, depth, max_len, chosen, tail
-):  # pragma: no cover
+    item,
+    count,
+    n_nodes,
+    labels,
+    out_items,
+    out_offsets,
+    out_counts,
+    state,
+    prefix,
+    depth,
+    max_len,
+    chosen,
+    tail,
+):  # pragma: no cover - compiled
     """Every non-empty subset of a single-path tree's nodes (up to ``max_len`` items in all),
     each with the count of its deepest node: subsets grown by an explicit stack of nodes."""
     n_path = n_nodes - 1
     room = max_len - depth
-    if n_path == 0 or room <= 0:
-        return
     size = 0
     nxt = 0
-    while True:
+    while n_path > 0 and room > 0:
         if nxt < n_path and size < room:
             chosen[size] = nxt
             tail[size] = labels[item[nxt + 1]]
             size += 1
-            _emit(out, state, prefix, depth, tail, size, count[nxt + 1])
+            out_items, out_offsets, out_counts = _emit(
+                out_items,
+                out_offsets,
+                out_counts,
+                state,
+                prefix,
+                depth,
+                tail,
+                size,
+                count[nxt + 1],
+            )
             nxt += 1
             continue
         if size == 0:
-            return
+            break
         size -= 1
         nxt = chosen[size] + 1
+    return out_items, out_offsets, out_counts
 
 
 @njit(cache=True, nogil=True)
@@ -183,9 +203,9 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
     scratch = List()
     for _ in range(4):  # path order / header fill, merge scratch, trail, path weights
         scratch.append(np.empty(16, np.int64))
-    out = List()
-    for _ in range(3):
-        out.append(np.zeros(1024, np.int64))
+    out_items = np.empty(1024, np.int64)
+    out_offsets = np.zeros(1024, np.int64)
+    out_counts = np.empty(1024, np.int64)
     state = np.zeros(2, np.int64)
     prefix = np.empty(n_levels, np.int64)
     n_nodes = np.zeros(n_levels, np.int64)
@@ -209,20 +229,31 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
     tail = np.empty(n_levels, np.int64)
     chosen = np.empty(n_levels, np.int64)
     depth = 0
+    loaded = 0
+    item = trees[0][0]
+    count = trees[1][0]
+    parent = trees[2][0]
+    head_start = trees[3][0]
+    head_nodes = trees[4][0]
+    labels = level_labels[0]
     while depth >= 0:
-        item = trees[0][depth]
-        count = trees[1][depth]
-        parent = trees[2][depth]
-        head_start = trees[3][depth]
-        head_nodes = trees[4][depth]
-        labels = level_labels[depth]
+        if depth != loaded:  # this depth's tree (list look-ups only when the depth changes)
+            item = trees[0][depth]
+            count = trees[1][depth]
+            parent = trees[2][depth]
+            head_start = trees[3][depth]
+            head_nodes = trees[4][depth]
+            labels = level_labels[depth]
+            loaded = depth
         if single[depth]:
-            _single_path(
+            out_items, out_offsets, out_counts = _single_path(
                 item,
                 count,
                 n_nodes[depth],
                 labels,
-                out,
+                out_items,
+                out_offsets,
+                out_counts,
                 state,
                 prefix,
                 depth,
@@ -241,7 +272,9 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
         for h in range(head_start[x], head_start[x + 1]):
             support += count[head_nodes[h]]
         tail[0] = labels[x]
-        _emit(out, state, prefix, depth, tail, 1, support)
+        out_items, out_offsets, out_counts = _emit(
+            out_items, out_offsets, out_counts, state, prefix, depth, tail, 1, support
+        )
         if depth + 2 > max_len or x == 0:
             continue
         # conditional database of x: the paths above x's nodes, weighted by their counts
@@ -325,4 +358,4 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
         next_x[child] = n_ranked - 1
         prefix[depth] = labels[x]
         depth = child
-    return out[0][: state[1]], out[1][: state[0] + 1], out[2][: state[0]]
+    return out_items[: state[1]], out_offsets[: state[0] + 1], out_counts[: state[0]]
