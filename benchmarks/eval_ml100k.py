@@ -40,15 +40,15 @@ SPACES = {
             "k": [20, 50, 100, 200, 400],
             "shrink": [0.0, 10.0, 50.0],
             "similarity": ["cosine", "asymmetric_cosine"],
-            "alpha": [0.3, 0.5, 0.7],
+            "alpha": [0.1, 0.2, 0.3, 0.5, 0.7],
             "neighbourhood": ["candidate", "history"],
         },
     ),
     "RP3beta": (
         RP3beta(),
         {
-            "alpha": [0.6, 0.8, 1.0, 1.2],
-            "beta": [0.2, 0.35, 0.5, 0.65, 0.8],
+            "alpha": [0.4, 0.6, 0.8, 1.0, 1.2],
+            "beta": [0.0, 0.1, 0.2, 0.35, 0.5, 0.65],
             "k": [50, 100, 200, 400, 800],
             "normalize": [False, True],
             "neighbourhood": ["history", "candidate"],
