@@ -154,3 +154,17 @@ def test_errors():
         frequent_itemsets("abc", 1)
     with pytest.raises(InvalidParameterError, match="max_len"):
         frequent_itemsets([["a"]], 1, max_len=0)
+
+
+def test_thread_count_does_not_change_the_result():
+    rng = np.random.default_rng(11)
+    baskets = [list(rng.choice(40, size=rng.integers(1, 12), replace=False)) for _ in range(300)]
+    one = frequent_itemsets(baskets, 0.02, n_threads=1)
+    for kind in ("all", "closed", "maximal"):
+        pd.testing.assert_frame_equal(
+            frequent_itemsets(baskets, 0.02, n_threads=1, kind=kind).frame,
+            frequent_itemsets(baskets, 0.02, n_threads=3, kind=kind).frame,
+        )
+    assert len(one) > 100
+    with pytest.raises(InvalidParameterError, match="n_threads"):
+        frequent_itemsets(baskets, 0.02, n_threads=0)

@@ -98,3 +98,45 @@ def test_errors():
         association_rules(itemsets, "interest")
     with pytest.raises(DataValidationError, match="frequent_itemsets"):
         association_rules(pd.DataFrame(), "confidence")
+
+
+def test_candidates_in_small_chunks_give_the_same_rules(monkeypatch):
+    """Rules are generated in chunks of whole itemsets; the chunk size must not matter, and an
+    itemset with more rules than a chunk is done alone."""
+    from reco.mining import rules as rules_module
+
+    rng = np.random.default_rng(5)
+    baskets = [list(rng.choice(9, size=rng.integers(2, 8), replace=False)) for _ in range(80)]
+    itemsets = frequent_itemsets(baskets, 4)
+    expected = association_rules(itemsets, "lift", 0.0).frame
+    monkeypatch.setattr(rules_module, "_RULE_CHUNK", 3)
+    pd.testing.assert_frame_equal(association_rules(itemsets, "lift", 0.0).frame, expected)
+
+
+def test_antecedent_constraints_and_consequent_length():
+    baskets = [["a", "b", "c", "d"]] * 4 + [["a", "c"], ["b", "d"]]
+    itemsets = frequent_itemsets(baskets, 2)
+    rules = association_rules(
+        itemsets, "confidence", 0.0, antecedents=["a", "b"], max_consequent_len=1
+    ).frame
+    assert len(rules) > 0
+    assert all(set(a) <= {"a", "b"} for a in rules["antecedent"])
+    assert (rules["consequent"].map(len) == 1).all()
+    # every rule of the brute-force definition is there: A from {a, b}, one consequent item
+    expected = {
+        (a, c)
+        for a in [("a",), ("b",), ("a", "b")]
+        for c in [("a",), ("b",), ("c",), ("d",)]
+        if not set(a) & set(c) and sum(set(a) | set(c) <= set(b) for b in baskets) >= 2
+    }
+    assert set(zip(rules["antecedent"], rules["consequent"], strict=True)) == expected
+
+
+def test_count_of_reads_the_itemset_table():
+    itemsets = frequent_itemsets([["a", "b"], ["a", "b"], ["a"]], 1)
+    index = dict(zip(itemsets.item_map.array, range(2), strict=False))
+    assert itemsets.count_of([index["a"]]) == 3
+    assert itemsets.count_of([index["b"], index["a"]]) == 2
+    assert itemsets.count_of([index["a"], index["a"], index["b"]]) == 2  # a set: duplicates fold
+    unknown = frequent_itemsets([["a"], ["b"]], 1)
+    assert unknown.count_of([0, 1]) == 0

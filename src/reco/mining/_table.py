@@ -3,15 +3,14 @@ itemset contents to row, rule candidates A -> C with the counts of A and C, and 
 maximal marks.
 
 Itemsets are flat sorted item indices (``flat[offsets[r]:offsets[r + 1]]``). A subset of
-itemset r is a bit mask over its positions (itemsets are at most 62 items long here).
+itemset r is a bit mask over its positions: an int64 holds it, since a frequent itemset of 63
+items would bring 2^63 frequent subsets with it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-MAX_RULE_ITEMS = 62
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -97,7 +96,7 @@ def rule_candidates(
     masks = np.empty(capacity, np.int64)
     count_a = np.empty(capacity, np.int64)
     count_c = np.empty(capacity, np.int64)
-    query = np.empty(MAX_RULE_ITEMS, np.int64)
+    query = np.empty(64, np.int64)
     subset_count = np.empty(1, np.int64)
     n = 0
     n_rows = offsets.size - 1
@@ -202,16 +201,16 @@ def split_rules(flat, offsets, rows, masks):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def subsumed(flat, offsets, counts, table, maximal):  # pragma: no cover - compiled
-    """Mask of itemsets that are not closed (a superset one item longer has the same count)
-    or, with ``maximal``, not maximal (any frequent superset one item longer)."""
-    n_rows = offsets.size - 1
-    out = np.zeros(n_rows, np.bool_)
+def mark_subsumed(flat, offsets, counts, table, maximal, first, stop, out):  # pragma: no cover
+    """Set ``out[s]`` for every itemset s that is not closed (a superset one item longer, among
+    rows ``first..stop-1``, has the same count) or, with ``maximal``, not maximal (any
+    frequent superset one item longer). Disjoint row ranges may run on parallel threads (they
+    only ever write True)."""
     longest = 1
-    for r in range(n_rows):
+    for r in range(first, stop):
         longest = max(longest, offsets[r + 1] - offsets[r])
     query = np.empty(longest, np.int64)
-    for r in range(n_rows):
+    for r in range(first, stop):
         a = offsets[r]
         size = offsets[r + 1] - a
         if size < 2:
@@ -225,7 +224,6 @@ def subsumed(flat, offsets, counts, table, maximal):  # pragma: no cover - compi
             s = find(table, flat, offsets, query, size - 1)
             if s >= 0 and (maximal or counts[s] == counts[r]):
                 out[s] = True
-    return out
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -199,7 +199,7 @@ def frequent_itemsets(
     result = FrequentItemsets(
         pd.DataFrame(), n, threshold, kind, data.item_map, labels, offsets, supports, item_of_label
     )
-    keep = _select(result, kind)
+    keep = _select(result, kind, n_threads)
     # rows in report order (count descending, then length)
     order_rows = _eclat.report_order(supports, lengths, max(2**24, 4 * lengths.size))
     if order_rows.size != supports.size:
@@ -354,10 +354,20 @@ def _apriori(bits, singles, pairs, threshold, max_len):
     return items, offsets, np.concatenate(levels_counts).astype(np.int64)
 
 
-def _select(result: FrequentItemsets, kind: str) -> np.ndarray:
+def _select(result: FrequentItemsets, kind: str, n_threads: int = 1) -> np.ndarray:
     """Mask of itemsets to report: all, closed (no superset with equal count) or maximal."""
+    n_rows = result._supports.size
     if kind == "all":
-        return np.ones(result._supports.size, dtype=bool)
-    return ~_table.subsumed(
-        result._sorted_items, result._offsets, result._supports, result._table, kind == "maximal"
-    )
+        return np.ones(n_rows, dtype=bool)
+    flat, table = result._sorted_items, result._table
+    subsumed = np.zeros(n_rows, dtype=bool)
+
+    def mark(bounds):
+        _table.mark_subsumed(
+            flat, result._offsets, result._supports, table, kind == "maximal", *bounds, subsumed
+        )
+
+    edges = np.linspace(0, n_rows, 4 * n_threads + 1).astype(np.int64).tolist()
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        list(pool.map(mark, zip(edges[:-1], edges[1:], strict=True)))
+    return ~subsumed

@@ -29,11 +29,14 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_ids, check_int
-from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
+from ..exceptions import DataValidationError, InvalidParameterError
 from . import _table
 from .itemsets import FrequentItemsets, itemset_tuples
 
 __all__ = ["METRICS", "AssociationRules", "association_rules"]
+
+# rule candidates generated per kernel call (memory stays flat however many rules there are)
+_RULE_CHUNK = 1 << 20
 
 METRICS = (
     "antecedent_support",
@@ -154,13 +157,6 @@ def association_rules(
     allowed_a = _allowed(itemsets, antecedents, "antecedents")
     allowed_c = _allowed(itemsets, consequents, "consequents")
     flat, offsets, counts = itemsets._sorted_items, itemsets._offsets, itemsets._supports
-    longest = int(np.diff(offsets).max(initial=0))
-    if longest > _table.MAX_RULE_ITEMS and (max_a is None or max_c is None):
-        raise NotSupportedError(
-            f"the longest frequent itemset has {longest} items; rules are generated for "
-            f"itemsets of at most {_table.MAX_RULE_ITEMS}. Pass max_len to frequent_itemsets "
-            "or both max_antecedent_len and max_consequent_len."
-        )
     n = itemsets.n_transactions
     unbounded = np.iinfo(np.int64).max // 2
     pieces = []
@@ -176,7 +172,7 @@ def association_rules(
             unbounded if max_a is None else max_a,
             unbounded if max_c is None else max_c,
             start,
-            1 << 20,
+            _RULE_CHUNK,
         )
         s_ac = counts[rows[:k]].astype(float) / n
         s_a = count_a[:k].astype(float) / n
