@@ -159,6 +159,21 @@ def child(library: str, dataset: str, support: float, repeat: int) -> None:
     )
 
 
+def run_child(
+    mode: str, library: str, dataset: str, support: float, repeat: int, timeout: float = 1800
+) -> dict:
+    """Run one measurement in a fresh process and return its JSON result."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--repeat", str(repeat), mode, library, dataset, str(support)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout,
+        cwd=Path(__file__).parent,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
@@ -198,24 +213,7 @@ def main() -> None:
             repeat = 1 if library == "mlxtend" else args.repeat
             timeout = args.mlxtend_timeout if library == "mlxtend" else 1800
             try:
-                out = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--repeat",
-                        str(repeat),
-                        "--child",
-                        library,
-                        dataset,
-                        str(support),
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    timeout=timeout,
-                    cwd=Path(__file__).parent,
-                )
-                results[library] = json.loads(out.stdout.strip().splitlines()[-1])
+                results[library] = run_child("--child", library, dataset, support, repeat, timeout)
             except subprocess.TimeoutExpired:
                 results[library] = None
             except subprocess.CalledProcessError as error:
@@ -296,23 +294,7 @@ def main() -> None:
     for dataset, support in [("quest", 0.002), ("supermarket", 0.05)]:
         found = {}
         for library in ("reco", "mlxtend"):
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--repeat",
-                    str(args.repeat),
-                    "--rules-child",
-                    library,
-                    dataset,
-                    str(support),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-                cwd=Path(__file__).parent,
-            )
-            found[library] = json.loads(out.stdout.strip().splitlines()[-1])
+            found[library] = run_child("--rules-child", library, dataset, support, args.repeat)
         for library, r in found.items():
             rule_rows.append(
                 [
