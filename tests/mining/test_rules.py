@@ -140,3 +140,9 @@ def test_count_of_reads_the_itemset_table():
     assert itemsets.count_of([index["a"], index["a"], index["b"]]) == 2  # a set: duplicates fold
     unknown = frequent_itemsets([["a"], ["b"]], 1)
     assert unknown.count_of([0, 1]) == 0
+
+
+def test_count_of_rejects_external_ids():
+    itemsets = frequent_itemsets([["a", "b"]], 1)
+    with pytest.raises(DataValidationError, match="item-map indices"):
+        itemsets.count_of(["a"])

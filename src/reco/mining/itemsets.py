@@ -133,7 +133,13 @@ class FrequentItemsets:
 
     def count_of(self, itemset: Any) -> int:
         """Support count of an itemset given as item-map indices, 0 if not frequent."""
-        query = np.unique(np.asarray(list(itemset), dtype=np.int64))
+        values = list(itemset) if not isinstance(itemset, (str, bytes)) else [itemset]
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+            raise DataValidationError(
+                f"count_of takes item-map indices (integers); got {values[:5]!r}. Translate "
+                "ids first: result.item_map.index(ids)."
+            )
+        query = np.unique(np.asarray(values, dtype=np.int64))
         row = _table.find(self._table, self._sorted_items, self._offsets, query, query.size)
         return int(self._supports[row]) if row >= 0 else 0
 
