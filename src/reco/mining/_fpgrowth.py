@@ -1,8 +1,9 @@
 """numba FP-growth (Han, Pei & Yin 2000): frequent itemsets from prefix trees of transactions.
 
 Items are relabelled 0..f-1 by descending support, so each transaction, sorted by label, is a
-root-to-leaf path and common prefixes share nodes. A tree is five flat arrays (item, count,
-parent, first child, next sibling) plus a header listing each item's nodes. For every item x
+root-to-leaf path and common prefixes share nodes. A tree is flat arrays (item, count, parent)
+plus a header listing each item's nodes; the trees of the current search path are stacked in
+one arena, so no tree allocates. For every item x
 of a tree, from the rarest up, ``prefix + x`` is emitted with the summed count of x's nodes;
 the paths above those nodes (weighted by the nodes' counts) form x's *conditional* database,
 whose frequent items build the next tree. A tree that is a single path is finished without
@@ -15,43 +16,50 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 from ._eclat import sort_itemsets
 
 
 @njit(cache=True, nogil=True)
-def _reserve(arrays, level, size):  # pragma: no cover - compiled
-    """``arrays[level]`` with room for ``size`` values (grown, contents dropped)."""
-    if arrays[level].size < size:
-        arrays[level] = np.empty(max(size, 2 * arrays[level].size), np.int64)
-    return arrays[level]
+def _room(array, needed, keep):  # pragma: no cover - compiled
+    """``array`` if it holds ``needed`` values, else a larger copy of its first ``keep``."""
+    if needed <= array.size:
+        return array
+    bigger = np.empty(max(needed, 2 * array.size), array.dtype)
+    bigger[:keep] = array[:keep]
+    return bigger
 
 
 @njit(cache=True, nogil=True)
-def _build_tree(flat, offsets, weights, n_items, level, trees, scratch):  # pragma: no cover
-    """Prefix tree of weighted paths (each ascending in label) into ``trees[f][level]`` for
-    the fields item, count, parent, head_start, head_nodes; returns the node count and
-    whether the tree is a single path (then node k + 1 is the k-th item down the path).
+def _build_tree(
+    flat, offsets, weights, n_items, node_base, item_base, nodes, header, order, merge, trail
+):  # pragma: no cover - compiled
+    """Prefix tree of weighted paths (each ascending in label), stored from ``node_base`` of
+    the node arena ``nodes`` (rows: item, count, parent, header nodes) and ``item_base`` of the
+    header arena (``header[x] .. header[x + 1]`` index item x's nodes in the header-nodes row).
+    Node numbers are local to the tree. Returns ``(n_nodes, single_path, nodes, header)``;
+    the arenas grow when full, keeping everything below the bases. A single path has node
+    k + 1 as its k-th item.
 
     The paths are visited in lexicographic order, so a path shares nodes exactly along its
     longest common prefix with the previous one: no child lookups.
     """
     n_paths = offsets.size - 1
-    capacity = flat.size + 1
-    item = _reserve(trees[0], level, capacity)
-    count = _reserve(trees[1], level, capacity)
-    parent = _reserve(trees[2], level, capacity)
-    order = _reserve(scratch, 0, n_paths)
-    merge = _reserve(scratch, 1, n_paths)
+    if node_base + flat.size + 1 > nodes.shape[1]:
+        grown = np.empty((4, max(node_base + flat.size + 1, 2 * nodes.shape[1])), np.int64)
+        grown[:, :node_base] = nodes[:, :node_base]
+        nodes = grown
+    header = _room(header, item_base + n_items + 1, item_base)
+    item = nodes[0, node_base:]
+    count = nodes[1, node_base:]
+    parent = nodes[2, node_base:]
     for t in range(n_paths):
         order[t] = t
     sort_itemsets(order, 0, n_paths, flat, offsets, merge)
-    trail = _reserve(scratch, 2, n_items + 1)  # nodes of the previous path, by depth
     item[0] = -1
     parent[0] = -1
     count[0] = 0
-    trail[0] = 0
+    trail[0] = 0  # nodes of the previous path, by depth
     n_nodes = 1
     single_path = True
     previous = -1
@@ -79,19 +87,19 @@ def _build_tree(flat, offsets, weights, n_items, level, trees, scratch):  # prag
             parent[node] = trail[d]
             trail[d + 1] = node
         previous = t
-    head_start = _reserve(trees[3], level, n_items + 1)
-    head_start[: n_items + 1] = 0
+    head_start = header[item_base : item_base + n_items + 1]
+    head_start[:] = 0
     for node in range(1, n_nodes):
         head_start[item[node] + 1] += 1
     for x in range(n_items):
         head_start[x + 1] += head_start[x]
-    fill = _reserve(scratch, 0, n_items)
+    head_nodes = nodes[3, node_base:]
+    fill = order  # free again: the header's write positions
     fill[:n_items] = head_start[:n_items]
-    head_nodes = _reserve(trees[4], level, n_nodes)
     for node in range(1, n_nodes):
         head_nodes[fill[item[node]]] = node
         fill[item[node]] += 1
-    return n_nodes, single_path
+    return n_nodes, single_path, nodes, header
 
 
 @njit(cache=True, nogil=True)
@@ -190,19 +198,18 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
         flat[start:n_flat].sort()
         offsets[t + 1] = n_flat
     n_levels = max(1, min(max_len, n_frequent))
-    # per depth: item, count, parent, head_start, head_nodes; and labels
-    trees = List()
-    for _ in range(5):
-        fields = List()
-        for _ in range(n_levels):
-            fields.append(np.empty(16, np.int64))
-        trees.append(fields)
-    level_labels = List()
-    for _ in range(n_levels):
-        level_labels.append(np.empty(16, np.int64))
-    scratch = List()
-    for _ in range(4):  # path order / header fill, merge scratch, trail, path weights
-        scratch.append(np.empty(16, np.int64))
+    # the trees of the current search path, one per depth, stacked in two arenas: nodes (item,
+    # count, parent, header nodes) and per-item values (header offsets, labels)
+    nodes = np.empty((4, 2 * n_flat + 2), np.int64)
+    header = np.empty(2 * n_frequent + 2, np.int64)
+    item_labels = np.empty(2 * n_frequent + 2, np.int64)
+    node_base = np.zeros(n_levels + 1, np.int64)
+    item_base = np.zeros(n_levels + 1, np.int64)
+    # scratch: a tree has at most as many paths as its parent has nodes of one item
+    order = np.empty(max(n_transactions, n_flat) + 1, np.int64)
+    merge = np.empty(order.size, np.int64)
+    weights = np.empty(order.size, np.int64)
+    trail = np.empty(n_frequent + 1, np.int64)
     out_items = np.empty(1024, np.int64)
     out_offsets = np.zeros(1024, np.int64)
     out_counts = np.empty(1024, np.int64)
@@ -213,11 +220,20 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
     next_x = np.zeros(n_levels, np.int64)
     single = np.zeros(n_levels, np.bool_)
 
-    n_nodes[0], single[0] = _build_tree(
-        flat[:n_flat], offsets, np.ones(n_transactions, np.int64), n_frequent, 0, trees, scratch
+    n_nodes[0], single[0], nodes, header = _build_tree(
+        flat[:n_flat],
+        offsets,
+        np.ones(n_transactions, np.int64),
+        n_frequent,
+        0,
+        0,
+        nodes,
+        header,
+        order,
+        merge,
+        trail,
     )
-    labels = _reserve(level_labels, 0, n_frequent)
-    labels[:n_frequent] = np.arange(n_frequent)
+    item_labels[:n_frequent] = np.arange(n_frequent)
     n_items[0] = n_frequent
     next_x[0] = n_frequent - 1
     cond_count = np.zeros(n_frequent, np.int64)
@@ -229,21 +245,23 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
     tail = np.empty(n_levels, np.int64)
     chosen = np.empty(n_levels, np.int64)
     depth = 0
-    loaded = 0
-    item = trees[0][0]
-    count = trees[1][0]
-    parent = trees[2][0]
-    head_start = trees[3][0]
-    head_nodes = trees[4][0]
-    labels = level_labels[0]
+    loaded = -1
+    item = nodes[0]
+    count = nodes[1]
+    parent = nodes[2]
+    head_nodes = nodes[3]
+    head_start = header
+    labels = item_labels
     while depth >= 0:
-        if depth != loaded:  # this depth's tree (list look-ups only when the depth changes)
-            item = trees[0][depth]
-            count = trees[1][depth]
-            parent = trees[2][depth]
-            head_start = trees[3][depth]
-            head_nodes = trees[4][depth]
-            labels = level_labels[depth]
+        if depth != loaded:  # views of this depth's tree (arenas may have been regrown)
+            nb = node_base[depth]
+            ib = item_base[depth]
+            item = nodes[0, nb : nb + n_nodes[depth]]
+            count = nodes[1, nb : nb + n_nodes[depth]]
+            parent = nodes[2, nb : nb + n_nodes[depth]]
+            head_nodes = nodes[3, nb : nb + n_nodes[depth]]
+            head_start = header[ib : ib + n_items[depth] + 1]
+            labels = item_labels[ib : ib + n_items[depth] + 1]
             loaded = depth
         if single[depth]:
             out_items, out_offsets, out_counts = _single_path(
@@ -317,7 +335,6 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
             flat = np.empty(max(total, 2 * flat.size), np.int64)
         if offsets.size < n_paths + 1:
             offsets = np.zeros(max(n_paths + 1, 2 * offsets.size), np.int64)
-        weights = _reserve(scratch, 3, n_paths)
         n_flat = 0
         for k in range(n_paths):
             node = head_nodes[head_start[x] + k]
@@ -342,17 +359,24 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
         for k in range(n_ranked):
             new_label[ranked[k]] = -1
         child = depth + 1
-        child_labels = _reserve(level_labels, child, n_ranked)
+        node_base[child] = node_base[depth] + n_nodes[depth]
+        item_base[child] = item_base[depth] + n_items[depth] + 1
+        base = item_base[child]
+        item_labels = _room(item_labels, base + n_ranked + 1, base)
         for k in range(n_ranked):
-            child_labels[k] = labels[ranked[k]]
-        n_nodes[child], single[child] = _build_tree(
+            item_labels[base + k] = labels[ranked[k]]
+        n_nodes[child], single[child], nodes, header = _build_tree(
             flat[:n_flat],
             offsets[: n_paths + 1],
             weights[:n_paths],
             n_ranked,
-            child,
-            trees,
-            scratch,
+            node_base[child],
+            base,
+            nodes,
+            header,
+            order,
+            merge,
+            trail,
         )
         n_items[child] = n_ranked
         next_x[child] = n_ranked - 1
