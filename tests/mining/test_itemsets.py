@@ -168,3 +168,14 @@ def test_thread_count_does_not_change_the_result():
     assert len(one) > 100
     with pytest.raises(InvalidParameterError, match="n_threads"):
         frequent_itemsets(baskets, 0.02, n_threads=0)
+
+
+def test_many_itemsets_filled_in_parallel_chunks():
+    """65,535 itemsets (every subset of 16 items): the report is built in parallel chunks and
+    must equal the single-threaded one."""
+    baskets = [list(range(16))] * 3 + [[0, 1]]
+    one = frequent_itemsets(baskets, 3, n_threads=1).frame
+    two = frequent_itemsets(baskets, 3, n_threads=2).frame
+    assert len(one) == 2**16 - 1
+    pd.testing.assert_frame_equal(one, two)
+    assert set(one["itemset"].iloc[-1]) == set(range(16))

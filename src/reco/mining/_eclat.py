@@ -227,29 +227,55 @@ def relabel_sorted(items, offsets, order):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def group_by_length(labels, offsets, rows, item_of_label, destination):  # pragma: no cover
-    """The itemsets ``rows`` as item indices (``item_of_label[labels]``, each sorted),
-    regrouped by length, keeping their order within a length.
+def group_layout(offsets, rows, n_chunks):  # pragma: no cover - compiled
+    """Layout for regrouping itemsets ``rows`` by length, keeping their order within a length.
 
-    Returns ``(grouped, positions, starts)``: the ``starts[L + 1] - starts[L]`` itemsets of
-    length L go to ``positions[starts[L]:starts[L + 1]]`` (their ``destination``), and
-    their items form one row-major (m, L) block of ``grouped``; blocks follow by length.
+    Returns ``(starts, block, fill)``: the ``starts[L + 1] - starts[L]`` itemsets of length L
+    take slots ``starts[L]..starts[L + 1]``; their items form one row-major (m, L) block from
+    ``block[L]``; ``fill[c, L]`` is the first slot of length L for rows chunk c (chunks of
+    ``ceil(rows.size / n_chunks)`` rows, so chunks can be filled in parallel).
     """
     max_length = 0
     for r in rows:
         max_length = max(max_length, offsets[r + 1] - offsets[r])
-    starts = np.zeros(max_length + 2, np.int64)
-    for r in rows:
-        starts[offsets[r + 1] - offsets[r] + 1] += 1
-    for length in range(max_length + 1):
-        starts[length + 1] += starts[length]
-    fill = starts[:-1].copy()
-    positions = np.empty(rows.size, np.int64)
-    block = np.zeros(max_length + 1, np.int64)  # where each length's items start
-    for length in range(1, max_length + 1):
-        block[length] = block[length - 1] + (length - 1) * (starts[length] - starts[length - 1])
-    grouped = np.empty(block[max_length] + max_length * (starts[-1] - starts[-2]), np.int64)
+    chunk = max(1, (rows.size + n_chunks - 1) // n_chunks)
+    per_chunk = np.zeros((n_chunks, max_length + 1), np.int64)
     for k in range(rows.size):
+        per_chunk[k // chunk, offsets[rows[k] + 1] - offsets[rows[k]]] += 1
+    starts = np.zeros(max_length + 2, np.int64)
+    for length in range(max_length + 1):
+        starts[length + 1] = starts[length] + per_chunk[:, length].sum()
+    fill = np.empty((n_chunks, max_length + 1), np.int64)
+    for length in range(max_length + 1):
+        slot = starts[length]
+        for c in range(n_chunks):
+            fill[c, length] = slot
+            slot += per_chunk[c, length]
+    block = np.zeros(max_length + 2, np.int64)
+    for length in range(1, max_length + 2):
+        block[length] = block[length - 1] + (length - 1) * (starts[length] - starts[length - 1])
+    return starts, block, fill
+
+
+@njit(cache=True, nogil=True)
+def group_fill(
+    labels,
+    offsets,
+    rows,
+    item_of_label,
+    destination,
+    first,
+    stop,
+    fill,
+    starts,
+    block,
+    grouped,
+    positions,
+):  # pragma: no cover - compiled
+    """Write rows ``first..stop-1`` (one chunk of :func:`group_layout`) into their slots: items
+    as ``item_of_label[labels]``, each itemset sorted, and ``positions[slot] = destination``."""
+    fill = fill.copy()
+    for k in range(first, stop):
         r = rows[k]
         a = offsets[r]
         length = offsets[r + 1] - a
@@ -264,7 +290,6 @@ def group_by_length(labels, offsets, rows, item_of_label, destination):  # pragm
                 grouped[q + 1] = grouped[q]
                 q -= 1
             grouped[q + 1] = v
-    return grouped, positions, starts
 
 
 @njit(cache=True, nogil=True, inline="always")

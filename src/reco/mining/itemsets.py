@@ -226,6 +226,7 @@ def frequent_itemsets(
                     data.item_map.array,
                     selected,
                     destination[selected],
+                    n_threads,
                 ),
                 dtype=object,
                 copy=False,
@@ -301,15 +302,50 @@ def _search(matrix, threshold: int, max_len: int, algorithm: str, n_threads: int
     return items, offsets, supports, order.astype(np.int64)
 
 
-def itemset_tuples(labels, offsets, item_of_label, ids, rows, destination) -> np.ndarray:
+def _group_by_length(labels, offsets, rows, item_of_label, destination, n_threads):
+    """Itemsets ``rows`` as sorted item indices, regrouped by length (see
+    :func:`_eclat.group_layout`); chunks of rows are filled on parallel threads."""
+    n_chunks = max(1, min(4 * n_threads, rows.size // 16384))
+    starts, block, fill = _eclat.group_layout(offsets, rows, n_chunks)
+    grouped = np.empty(block[-1], np.int64)
+    positions = np.empty(rows.size, np.int64)
+    chunk = max(1, -(-rows.size // n_chunks))
+
+    def work(c):
+        _eclat.group_fill(
+            labels,
+            offsets,
+            rows,
+            item_of_label,
+            destination,
+            c * chunk,
+            min(rows.size, (c + 1) * chunk),
+            fill[c],
+            starts,
+            block,
+            grouped,
+            positions,
+        )
+
+    if n_chunks == 1:
+        work(0)
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            list(pool.map(work, range(n_chunks)))
+    return grouped, positions, starts
+
+
+def itemset_tuples(
+    labels, offsets, item_of_label, ids, rows, destination, n_threads: int = 1
+) -> np.ndarray:
     """Object array whose ``destination[k]`` holds the tuple of external ids of itemset
     ``rows[k]`` (items sorted by item index; ascending rows read the labels in order).
 
     Built one length at a time with the cyclic garbage collector paused: creating millions of
     tuples otherwise triggers repeated full collections.
     """
-    grouped, positions, starts = _eclat.group_by_length(
-        labels, offsets, rows, item_of_label, destination
+    grouped, positions, starts = _group_by_length(
+        labels, offsets, rows, item_of_label, destination, n_threads
     )
     out = np.empty(rows.size, dtype=object)
     collecting = gc.isenabled()
