@@ -48,6 +48,17 @@ def load(dataset: str):
     return read_arff_baskets(DATA / "supermarket_weka" / "supermarket.arff.gz").to_lists()
 
 
+def timed_runs(run, repeat: int) -> tuple[int, float]:
+    """Call ``run`` ``repeat`` times; its last result and the median seconds."""
+    times, count = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        count = run()
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return count, times[len(times) // 2]
+
+
 def rules_child(library: str, dataset: str, support: float, repeat: int) -> None:
     """Association rules (confidence >= 0.8) from already-mined itemsets: reco vs mlxtend."""
     baskets = load(dataset)
@@ -74,13 +85,8 @@ def rules_child(library: str, dataset: str, support: float, repeat: int) -> None
                 association_rules(itemsets, len(onehot), metric="confidence", min_threshold=0.8)
             )
 
-    times, count = [], 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        count = run()
-        times.append(time.perf_counter() - started)
-    times.sort()
-    print(json.dumps({"count": count, "time": times[len(times) // 2]}))
+    count, median = timed_runs(run, repeat)
+    print(json.dumps({"count": count, "time": median}))
 
 
 def child(library: str, dataset: str, support: float, repeat: int) -> None:
@@ -136,20 +142,15 @@ def child(library: str, dataset: str, support: float, repeat: int) -> None:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    times, count = [], 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        count = run()
-        times.append(time.perf_counter() - started)
+    count, median = timed_runs(run, repeat)
     stop.set()
     sampler.join()
     high_water = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    times.sort()
     print(
         json.dumps(
             {
                 "count": count,
-                "time": times[len(times) // 2],
+                "time": median,
                 "peak": high_water,
                 "imports": imports,
                 "library": high_water - loaded,
