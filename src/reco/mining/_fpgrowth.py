@@ -120,8 +120,10 @@ def _emit(items, offsets, counts, state, prefix, depth, tail, n_tail, count):  #
         grown = np.empty(2 * counts.size + 2, np.int64)
         grown[:n_out] = counts[:n_out]
         counts = grown
-    items[n_flat : n_flat + depth] = prefix[:depth]
-    items[n_flat + depth : n_flat + size] = tail[:n_tail]
+    for d in range(depth):
+        items[n_flat + d] = prefix[d]
+    for d in range(n_tail):
+        items[n_flat + depth + d] = tail[d]
     counts[n_out] = count
     offsets[n_out + 1] = n_flat + size
     state[0] = n_out + 1
@@ -209,6 +211,8 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
     order = np.empty(max(n_transactions, n_flat) + 1, np.int64)
     merge = np.empty(order.size, np.int64)
     weights = np.empty(order.size, np.int64)
+    raw = np.empty(n_flat + 1, np.int64)  # a conditional database never outgrows the data
+    raw_offsets = np.zeros(order.size, np.int64)
     trail = np.empty(n_frequent + 1, np.int64)
     out_items = np.empty(1024, np.int64)
     out_offsets = np.zeros(1024, np.int64)
@@ -238,7 +242,6 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
     next_x[0] = n_frequent - 1
     cond_count = np.zeros(n_frequent, np.int64)
     new_label = np.full(n_frequent, -1, np.int64)
-    path = np.empty(n_frequent, np.int64)
     ranked = np.empty(n_frequent, np.int64)
     ranked_count = np.empty(n_frequent, np.int64)
     touched = np.empty(n_frequent, np.int64)
@@ -295,13 +298,16 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
         )
         if depth + 2 > max_len or x == 0:
             continue
-        # conditional database of x: the paths above x's nodes, weighted by their counts
+        # conditional database of x: the paths above x's nodes, weighted by their counts,
+        # copied out in one walk up the tree (labels descending) while counting the items
         # (only the items met are touched: conditional trees are many and small)
+        n_paths = head_start[x + 1] - head_start[x]
         total = 0
         n_touched = 0
-        for h in range(head_start[x], head_start[x + 1]):
-            node = head_nodes[h]
+        for k in range(n_paths):
+            node = head_nodes[head_start[x] + k]
             weight = count[node]
+            weights[k] = weight
             up = parent[node]
             while up > 0:
                 y = item[up]
@@ -309,8 +315,10 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
                     touched[n_touched] = y
                     n_touched += 1
                 cond_count[y] += weight
+                raw[total] = y
                 total += 1
                 up = parent[up]
+            raw_offsets[k + 1] = total
         # relabel the frequent conditional items by descending count (ties: old label)
         n_ranked = 0
         for t in range(n_touched):
@@ -330,31 +338,23 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
             continue
         for k in range(n_ranked):
             new_label[ranked[k]] = k
-        n_paths = head_start[x + 1] - head_start[x]
-        if flat.size < total:
-            flat = np.empty(max(total, 2 * flat.size), np.int64)
         if offsets.size < n_paths + 1:
             offsets = np.zeros(max(n_paths + 1, 2 * offsets.size), np.int64)
         n_flat = 0
         for k in range(n_paths):
-            node = head_nodes[head_start[x] + k]
-            weights[k] = count[node]
-            m = 0
-            up = parent[node]
-            while up > 0:  # labels arrive descending
-                v = new_label[item[up]]
-                if v >= 0:
-                    path[m] = v
-                    m += 1
-                up = parent[up]
-            for p in range(m):  # reversed: nearly ascending, so insertion sort is ~linear
-                v = path[m - 1 - p]
-                q = n_flat + p - 1
-                while q >= n_flat and flat[q] > v:
+            # raw labels descending: read backwards they come nearly ascending in the new
+            # labels too, so the insertion sort is ~linear
+            start = n_flat
+            for p in range(raw_offsets[k + 1] - 1, raw_offsets[k] - 1, -1):
+                v = new_label[raw[p]]
+                if v < 0:
+                    continue
+                q = n_flat - 1
+                while q >= start and flat[q] > v:
                     flat[q + 1] = flat[q]
                     q -= 1
                 flat[q + 1] = v
-            n_flat += m
+                n_flat += 1
             offsets[k + 1] = n_flat
         for k in range(n_ranked):
             new_label[ranked[k]] = -1
