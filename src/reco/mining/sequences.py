@@ -4,8 +4,8 @@ A *sequence pattern* is an ordered tuple of items ``(a, b, c)``; a session *cont
 the items occur in that order (not necessarily adjacent), optionally with at most ``max_gap``
 between consecutive matched events and ``max_span`` between the first and last. Support
 counts sessions, each at most once. Patterns are grown depth first from their prefixes
-(Pei et al. 2001, PrefixSpan), with the projected database held as numpy arrays of
-embeddings (session, position of the last matched event, time of the first).
+(Pei et al. 2001, PrefixSpan) by a numba kernel (:mod:`reco.mining._prefixspan`), the
+projected database held as embeddings (position of the last matched event, time of the first).
 
 Without time constraints only the earliest embedding per session matters (every later
 occurrence is reachable from it); with ``max_gap`` / ``max_span`` all embeddings are kept,
@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._validation import check_frame, check_int
 from ..exceptions import DataValidationError, InvalidParameterError
+from . import _prefixspan
 from .itemsets import min_count
 
 __all__ = ["FrequentSequences", "frequent_sequences", "sequential_rules"]
@@ -152,62 +153,26 @@ def frequent_sequences(
     gap = _duration(max_gap, "max_gap", datetime_time)
     span = _duration(max_span, "max_span", datetime_time)
     threshold = min_count(min_support, n_sessions)
-    n_items = len(uniques)
-    constrained = gap is not None or span is not None
-
-    counts: dict[tuple, int] = {}
-    # length-1 patterns: every occurrence (constrained) or the first per session
-    per_item = np.bincount(np.unique(session_of * n_items + items) % n_items, minlength=n_items)
-    stack = []
-    for x in np.flatnonzero(per_item >= threshold)[::-1]:
-        where = np.flatnonzero(items == x)
-        if not constrained:
-            first = np.r_[True, session_of[where][1:] != session_of[where][:-1]]
-            where = where[first]
-        counts[(int(x),)] = int(per_item[x])
-        stack.append(((int(x),), where, times[where]))
-    while stack:
-        pattern, ends, first_times = stack.pop()
-        if max_len is not None and len(pattern) >= max_len:
-            continue
-        lengths = session_end[ends] - ends - 1
-        if lengths.sum() == 0:
-            continue
-        owner = np.repeat(np.arange(ends.size), lengths)
-        positions = (
-            np.arange(lengths.sum())
-            - np.repeat(np.cumsum(lengths) - lengths, lengths)
-            + ends[owner]
-            + 1
-        )
-        keep = np.ones(positions.size, bool)
-        if gap is not None:
-            keep &= times[positions] - times[ends[owner]] <= gap
-        if span is not None:
-            keep &= times[positions] - first_times[owner] <= span
-        positions, owner = positions[keep], owner[keep]
-        if positions.size == 0:
-            continue
-        sessions = session_of[positions]
-        pairs = np.unique(sessions * n_items + items[positions])
-        support = np.bincount(pairs % n_items, minlength=n_items)
-        for x in np.flatnonzero(support >= threshold)[::-1]:
-            hit = items[positions] == x
-            new_ends, new_first = positions[hit], first_times[owner[hit]]
-            if constrained:
-                # one embedding per (session position), keeping the latest first time
-                order = np.lexsort((-new_first, new_ends))
-                new_ends, new_first = new_ends[order], new_first[order]
-                unique = np.r_[True, new_ends[1:] != new_ends[:-1]]
-                new_ends, new_first = new_ends[unique], new_first[unique]
-            else:
-                order = np.argsort(new_ends, kind="stable")
-                new_ends, new_first = new_ends[order], new_first[order]
-                first = np.r_[True, session_of[new_ends][1:] != session_of[new_ends][:-1]]
-                new_ends, new_first = new_ends[first], new_first[first]
-            grown = (*pattern, int(x))
-            counts[grown] = int(support[x])
-            stack.append((grown, new_ends, new_first))
+    session_length = np.diff(np.r_[starts, len(frame)])
+    longest = int(session_length.max()) if session_length.size else 1
+    flat, offsets, supports = _prefixspan.prefixspan(
+        items,
+        session_of.astype(np.int64),
+        session_end.astype(np.int64),
+        times,
+        starts.astype(np.int64),
+        (starts + session_length).astype(np.int64),
+        len(uniques),
+        threshold,
+        longest if max_len is None else min(max_len, longest),
+        -1.0 if gap is None else gap,
+        -1.0 if span is None else span,
+    )
+    flat_list, bounds = flat.tolist(), offsets.tolist()
+    counts = {
+        tuple(flat_list[a:b]): count
+        for a, b, count in zip(bounds[:-1], bounds[1:], supports.tolist(), strict=True)
+    }
 
     labels = np.asarray(uniques, dtype=object)
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
