@@ -307,7 +307,8 @@ def _group_by_length(labels, offsets, rows, item_of_label, destination, n_thread
     :func:`_eclat.group_layout`); chunks of rows are filled on parallel threads."""
     n_chunks = max(1, min(4 * n_threads, rows.size // 16384))
     starts, block, fill = _eclat.group_layout(offsets, rows, n_chunks)
-    grouped = np.empty(block[-1], np.int64)
+    small = item_of_label.size == 0 or item_of_label.max() < 2**31
+    grouped = np.empty(block[-1], np.int32 if small else np.int64)
     positions = np.empty(rows.size, np.int64)
     chunk = max(1, -(-rows.size // n_chunks))
 
