@@ -3,7 +3,12 @@
 Items are relabelled 0..f-1 by ascending support (rare first keeps equivalence classes small).
 Pairs are counted directly from the transactions (one pass, no bitsets); longer itemsets come
 from intersecting the transaction bitsets of two members of the same prefix class. The search
-is iterative (an explicit stack), so depth is bounded only by ``max_len``.
+is iterative (an explicit stack), so depth is bounded only by ``max_len``. An intersection is
+counted before it is stored, and stored only when frequent and extendable.
+
+Also here, shared by every search: one Apriori level on the same bitsets, and the report
+kernels (labels back to sorted item indices, report order by counting sort, regrouping by
+length for tuple building, lexicographic sorting of itemsets).
 """
 
 from __future__ import annotations
