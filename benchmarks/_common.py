@@ -22,6 +22,16 @@ def timed(call: Callable[[], object], repeat: int = 5, warmup: int = 1) -> tuple
     return statistics.median(times), times
 
 
+def median_run(call: Callable[[], object], repeat: int) -> tuple[object, float]:
+    """The last result of ``repeat`` calls and their median wall time (no warm-up)."""
+    result, times = None, []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - started)
+    return result, statistics.median(times)
+
+
 def power_law_matrix(
     n_users: int, n_items: int, nnz: int, seed: int = 0, exponent: float = 1.0
 ) -> sp.csr_array:

@@ -28,6 +28,8 @@ import threading
 import time
 from pathlib import Path
 
+from _common import median_run
+
 DATA = Path(
     os.environ.get("RECO_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
@@ -46,17 +48,6 @@ def load(dataset: str):
     from reco.datasets import read_arff_baskets
 
     return read_arff_baskets(DATA / "supermarket_weka" / "supermarket.arff.gz").to_lists()
-
-
-def timed_runs(run, repeat: int) -> tuple[int, float]:
-    """Call ``run`` ``repeat`` times; its last result and the median seconds."""
-    times, count = [], 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        count = run()
-        times.append(time.perf_counter() - started)
-    times.sort()
-    return count, times[len(times) // 2]
 
 
 def rules_child(library: str, dataset: str, support: float, repeat: int) -> None:
@@ -85,7 +76,7 @@ def rules_child(library: str, dataset: str, support: float, repeat: int) -> None
                 association_rules(itemsets, len(onehot), metric="confidence", min_threshold=0.8)
             )
 
-    count, median = timed_runs(run, repeat)
+    count, median = median_run(run, repeat)
     print(json.dumps({"count": count, "time": median}))
 
 
@@ -142,7 +133,7 @@ def child(library: str, dataset: str, support: float, repeat: int) -> None:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    count, median = timed_runs(run, repeat)
+    count, median = median_run(run, repeat)
     stop.set()
     sampler.join()
     high_water = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -14,21 +14,10 @@ reco is also timed with ``max_gap="1h"``, which the peer cannot express.
 from __future__ import annotations
 
 import argparse
-import time
 
-from _common import print_table
+from _common import median_run, print_table
 from reco.datasets import make_shop
 from reco.mining import frequent_sequences
-
-
-def median_time(call, repeat: int):
-    result, times = None, []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = call()
-        times.append(time.perf_counter() - started)
-    times.sort()
-    return result, times[len(times) // 2]
 
 
 def main() -> None:
@@ -47,14 +36,14 @@ def main() -> None:
         events = shop.events.sort_values(["session_id", "timestamp"], kind="stable")
         sessions = events.groupby("session_id", sort=True)["product_id"].apply(list).tolist()
         frequent_sequences(events.head(500), 2, item="product_id")  # compile outside timing
-        ours, reco_s = median_time(
+        ours, reco_s = median_run(
             lambda e=events, m=min_count: frequent_sequences(e, m, item="product_id"), args.repeat
         )
-        _, gap_s = median_time(
+        _, gap_s = median_run(
             lambda e=events, m=min_count: frequent_sequences(e, m, item="product_id", max_gap="1h"),
             args.repeat,
         )
-        theirs, peer_s = median_time(
+        theirs, peer_s = median_run(
             lambda s=sessions, m=min_count: PrefixSpan(s).frequent(m), args.repeat
         )
         agree = {tuple(p): c for c, p in theirs} == dict(

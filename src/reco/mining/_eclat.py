@@ -86,11 +86,13 @@ def _and_into(a, b, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _grow_int(array, needed):  # pragma: no cover - compiled
+def room(array, needed, keep):  # pragma: no cover - compiled
+    """``array`` if it holds ``needed`` values, else a larger copy (at least double) of its
+    first ``keep`` values."""
     if needed <= array.size:
         return array
     bigger = np.empty(max(needed, 2 * array.size), array.dtype)
-    bigger[: array.size] = array
+    bigger[:keep] = array[:keep]
     return bigger
 
 
@@ -119,9 +121,9 @@ def eclat(bits, singles, pairs, min_count, max_len, first, stop):  # pragma: no 
 
     for a in range(first, stop):
         # emit {a}
-        out_items = _grow_int(out_items, n_items_out + 1)
-        out_counts = _grow_int(out_counts, n_out + 1)
-        out_offsets = _grow_int(out_offsets, n_out + 2)
+        out_items = room(out_items, n_items_out + 1, n_items_out)
+        out_counts = room(out_counts, n_out + 1, n_out)
+        out_offsets = room(out_offsets, n_out + 2, n_out + 1)
         out_items[n_items_out] = a
         n_items_out += 1
         out_counts[n_out] = singles[a]
@@ -135,9 +137,9 @@ def eclat(bits, singles, pairs, min_count, max_len, first, stop):  # pragma: no 
             if c >= min_count:
                 pool_item[size] = b
                 size += 1
-                out_items = _grow_int(out_items, n_items_out + 2)
-                out_counts = _grow_int(out_counts, n_out + 1)
-                out_offsets = _grow_int(out_offsets, n_out + 2)
+                out_items = room(out_items, n_items_out + 2, n_items_out)
+                out_counts = room(out_counts, n_out + 1, n_out)
+                out_offsets = room(out_offsets, n_out + 2, n_out + 1)
                 out_items[n_items_out] = a
                 out_items[n_items_out + 1] = b
                 n_items_out += 2
@@ -177,7 +179,7 @@ def eclat(bits, singles, pairs, min_count, max_len, first, stop):  # pragma: no 
                 grown_bits = np.empty((new_cap, n_words), np.uint64)
                 grown_bits[:top] = pool_bits[:top]
                 pool_bits = grown_bits
-                pool_item = _grow_int(pool_item, new_cap)
+                pool_item = room(pool_item, new_cap, pool_item.size)
             new_start = top
             new_size = 0
             for j in range(i + 1, count):
@@ -193,9 +195,9 @@ def eclat(bits, singles, pairs, min_count, max_len, first, stop):  # pragma: no 
                     _and_into(pool_bits[start + i], pool_bits[start + j], pool_bits[slot])
                 pool_item[slot] = item_j
                 new_size += 1
-                out_items = _grow_int(out_items, n_items_out + length + 1)
-                out_counts = _grow_int(out_counts, n_out + 1)
-                out_offsets = _grow_int(out_offsets, n_out + 2)
+                out_items = room(out_items, n_items_out + length + 1, n_items_out)
+                out_counts = room(out_counts, n_out + 1, n_out)
+                out_offsets = room(out_offsets, n_out + 2, n_out + 1)
                 for d in range(depth + 1):
                     out_items[n_items_out + d] = prefix[d]
                 out_items[n_items_out + depth + 1] = item_i

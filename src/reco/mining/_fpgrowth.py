@@ -17,17 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._eclat import sort_itemsets
-
-
-@njit(cache=True, nogil=True)
-def _room(array, needed, keep):  # pragma: no cover - compiled
-    """``array`` if it holds ``needed`` values, else a larger copy of its first ``keep``."""
-    if needed <= array.size:
-        return array
-    bigger = np.empty(max(needed, 2 * array.size), array.dtype)
-    bigger[:keep] = array[:keep]
-    return bigger
+from ._eclat import room, sort_itemsets
 
 
 @njit(cache=True, nogil=True)
@@ -49,7 +39,7 @@ def _build_tree(
         grown = np.empty((4, max(node_base + flat.size + 1, 2 * nodes.shape[1])), np.int64)
         grown[:, :node_base] = nodes[:, :node_base]
         nodes = grown
-    header = _room(header, item_base + n_items + 1, item_base)
+    header = room(header, item_base + n_items + 1, item_base)
     item = nodes[0, node_base:]
     count = nodes[1, node_base:]
     parent = nodes[2, node_base:]
@@ -362,7 +352,7 @@ def fpgrowth(indptr, indices, label, n_frequent, min_count, max_len):  # pragma:
         node_base[child] = node_base[depth] + n_nodes[depth]
         item_base[child] = item_base[depth] + n_items[depth] + 1
         base = item_base[child]
-        item_labels = _room(item_labels, base + n_ranked + 1, base)
+        item_labels = room(item_labels, base + n_ranked + 1, base)
         for k in range(n_ranked):
             item_labels[base + k] = labels[ranked[k]]
         n_nodes[child], single[child], nodes, header = _build_tree(

@@ -18,23 +18,32 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True, nogil=True)
-def _room_int(array, needed, keep):  # pragma: no cover - compiled
-    if needed <= array.size:
-        return array
-    bigger = np.empty(max(needed, 2 * array.size), array.dtype)
-    bigger[:keep] = array[:keep]
-    return bigger
+from ._eclat import room
 
 
 @njit(cache=True, nogil=True)
-def _suffix(depth, end, k, starts, stops, session_end):  # pragma: no cover - compiled
-    """Positions an embedding may extend into: its session from the event after ``end``
-    (at depth 0, ``k`` is the session and the whole session is open)."""
+def _suffix(
+    depth, e, emb_end, emb_first, starts, stops, session_end, times, gap, span
+):  # pragma: no cover - compiled
+    """Positions embedding ``e`` may extend into, ``(lo, hi)``: its session after the last
+    matched event (at depth 0 the embedding is the session's number and the whole session is
+    open), cut at the first event past ``gap`` after the last match or ``span`` after the
+    first (times rise within a session)."""
+    end = emb_end[e]
     if depth == 0:
-        return starts[k], stops[k]
-    return end + 1, session_end[end]
+        return starts[end], stops[end]
+    lo = end + 1
+    hi = session_end[end]
+    if gap < 0 and span < 0:
+        return lo, hi
+    stop = lo
+    while stop < hi:
+        if gap >= 0 and times[stop] - times[end] > gap:
+            break
+        if span >= 0 and times[stop] - emb_first[e] > span:
+            break
+        stop += 1
+    return lo, stop
 
 
 @njit(cache=True, nogil=True)
@@ -54,6 +63,7 @@ def prefixspan(
     for k in range(n_sessions):
         emb_end[k] = k
     top = n_sessions
+    reach = np.empty(n_sessions, np.int64)  # end of each embedding's suffix, per node
     # frames: embeddings [start, stop), reserved end, depth, item
     f_start = np.empty(64, np.int64)
     f_stop = np.empty(64, np.int64)
@@ -88,20 +98,18 @@ def prefixspan(
         if depth > 0:
             prefix[depth - 1] = f_item[n_frames]
         node += 1
+        reach = room(reach, b - a, 0)
         # pass 1: support (sessions) and occurrences of every item in the suffixes
         n_touched = 0
         for e in range(a, b):
-            end = emb_end[e]
-            first = emb_first[e]
-            lo, hi = _suffix(depth, end, end, starts, stops, session_end)
+            lo, hi = _suffix(
+                depth, e, emb_end, emb_first, starts, stops, session_end, times, gap, span
+            )
+            reach[e - a] = hi  # pass 2 reads the same suffix
             if lo >= hi:
                 continue
             s = session_of[lo]
             for q in range(lo, hi):
-                if depth > 0 and gap >= 0 and times[q] - times[end] > gap:
-                    break
-                if depth > 0 and span >= 0 and times[q] - first > span:
-                    break
                 x = items[q]
                 if stamp_node[x] != node:
                     stamp_node[x] = node
@@ -122,9 +130,9 @@ def prefixspan(
             x = touched[t]
             if support[x] < min_count:
                 continue
-            out_flat = _room_int(out_flat, n_flat + depth + 1, n_flat)
-            out_counts = _room_int(out_counts, n_out + 1, n_out)
-            out_offsets = _room_int(out_offsets, n_out + 2, n_out + 1)
+            out_flat = room(out_flat, n_flat + depth + 1, n_flat)
+            out_counts = room(out_counts, n_out + 1, n_out)
+            out_offsets = room(out_offsets, n_out + 2, n_out + 1)
             for d in range(depth):
                 out_flat[n_flat + d] = prefix[d]
             out_flat[n_flat + depth] = x
@@ -138,11 +146,11 @@ def prefixspan(
             stamp_embedding[x] = -1
             fill[x] = reserved
             if n_frames == f_start.size:
-                f_start = _room_int(f_start, n_frames + 1, n_frames)
-                f_stop = _room_int(f_stop, n_frames + 1, n_frames)
-                f_end = _room_int(f_end, n_frames + 1, n_frames)
-                f_depth = _room_int(f_depth, n_frames + 1, n_frames)
-                f_item = _room_int(f_item, n_frames + 1, n_frames)
+                f_start = room(f_start, n_frames + 1, n_frames)
+                f_stop = room(f_stop, n_frames + 1, n_frames)
+                f_end = room(f_end, n_frames + 1, n_frames)
+                f_depth = room(f_depth, n_frames + 1, n_frames)
+                f_item = room(f_item, n_frames + 1, n_frames)
             f_start[n_frames] = reserved
             reserved += occurrences[x]
             f_end[n_frames] = reserved
@@ -152,20 +160,15 @@ def prefixspan(
         if n_frames == first_child:
             continue
         if reserved > emb_end.size:
-            emb_end = _room_int(emb_end, reserved, top)
+            emb_end = room(emb_end, reserved, top)
             grown = np.empty(emb_end.size, np.float64)
             grown[:top] = emb_first[:top]
             emb_first = grown
         # pass 2: the child projections
         for e in range(a, b):
-            end = emb_end[e]
             first = emb_first[e]
-            lo, hi = _suffix(depth, end, end, starts, stops, session_end)
-            for q in range(lo, hi):
-                if depth > 0 and gap >= 0 and times[q] - times[end] > gap:
-                    break
-                if depth > 0 and span >= 0 and times[q] - first > span:
-                    break
+            lo = starts[emb_end[e]] if depth == 0 else emb_end[e] + 1
+            for q in range(lo, reach[e - a]):
                 x = items[q]
                 if frequent_node[x] != node:
                     continue
