@@ -174,17 +174,17 @@ def frequent_sequences(
         for a, b, count in zip(bounds[:-1], bounds[1:], supports.tolist(), strict=True)
     }
 
-    labels = np.asarray(uniques, dtype=object)
+    label = np.asarray(uniques, dtype=object).tolist().__getitem__
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
+    named = {tuple(map(label, p)): c for p, c in rows}  # same order as the rows
     result = pd.DataFrame(
         {
-            "sequence": [tuple(labels[list(p)].tolist()) for p, _ in rows],
+            "sequence": pd.Series(list(named), dtype=object),
             "support": [c / n_sessions for _, c in rows],
             "count": [c for _, c in rows],
             "length": [len(p) for p, _ in rows],
         }
     )
-    named = {tuple(labels[list(p)].tolist()): c for p, c in counts.items()}
     return FrequentSequences(result, n_sessions, threshold, named)
 
 
