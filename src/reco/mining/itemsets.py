@@ -177,7 +177,8 @@ def frequent_itemsets(
         fit. ``"apriori"``: level-wise candidate generation with subset pruning, counted on the
         bitsets. All give the same itemsets and counts.
     n_threads : int, optional
-        Threads for Eclat (None: all cores); the result does not depend on it.
+        Threads for the Eclat search, the closed/maximal marks and the report (None: all
+        cores); the result does not depend on it.
 
     Examples
     --------
