@@ -6,7 +6,6 @@ import gc
 import math
 import numbers
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -15,6 +14,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._threads import run_chunks
 from .._validation import check_int, check_option
 from ..data import Baskets, IdMap
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
@@ -245,18 +245,17 @@ def _parallel_eclat(bits, singles, pairs, threshold, max_len, n_threads):
     """:func:`_eclat.eclat` over ranges of first items on a thread pool (the kernel releases
     the GIL); the pieces are joined in range order, so the result equals one sequential run."""
     n_frequent = singles.size
-    n_tasks = 1 if n_threads <= 1 else min(n_frequent, 16 * n_threads)
-    bounds = np.linspace(0, n_frequent, n_tasks + 1).astype(np.int64).tolist()
-    ranges = [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
-    if len(ranges) <= 1:
-        return _eclat.eclat(bits, singles, pairs, threshold, max_len, 0, n_frequent)
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        pieces = list(
-            pool.map(
-                lambda r: _eclat.eclat(bits, singles, pairs, threshold, max_len, r[0], r[1]),
-                ranges,
-            )
-        )
+    if n_frequent == 0:
+        return _eclat.eclat(bits, singles, pairs, threshold, max_len, 0, 0)
+    chunk = n_frequent if n_threads <= 1 else max(1, -(-n_frequent // (16 * n_threads)))
+    pieces = [None] * -(-n_frequent // chunk)
+
+    def work(first, stop):
+        pieces[first // chunk] = _eclat.eclat(bits, singles, pairs, threshold, max_len, first, stop)
+
+    run_chunks(work, n_frequent, n_threads, chunk)
+    if len(pieces) == 1:
+        return pieces[0]
     items = np.concatenate([p[0] for p in pieces])
     lengths = np.concatenate([np.diff(p[1]) for p in pieces])
     offsets = np.zeros(lengths.size + 1, np.int64)
@@ -313,27 +312,23 @@ def _group_by_length(labels, offsets, rows, item_of_label, destination, n_thread
     positions = np.empty(rows.size, np.int64)
     chunk = max(1, -(-rows.size // n_chunks))
 
-    def work(c):
+    def work(first, stop):
         _eclat.group_fill(
             labels,
             offsets,
             rows,
             item_of_label,
             destination,
-            c * chunk,
-            min(rows.size, (c + 1) * chunk),
-            fill[c],
+            first,
+            stop,
+            fill[first // chunk],
             starts,
             block,
             grouped,
             positions,
         )
 
-    if n_chunks == 1:
-        work(0)
-    else:
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            list(pool.map(work, range(n_chunks)))
+    run_chunks(work, rows.size, n_threads, chunk)
     return grouped, positions, starts
 
 
@@ -406,12 +401,10 @@ def _select(result: FrequentItemsets, kind: str, n_threads: int = 1) -> np.ndarr
     flat, table = result._sorted_items, result._table
     subsumed = np.zeros(n_rows, dtype=bool)
 
-    def mark(bounds):
+    def mark(first, stop):
         _table.mark_subsumed(
-            flat, result._offsets, result._supports, table, kind == "maximal", *bounds, subsumed
+            flat, result._offsets, result._supports, table, kind == "maximal", first, stop, subsumed
         )
 
-    edges = np.linspace(0, n_rows, 4 * n_threads + 1).astype(np.int64).tolist()
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        list(pool.map(mark, zip(edges[:-1], edges[1:], strict=True)))
+    run_chunks(mark, n_rows, n_threads, chunk=max(1, -(-n_rows // (4 * n_threads))))
     return ~subsumed

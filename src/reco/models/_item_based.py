@@ -9,29 +9,16 @@ top-n, fold-in for baskets (the same formula with the basket as history, so it i
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._threads import run_chunks
 from .._topk import TopK
 from ..base import Recommender
 from ._kernels import item_topk_rows, score_topk_rows
 
 _EMPTY_BOOL = np.zeros(0, dtype=bool)
-
-
-def run_chunks(work, n_rows: int, n_threads: int, chunk: int = 256) -> None:
-    """Call ``work(start, stop)`` over row chunks on a pool (dynamic: uneven rows balance)."""
-    ranges = [(a, min(n_rows, a + chunk)) for a in range(0, n_rows, chunk)]
-    if n_threads <= 1 or len(ranges) <= 1:
-        for a, b in ranges:
-            work(a, b)
-        return
-    with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        for future in [pool.submit(work, a, b) for a, b in ranges]:
-            future.result()
 
 
 def topk_similarity(

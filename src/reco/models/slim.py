@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._threads import run_chunks
 from .._validation import check_int, check_number
 from ..data import Interactions
 from ._item_based import (
@@ -14,7 +15,6 @@ from ._item_based import (
     canonical,
     check_dense_memory,
     gram_matrix,
-    run_chunks,
 )
 from ._kernels import slim_columns
 
