@@ -77,3 +77,48 @@ def plot_tracking(curves: pd.DataFrame, *, calibration_end: Any = None, ax: Any 
     ax.figure.autofmt_xdate()
     ax.legend()
     return ax
+
+
+def _backtest_rows(result: Any, frame: pd.DataFrame, cutoff: Any) -> tuple[pd.DataFrame, Any]:
+    cutoffs = sorted(result.scores["cutoff"].unique())
+    at = cutoffs[-1] if cutoff is None else pd.Timestamp(cutoff)
+    if at not in cutoffs:
+        raise InvalidParameterError(
+            f"cutoff must be one of the backtest's cutoffs {[str(c) for c in cutoffs]}; "
+            f"got {cutoff!r}."
+        )
+    return frame[frame["cutoff"] == at], at
+
+
+def plot_churn_gains(result: Any, *, cutoff: Any = None, ax: Any = None):
+    """Cumulative gains of a :class:`~reco.customers.ChurnBacktest`: share of churners
+    reached against share of customers contacted, highest risk first, per method."""
+    from .backtest import METHODS
+
+    ax = axes(ax)
+    rows, at = _backtest_rows(result, result.scores, cutoff)
+    y = rows["churn"].to_numpy()
+    share = np.arange(1, y.size + 1) / y.size
+    for method in METHODS:
+        order = np.argsort(-rows[method].to_numpy(), kind="stable")
+        ax.plot(share, np.cumsum(y[order]) / max(y.sum(), 1), label=method)
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="random")
+    ax.set_xlabel("share of customers contacted")
+    ax.set_ylabel("share of churners reached")
+    ax.set_title(f"Churn gains at {at:%Y-%m-%d}")
+    ax.legend()
+    return ax
+
+
+def plot_churn_calibration(result: Any, *, cutoff: Any = None, ax: Any = None):
+    """Observed churn rate against mean predicted P(churn), per probability bin and method."""
+    ax = axes(ax)
+    rows, at = _backtest_rows(result, result.calibration, cutoff)
+    for method, part in rows.groupby("method", sort=False):
+        ax.plot(part["mean_predicted"], part["observed_rate"], marker="o", label=method)
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfect")
+    ax.set_xlabel("mean predicted P(churn)")
+    ax.set_ylabel("observed churn rate")
+    ax.set_title(f"Churn calibration at {at:%Y-%m-%d}")
+    ax.legend()
+    return ax

@@ -9,7 +9,7 @@ from .._validation import check_int, check_number
 from ..exceptions import DataValidationError, InvalidParameterError
 from .btyd import BetaGeo, GammaGamma
 
-__all__ = ["lifetime_value"]
+__all__ = ["lifetime_value", "value_at_risk"]
 
 
 def lifetime_value(
@@ -78,5 +78,60 @@ def lifetime_value(
         index=summary.index,
     )
     out = out.sort_values("clv", ascending=False, kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
+def value_at_risk(churn: pd.Series, clv: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    r"""Customers ranked by value at risk :math:`= P(\text{churn}) \times \text{CLV}`.
+
+    Parameters
+    ----------
+    churn : Series
+        P(churn) per customer id (e.g. :meth:`ChurnModel.predict_proba`), in [0, 1].
+    clv : Series or DataFrame
+        Lifetime value per customer id; a :func:`lifetime_value` frame is read from its
+        ``clv`` column. Every customer of ``churn`` must have a value.
+
+    Returns
+    -------
+    DataFrame indexed by customer: ``p_churn``, ``clv``, ``value_at_risk`` and ``rank``
+    (1 = most value at risk), sorted by value at risk.
+    """
+    if isinstance(clv, pd.DataFrame):
+        if "clv" not in clv.columns:
+            raise DataValidationError(
+                f"clv frame must have a 'clv' column (from lifetime_value); columns present: "
+                f"{list(clv.columns)}."
+            )
+        clv = clv["clv"]
+    for name, series in (("churn", churn), ("clv", clv)):
+        if not isinstance(series, pd.Series):
+            raise DataValidationError(
+                f"{name} must be a pandas Series indexed by customer id; got "
+                f"{type(series).__name__}."
+            )
+        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            raise DataValidationError(f"{name} must be numeric; got dtype {series.dtype}.")
+        if series.isna().any() or not np.isfinite(series.to_numpy(np.float64)).all():
+            raise DataValidationError(f"{name} has NaN or infinite values; drop or fill them.")
+        if not series.index.is_unique:
+            raise DataValidationError(f"{name} has repeated customer ids; one value each.")
+    if ((churn < 0) | (churn > 1)).any():
+        raise DataValidationError(
+            f"churn must hold probabilities in [0, 1]; got values from {churn.min()} to "
+            f"{churn.max()}."
+        )
+    missing = churn.index.difference(clv.index)
+    if missing.size:
+        raise DataValidationError(
+            f"{missing.size} customer(s) of churn have no lifetime value, e.g. "
+            f"{missing[:5].tolist()}; compute CLV for the same customers or pass "
+            "churn.loc[churn.index.intersection(clv.index)]."
+        )
+    value = clv.loc[churn.index].to_numpy(np.float64)
+    out = pd.DataFrame({"p_churn": churn.to_numpy(np.float64), "clv": value}, index=churn.index)
+    out["value_at_risk"] = out["p_churn"] * out["clv"]
+    out = out.sort_values("value_at_risk", ascending=False, kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     return out
