@@ -210,11 +210,16 @@ def _sort_rows(code: np.ndarray, stamps: np.ndarray) -> np.ndarray:
 
 
 def check_cutoff(log: PurchaseLog, cutoff: np.datetime64, name: str = "cutoff") -> None:
-    """The cutoff lies inside the log's time range: someone bought on or before it."""
-    first, last = log.first_time, log.last_time
-    if cutoff < first or cutoff > last:
+    """Someone bought on or before the cutoff.
+
+    A cutoff after the last transaction is allowed: scoring "as of today" when nobody has
+    bought yet today is the nightly job's normal case (labels still need their whole window
+    inside the log).
+    """
+    if cutoff < log.first_time:
         raise DataValidationError(
-            f"{name} must lie within the log's time range [{pd.Timestamp(first)}, "
-            f"{pd.Timestamp(last)}]; got {pd.Timestamp(cutoff)}. Pick a cutoff between the "
-            "first and the last transaction."
+            f"{name} {pd.Timestamp(cutoff)} lies before the log's first transaction "
+            f"({pd.Timestamp(log.first_time)}), so no customer is known at it; the log runs "
+            f"from {pd.Timestamp(log.first_time)} to {pd.Timestamp(log.last_time)}. Pick a "
+            "cutoff inside that range."
         )

@@ -395,7 +395,19 @@ def _scaled_hyp2f1(A, B, C, base, t):
     """
     one_minus_z = base / (base + t)
     z = t / (base + t)
-    return one_minus_z ** (C - B) * _hyp2f1(C - A, C - B, C, z)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        out = np.asarray(one_minus_z ** (C - B) * _hyp2f1(C - A, C - B, C, z), np.float64)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        # Euler's form under/overflows when C - B is large (a, b in the thousands: a fit that
+        # drifted to a fixed dropout probability); the direct form's terms stay bounded there
+        A, B, C, one_minus_z, z = (
+            np.broadcast_to(np.asarray(v, np.float64), out.shape)[bad]
+            for v in (A, B, C, one_minus_z, z)
+        )
+        out = out.copy()
+        out[bad] = one_minus_z**A * _hyp2f1(A, B, C, z)
+    return out
 
 
 def _rft(summary: Any, frequency: Any, recency: Any, T: Any, weights: Any) -> dict:

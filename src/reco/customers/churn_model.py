@@ -452,8 +452,9 @@ def _encode(X: pd.DataFrame, names: list[str], categories: dict, native: bool) -
     default trees (they split on categories), one-hot columns for any other estimator."""
     table = X[names].copy() if list(X.columns) != names else X.copy()
     for name, cats in categories.items():
-        values = pd.Categorical(table[name].astype(str).where(table[name].notna()), cats)
-        table[name] = values
+        text = table[name].astype(str).where(table[name].notna())
+        # categories not seen in training are missing values, as NaN is
+        table[name] = pd.Categorical(text.where(text.isin(cats)), cats)
     if native or not categories:
         return table
     return pd.get_dummies(table, columns=list(categories), dtype=np.float64)
