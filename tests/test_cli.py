@@ -13,9 +13,12 @@ def test_demo_runs_end_to_end(capsys):
         "3. Recommenders",
         "5. Frequently bought",
         "6. Customer value",
-        "7. Serving",
+        "7. Churn",
+        "8. Serving",
     ):
         assert heading in out
+    at_risk = out.split("ten customers with the most value at risk")[1].split("== 8")[0]
+    assert at_risk.count("at risk; drivers:") == 10
     assert "same answers: True" in out
     assert "hit@10" in out
     found, planted = out.split("planted bundles found among the frequent itemsets: ")[1].split()[

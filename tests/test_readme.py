@@ -23,3 +23,9 @@ def test_python_examples_run(tmp_path, monkeypatch):
         exec(compile(block, str(README), "exec"), namespace)
     assert (tmp_path / "popularity.npz").is_file()
     assert len(namespace["result"].summary) > 0
+    at_risk = namespace["at_risk"]
+    assert len(at_risk) == 10 and at_risk["value_at_risk"].is_monotonic_decreasing
+    assert at_risk["p_churn"].between(0, 1).all() and (at_risk["value_at_risk"] > 0).all()
+    metrics = namespace["check"].metrics.set_index("method")
+    assert set(metrics.index) == {"model", "recency_rule", "btyd"}
+    assert (metrics.loc["model", "roc_auc"] > metrics.loc["btyd", "roc_auc"]).all()

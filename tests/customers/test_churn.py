@@ -50,7 +50,7 @@ def test_labels_refuse_bad_input():
     log = _log()
     with pytest.raises(InvalidParameterError, match="positive duration"):
         churn_labels(log, cutoff=CUTOFF, horizon=0)
-    with pytest.raises(DataValidationError, match="before the log.s first transaction"):
+    with pytest.raises(DataValidationError, match=r"before the log.s first transaction"):
         churn_labels(log, cutoff="2023-06-01", horizon=30)
     with pytest.raises(DataValidationError, match="after the end of the log"):
         churn_labels(log, cutoff="2024-06-01", horizon=60)

@@ -180,7 +180,7 @@ def test_single_class_and_short_logs_are_clear(shop):
     busy = pd.DataFrame(
         {"customer_id": np.tile([1, 2, 3], len(days)), "timestamp": np.repeat(days, 3)}
     )
-    with pytest.raises(DataValidationError, match="stayed \\(0\\).*another cutoff or horizon"):
+    with pytest.raises(DataValidationError, match=r"stayed \(0\).*another cutoff or horizon"):
         ChurnModel(horizon=30, n_cutoffs=2).fit(busy)
 
 

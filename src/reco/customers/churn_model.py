@@ -370,16 +370,18 @@ class ChurnModel(Estimator):
         return out.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
 
     def drivers(self, X: pd.DataFrame, n: int = 3) -> pd.DataFrame:
-        """The ``n`` features that raise each row's P(churn) most above typical values.
+        """The ``n`` features that raise each row's P(churn) most above a retained customer's.
 
-        Each feature in turn is set to its median over the held-out customers; the drop in
-        P(churn) is that feature's effect. Returns long rows: ``customer``, ``feature``,
-        ``value``, ``typical`` and ``effect`` (largest first per customer).
+        Each numeric feature in turn is set to its median over the held-out customers who
+        stayed (the typical retained customer); the drop in P(churn) is that feature's
+        effect. Only features with a positive effect are listed, so a row may have fewer
+        than ``n``. Returns long rows: ``customer``, ``feature``, ``value``, ``typical`` and
+        ``effect`` (largest first per customer).
         """
         self._check_fitted()
         n = check_int(n, "n", low=1)
         base = self.predict_proba_table(X).to_numpy()
-        typical = self._held_X.median(numeric_only=True)
+        typical = self._held_X[self._held_y == 0].median(numeric_only=True)
         rows = []
         for name in self.feature_names_:
             if name not in typical.index:
@@ -399,7 +401,7 @@ class ChurnModel(Estimator):
                 )
             )
         out = pd.concat(rows, ignore_index=True)
-        out = out.sort_values(["effect"], ascending=False, kind="stable")
+        out = out[out["effect"] > 0].sort_values(["effect"], ascending=False, kind="stable")
         out = out.groupby("customer", sort=False).head(n)
         order = pd.Index(X.index).get_indexer(out["customer"])
         return out.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
