@@ -9,11 +9,15 @@ different class, and turns any corruption into :class:`DataValidationError`.
 
 from __future__ import annotations
 
+import glob
 import json
+import math
 import numbers
 import os
+import socket
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .data import IdMap
-from .exceptions import DataValidationError, NotSupportedError
+from .exceptions import DataValidationError, InvalidParameterError, NotSupportedError
 
 FORMAT = "reco-model"
 FORMAT_VERSION = 1
@@ -47,14 +51,70 @@ def _json_value(value: Any) -> Any:
         return float(value)
     if isinstance(value, (list, tuple)):
         return [_json_value(v) for v in value]
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "biuf":
+        return [_json_value(v) for v in value.tolist()]  # e.g. bin edges inside a dict
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {k: _json_value(v) for k, v in value.items()}
     raise TypeError(type(value).__name__)
 
 
+MAX_FILE_BYTES = 4 * 2**30
+"""Default bound on a model file's uncompressed size (4 GiB); ``load(max_bytes=...)`` raises it."""
+_MAX_HEADER_BYTES = 16 * 2**20
+_OWN_PACKAGES = ("reco.models.", "reco.customers.")
+
+
+def _check_path(path: Any) -> Path:
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise InvalidParameterError(
+            f"path must be a file path (str or pathlib.Path); got {path!r} of type "
+            f"{type(path).__name__}."
+        )
+    if not str(path):
+        raise InvalidParameterError("path must be a file path; got the empty string ''.")
+    return Path(path)
+
+
+def _temporary_prefix(path: Path) -> str:
+    """Temporary files carry the host and process id, so a later save can tell stale ones."""
+    host = socket.gethostname().replace(".", "_") or "host"
+    return f".{path.name}.{host}.{os.getpid()}."
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary files left by saves to ``path`` from dead processes on this host
+    (a process killed mid-save cannot clean up after itself)."""
+    host = socket.gethostname().replace(".", "_") or "host"
+    prefix = f".{path.name}.{host}."
+    try:
+        candidates = list(path.parent.glob(f"{glob.escape(prefix)}*.tmp"))
+    except OSError:  # pragma: no cover - unreadable folder: nothing to clean
+        return
+    for candidate in candidates:
+        pid_text = candidate.name[len(prefix) :].split(".", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            candidate.unlink(missing_ok=True)
+        except (PermissionError, OverflowError, OSError):
+            continue
+
+
 def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Path:
-    """Write ``estimator``'s parameters and fitted state to ``path`` atomically."""
-    path = Path(path)
+    """Write ``estimator``'s parameters and fitted state to ``path`` atomically.
+
+    The arrays go to a temporary file in the target's folder, which is flushed and fsynced,
+    renamed over the target, and the folder is fsynced: a crash at any moment leaves the old
+    file or the new complete one. The temporary file is removed on any failure; ones left by
+    killed processes are removed by the next save to the same path.
+    """
+    path = _check_path(path)
+    if path.is_dir():
+        raise InvalidParameterError(
+            f"path {str(path)!r} is a folder; pass a file path such as {str(path / 'model.npz')!r}."
+        )
     params, dropped = {}, []
     for name, value in estimator.get_params(deep=False).items():
         try:
@@ -62,6 +122,55 @@ def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Pat
         except TypeError:
             params[name] = None  # e.g. a numpy Generator as random_state
             dropped.append(name)
+    arrays, attributes, layout = _fitted_payload(estimator)
+    from . import __version__
+
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "class": class_path(type(estimator)),
+        "reco_version": __version__,
+        "params": params,
+        "unsaved_params": dropped,
+        "attributes": attributes,
+        "layout": layout,
+    }
+    arrays[_HEADER_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(
+            f"cannot save to {str(path)!r}: folder {str(directory)!r} does not exist."
+        )
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_folder(directory)
+    return path
+
+
+def _fsync_folder(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. a platform without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fitted_payload(estimator: Any) -> tuple[dict, dict, dict]:
+    """(arrays, JSON attributes, layout) of the fitted attributes (public, ending in _)."""
     arrays: dict[str, np.ndarray] = {}
     attributes: dict[str, Any] = {}
     layout: dict[str, Any] = {}
@@ -97,55 +206,96 @@ def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Pat
                     f"fitted attribute {name} of type {type(value).__name__} cannot be saved "
                     "without pickle."
                 ) from None
-    from . import __version__
-
-    header = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "class": class_path(type(estimator)),
-        "reco_version": __version__,
-        "params": params,
-        "unsaved_params": dropped,
-        "attributes": attributes,
-        "layout": layout,
-    }
-    arrays[_HEADER_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(
-            f"cannot save to {str(path)!r}: folder {str(directory)!r} does not exist."
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return arrays, attributes, layout
 
 
-def read_header(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
-    """(header, arrays) of a model file; every failure is a clear DataValidationError."""
-    path = Path(path)
+def _damaged(path: Path, problem: str) -> DataValidationError:
+    return DataValidationError(
+        f"{str(path)!r} is not a readable reco model file ({problem}). It is corrupted, "
+        "truncated, or was not written by save(); save the model again."
+    )
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> np.ndarray:
+    """One ``.npy`` member, its header checked against its declared size before reading."""
+    with archive.open(info) as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+        if dtype.hasobject:
+            raise ValueError(f"member {info.filename} holds Python objects (pickle)")
+        count = math.prod(shape)
+        payload = info.file_size - stream.tell()
+        if count * dtype.itemsize != payload:
+            raise ValueError(
+                f"member {info.filename} declares shape {shape} of {dtype} "
+                f"({count * dtype.itemsize} bytes) but stores {payload} bytes"
+            )
+        data = stream.read(payload)
+    if len(data) != payload:
+        raise ValueError(f"member {info.filename} is truncated")
+    array = np.frombuffer(data, dtype=dtype)
+    order = "F" if fortran else "C"
+    return array.reshape(shape, order=order).copy(order="C")
+
+
+def read_model_file(
+    path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """(header, arrays) of a model file; every failure is a clear DataValidationError.
+
+    Member sizes are read from the archive's directory and bounded by ``max_bytes`` (the
+    total uncompressed size) before anything is decompressed; each array's declared shape
+    must match its stored size.
+    """
+    path = _check_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {str(path)!r}.")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = [info.filename for info in infos]
+            if len(set(names)) != len(names) or not all(n.endswith(".npy") for n in names):
+                raise ValueError("unexpected or repeated members")
+            total = sum(info.file_size for info in infos)
+            if total > max_bytes:
+                raise DataValidationError(
+                    f"{str(path)!r} would inflate to {total:,} bytes, more than the limit of "
+                    f"{max_bytes:,} (max_bytes). If you trust this file, load it with "
+                    f"load(path, max_bytes={total})."
+                )
+            header_info = archive.getinfo(f"{_HEADER_KEY}.npy")
+            if header_info.file_size > _MAX_HEADER_BYTES:
+                raise ValueError("header too large")
+            arrays = {
+                info.filename[: -len(".npy")]: _read_member(archive, info, path) for info in infos
+            }
         header = json.loads(arrays.pop(_HEADER_KEY).tobytes().decode("utf-8"))
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, UnicodeDecodeError) as e:
-        raise DataValidationError(
-            f"{str(path)!r} is not a readable reco model file (corrupted, truncated, or not "
-            f"written by Recommender.save): {type(e).__name__}: {e}. Save the model again."
-        ) from None
+    except DataValidationError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        KeyError,
+        UnicodeDecodeError,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+    ) as e:
+        raise _damaged(path, f"{type(e).__name__}: {e}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise DataValidationError(
             f"{str(path)!r} is not a reco model file (its header has no format {FORMAT!r})."
         )
     version = header.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
         raise NotSupportedError(
             f"{str(path)!r} uses model-file format {version!r}, newer than the {FORMAT_VERSION} "
             f"this reco reads (it was written by reco {header.get('reco_version')!r}). Upgrade "
@@ -154,11 +304,34 @@ def read_header(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
     return header, arrays
 
 
-def load_estimator(expected: type, path: str | os.PathLike) -> Any:
-    """Rebuild the estimator stored at ``path``; it must be ``expected`` or a subclass."""
-    header, arrays = read_header(path)
+read_header = read_model_file  # the name older code and tests use
+
+
+def _header_part(header: dict, key: str, path: Path) -> dict:
+    value = header.get(key)
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise _damaged(path, f"header field {key!r} must be an object with str keys")
+    return value
+
+
+def load_estimator(expected: type, path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Rebuild the estimator stored at ``path``; it must be ``expected`` or a subclass.
+
+    Everything is validated before the estimator is returned: the class, its parameters
+    (the same checks as ``fit``), and every fitted attribute against the class's schema.
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral) or max_bytes < 1:
+        raise InvalidParameterError(f"max_bytes must be a positive integer; got {max_bytes!r}.")
+    header, arrays = read_model_file(path, int(max_bytes))
+    path = Path(path)
     name = header.get("class")
-    klass = REGISTRY.get(name)
+    klass = REGISTRY.get(name) if isinstance(name, str) else None
+    if klass is None and isinstance(name, str) and name.startswith(_OWN_PACKAGES):
+        import importlib
+
+        for package in _OWN_PACKAGES:  # reco's own model packages, never a name from the file
+            importlib.import_module(package.rstrip("."))
+        klass = REGISTRY.get(name)
     if klass is None:
         raise DataValidationError(
             f"{str(path)!r} holds a {name!r}, which is not a reco estimator class known in this "
@@ -169,33 +342,105 @@ def load_estimator(expected: type, path: str | os.PathLike) -> Any:
             f"{str(path)!r} holds a {klass.__name__}, not a {expected.__name__}. Load it with "
             f"{klass.__name__}.load(path) or reco.base.Recommender.load(path)."
         )
+    schema = getattr(klass, "_file_schema", None)
+    if not schema:
+        raise NotSupportedError(f"{klass.__name__} models cannot be loaded from files.")
+    estimator = _build(klass, _header_part(header, "params", path), path)
+    state = _state(
+        _header_part(header, "attributes", path), _header_part(header, "layout", path), arrays, path
+    )
+    from ._schema import check_state
+
     try:
-        estimator = klass(**header["params"])
-        for attr, value in header["attributes"].items():
-            setattr(estimator, attr, value)
-        for attr, spec in header["layout"].items():
-            if spec["type"] == "array":
-                value = arrays[f"a/{attr}"]
-            elif spec["type"] == "idmap":
-                parts = {key: arrays[f"m/{attr}/{key}"] for key in spec["parts"]}
-                value = IdMap.from_arrays(spec["kind"], parts, name=spec["name"])
-            elif spec["type"] == "csr":
-                value = sp.csr_array(
-                    (
-                        arrays[f"s/{attr}/data"],
-                        arrays[f"s/{attr}/indices"],
-                        arrays[f"s/{attr}/indptr"],
-                    ),
-                    shape=tuple(spec["shape"]),
-                )
-                value.has_sorted_indices = True
-            else:
-                raise KeyError(spec["type"])
-            setattr(estimator, attr, value)
-    except (KeyError, TypeError, ValueError) as e:
-        raise DataValidationError(
-            f"{str(path)!r} is damaged: its header and arrays do not fit together "
-            f"({type(e).__name__}: {e}). Save the model again."
-        ) from None
-    estimator._after_load()
+        check_state(schema, state)
+    except DataValidationError as error:
+        raise DataValidationError(f"{str(path)!r}: {error}") from None
+    for attr, value in state.items():
+        setattr(estimator, attr, value)
+    try:
+        estimator._after_load()
+    except DataValidationError as error:
+        raise DataValidationError(f"{str(path)!r}: {error}") from None
     return estimator
+
+
+def _build(klass: type, params: dict, path: Path) -> Any:
+    """The estimator from its stored parameters, checked as ``fit`` checks them."""
+    allowed = set(klass._get_param_names())
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise DataValidationError(
+            f"{str(path)!r} is invalid: parameter(s) {unknown[:5]} are not parameters of "
+            f"{klass.__name__} (allowed: {sorted(allowed)})."
+        )
+    try:
+        estimator = klass(**params)
+        estimator._validate_params()
+    except (InvalidParameterError, TypeError, ValueError) as error:
+        raise DataValidationError(
+            f"{str(path)!r} is invalid: its parameters fail {klass.__name__}'s checks: {error}"
+        ) from None
+    return estimator
+
+
+def _state(attributes: dict, layout: dict, arrays: dict[str, np.ndarray], path: Path) -> dict:
+    """Fitted attributes from the header and the arrays; every array must be used once."""
+    state: dict[str, Any] = {}
+    used: set[str] = set()
+    for attr in list(attributes) + list(layout):
+        if not attr.endswith("_") or attr.startswith("_") or attr in state:
+            raise _damaged(path, f"attribute name {attr!r} is not allowed or repeated")
+        if attr in attributes:
+            state[attr] = attributes[attr]
+            continue
+        spec = layout[attr]
+        try:
+            state[attr] = _layout_value(attr, spec, arrays, used)
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise _damaged(path, f"attribute {attr!r}: {type(e).__name__}: {e}") from None
+    left = sorted(set(arrays) - used)
+    if left:
+        raise _damaged(path, f"arrays {left[:5]} belong to no attribute")
+    return state
+
+
+def _take(arrays: dict, key: str, used: set) -> np.ndarray:
+    if key in used:
+        raise ValueError(f"array {key} used twice")
+    used.add(key)
+    return arrays[key]
+
+
+def _layout_value(attr: str, spec: Any, arrays: dict, used: set) -> Any:
+    if not isinstance(spec, dict):
+        raise TypeError("layout entry must be an object")
+    kind = spec.get("type")
+    if kind == "array":
+        return _take(arrays, f"a/{attr}", used)
+    if kind == "idmap":
+        parts = spec.get("parts")
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+            raise TypeError("idmap parts must be a list of names")
+        values = {key: _take(arrays, f"m/{attr}/{key}", used) for key in parts}
+        id_name = spec.get("name")
+        if not isinstance(id_name, str):
+            raise TypeError("idmap name must be a string")
+        return IdMap.from_arrays(spec.get("kind"), values, name=id_name)
+    if kind == "csr":
+        from ._schema import check_csr_arrays
+
+        shape = spec.get("shape")
+        if (
+            not isinstance(shape, list)
+            or len(shape) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in shape)
+        ):
+            raise ValueError(f"csr shape must be two non-negative integers; got {shape!r}")
+        data, indices, indptr = (
+            _take(arrays, f"s/{attr}/{part}", used) for part in ("data", "indices", "indptr")
+        )
+        check_csr_arrays(attr, data, indices, indptr, tuple(shape), str(data.dtype))
+        value = sp.csr_array((data, indices, indptr), shape=tuple(shape), copy=False)
+        value.has_sorted_indices = True
+        return value
+    raise ValueError(f"unknown layout type {kind!r}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Hashable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from . import _persist
+from ._schema import Array, Csr, Ids
 from ._topk import TopK, select_topk
 from ._validation import (
     check_bool,
@@ -97,17 +98,30 @@ class Estimator(BaseEstimator):
         _persist.save_estimator(self, path, __version__)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Any:
-        """Read an estimator saved with :meth:`save`.
+    def load(cls, path: str | os.PathLike, *, max_bytes: int = _persist.MAX_FILE_BYTES) -> Any:
+        """Read an estimator saved with :meth:`save`, treating the file as untrusted.
+
+        Before the model is returned, every part of the file is checked: the archive's
+        declared sizes (at most ``max_bytes`` uncompressed, 4 GiB by default, read from the
+        archive's directory before anything is inflated), the class, the parameters (the
+        same checks as ``fit``), the names of the fitted attributes (only those of the
+        class's schema), their dtypes and shapes (consistent with the id maps), finite
+        values, index arrays in range, and CSR invariants (monotone ``indptr``, indices in
+        range and sorted within each row). A damaged or crafted file raises
+        :class:`DataValidationError` naming the first problem; it never reaches a kernel.
 
         Raises
         ------
         DataValidationError
-            The file is corrupted or truncated, or holds another class than ``cls``.
+            The file is corrupted, truncated, crafted, larger than ``max_bytes``, or holds
+            another class than ``cls``.
         NotSupportedError
             The file was written in a newer format than this reco reads.
         """
-        return _persist.load_estimator(cls, path)
+        return _persist.load_estimator(cls, path, max_bytes)
+
+    def _validate_params(self) -> None:
+        """Check the constructor parameters (raise InvalidParameterError). Override."""
 
 
 def as_interactions(X: Any) -> Interactions:
@@ -140,6 +154,14 @@ class Recommender(Estimator):
     item_popularity_ : ndarray of float32
         Distinct users per item: the fallback ranking for unknown users.
     """
+
+    # what a model file of a recommender holds (subclasses add their own attributes)
+    _file_schema: ClassVar[dict[str, Any]] = {
+        "user_map_": Ids("users"),
+        "item_map_": Ids("items"),
+        "history_": Csr(("users", "items")),
+        "item_popularity_": Array("float32", ("items",), low=0),
+    }
 
     #: whether ``recommend_for_items(history)`` reproduces a training user's scores exactly
     _exact_fold_in = True

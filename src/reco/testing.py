@@ -37,7 +37,13 @@ from .exceptions import (
     UnknownIdError,
 )
 
-__all__ = ["CHECKS", "check_recommender", "conformance_data", "recommender_checks"]
+__all__ = [
+    "CHECKS",
+    "check_model_file",
+    "check_recommender",
+    "conformance_data",
+    "recommender_checks",
+]
 
 
 class _OtherRecommender(Recommender):
@@ -530,3 +536,106 @@ def check_recommender(estimator: Recommender) -> None:
     """Run every conformance check on ``estimator`` (raises on the first failure)."""
     for check in CHECKS:
         check(estimator)
+
+
+def check_model_file(
+    path: str | Path,
+    *,
+    isolated: bool = True,
+    max_bytes: int | None = None,
+    n_users: int = 20,
+) -> dict[str, Any]:
+    """Check a model file from anywhere before it serves: load it and exercise every path.
+
+    Loading validates the whole file (see :meth:`reco.base.Estimator.load`); then a few
+    users are scored with ``recommend_batch``, a basket with ``recommend_for_items`` and an
+    item with ``similar_items`` (where the model supports it), and every list must hold known
+    item ids with finite scores, best first. With ``isolated`` (default) this runs in a child
+    Python process, so even a file that could crash the interpreter only fails the check.
+
+    Returns
+    -------
+    dict with ``class``, ``n_users``, ``n_items`` and ``checked`` (the calls exercised).
+
+    Raises
+    ------
+    DataValidationError
+        The file is invalid, or the model served a malformed answer (or, isolated, crashed
+        the child process).
+    """
+    import json
+    import subprocess
+    import sys
+
+    from . import _persist
+
+    limit = _persist.MAX_FILE_BYTES if max_bytes is None else max_bytes
+    if not isolated:
+        return _check_model_file_here(path, limit, n_users)
+    code = (
+        "import json, sys\n"
+        "from reco.testing import _check_model_file_here\n"
+        "from reco.exceptions import RecoError\n"
+        "try:\n"
+        "    report = _check_model_file_here(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))\n"
+        "except (RecoError, FileNotFoundError) as error:\n"
+        "    report = {'error': type(error).__name__, 'message': str(error)}\n"
+        "print(json.dumps(report))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(limit), str(n_users)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise DataValidationError(
+            f"checking {str(path)!r} ended the child process with exit code {done.returncode} "
+            f"(a negative code is the signal that killed it): {done.stderr.strip()[-500:]}"
+        )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    if "error" in report:
+        error_class = {
+            "NotSupportedError": NotSupportedError,
+            "FileNotFoundError": FileNotFoundError,
+        }
+        raise error_class.get(report["error"], DataValidationError)(report["message"])
+    return report
+
+
+def _check_model_file_here(path: str | Path, max_bytes: int, n_users: int) -> dict[str, Any]:
+    from .base import Estimator
+
+    model = Estimator.load(path, max_bytes=max_bytes)
+    report: dict[str, Any] = {"class": type(model).__name__, "checked": ["load"]}
+    if not isinstance(model, Recommender):
+        return report
+    n_all = len(model.user_map_)
+    report.update({"n_users": n_all, "n_items": len(model.item_map_)})
+    items = set(model.item_map_.array.tolist())
+
+    def well_formed(ids: Any, scores: np.ndarray, what: str) -> None:
+        ids = list(np.asarray(ids).ravel().tolist())
+        if any(i not in items for i in ids) or not np.isfinite(scores).all():
+            raise DataValidationError(f"{what} served unknown items or non-finite scores.")
+        if (np.diff(scores) > 0).any():
+            raise DataValidationError(f"{what} served a list that is not best first.")
+
+    picks = np.linspace(0, n_all - 1, min(n_users, n_all)).astype(int) if n_all else []
+    users = model.user_map_.ids(np.unique(picks)) if n_all else []
+    batch = model.recommend_batch(users, 10)
+    for row, length in enumerate(batch.lengths):
+        well_formed(batch.items[row, :length], batch.scores[row, :length], "recommend_batch")
+    report["checked"].append("recommend_batch")
+    if len(items):
+        basket = model.item_map_.ids(np.arange(min(3, len(items))))
+        recs = model.recommend_for_items(basket, 10)
+        well_formed(recs.items, recs.scores, "recommend_for_items")
+        report["checked"].append("recommend_for_items")
+        try:
+            similar = model.similar_items(basket[0], 10)
+        except NotSupportedError:
+            pass
+        else:
+            well_formed(similar.items, similar.scores, "similar_items")
+            report["checked"].append("similar_items")
+    return report

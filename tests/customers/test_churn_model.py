@@ -92,12 +92,15 @@ def test_importances_and_drivers(shop, fitted):
         shop.order_lines, cutoff=CUTOFF, events=shop.events, horizon=60, **ARGS
     ).iloc[:4]
     drivers = fitted.drivers(features, n=3)
-    assert drivers.groupby("customer").size().tolist() == [3, 3, 3, 3]
-    assert list(drivers["customer"].unique()) == list(features.index)
+    assert drivers.groupby("customer").size().max() == 3
+    assert (drivers["effect"] > 0).all()
+    order = features.index.get_indexer(drivers["customer"])
+    assert (np.diff(order) >= 0).all()  # customers in the order given
     first = drivers.iloc[0]
-    changed = features.iloc[[0]].copy()
+    row = features.loc[[first["customer"]]]
+    changed = row.copy()
     changed[first["feature"]] = first["typical"]
-    base = fitted.predict_proba_table(features.iloc[[0]]).iloc[0]
+    base = fitted.predict_proba_table(row).iloc[0]
     assert first["effect"] == pytest.approx(base - fitted.predict_proba_table(changed).iloc[0])
 
 

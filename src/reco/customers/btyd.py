@@ -21,6 +21,7 @@ from numba import njit
 from scipy import optimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from .._schema import Array, FloatDict, Scalar
 from .._validation import check_number
 from ..base import Estimator
 from ..exceptions import ConvergenceError, DataValidationError, InvalidParameterError
@@ -305,8 +306,11 @@ class _MaximumLikelihood(Estimator):
             )
         return np.exp(result.x)
 
-    def _fit_arrays(self, data: dict) -> dict[str, Any]:
+    def _validate_params(self) -> None:
         check_number(self.penalizer, "penalizer", low=0)
+
+    def _fit_arrays(self, data: dict) -> dict[str, Any]:
+        self._validate_params()
         params = self._optimise(data)
         log_likelihood, _ = self._weighted(params, data)
         hessian = self._hessian(params, data)
@@ -1116,3 +1120,22 @@ class ModifiedBetaGeo(BetaGeo):
                 betaln(a + 1, b + x[k]) - betaln(a, b)
             ) * (1 - nb[:-1].sum())
         return out
+
+
+def _fit_schema(names: tuple[str, ...], columns: tuple[str, ...]) -> dict[str, Any]:
+    """What a model file of a maximum-likelihood model holds."""
+    return {
+        "params_": FloatDict(names, positive=True),
+        "standard_errors_": FloatDict(names, allow_nan=True),
+        "log_likelihood_": Scalar((float, int)),
+        "n_customers_": Scalar((int,), low=0),
+        **{column: Array("float64", ("customers",)) for column in columns},
+    }
+
+
+BetaGeo._file_schema = _fit_schema(BetaGeo._param_names, ("frequency_", "recency_", "T_"))
+ParetoNBD._file_schema = _fit_schema(ParetoNBD._param_names, ("frequency_", "recency_", "T_"))
+GammaGamma._file_schema = _fit_schema(GammaGamma._param_names, ("frequency_", "monetary_value_"))
+BetaGeoBetaBinom._file_schema = _fit_schema(
+    BetaGeoBetaBinom._param_names, ("frequency_", "recency_", "n_periods_")
+)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from .._schema import FloatDict, Scalar
 from .._validation import check_int, check_option
 from ..base import Estimator
 from ..exceptions import DataValidationError, InvalidParameterError
@@ -79,9 +80,29 @@ class RFMScorer(Estimator):
             out["monetary"] = summary["monetary_value"].to_numpy(np.float64)
         return out
 
-    def fit(self, summary: pd.DataFrame, y: None = None) -> RFMScorer:
-        bins = check_int(self.bins, "bins", low=2, high=10)
+    _file_schema: ClassVar[dict[str, Any]] = {
+        "edges_": FloatDict(lists=True),
+        "bins_": Scalar((int,), low=2, high=10),
+    }
+
+    def _validate_params(self) -> None:
+        check_int(self.bins, "bins", low=2, high=10)
         check_option(self.method, "method", ("quantile", "fixed"))
+
+    def _after_load(self) -> None:
+        names = {"recency", "frequency"}
+        if not names <= set(self.edges_) <= names | {"monetary"} or any(
+            len(edges) != self.bins_ - 1 for edges in self.edges_.values()
+        ):
+            raise DataValidationError(
+                "model file is invalid: edges_ must hold recency, frequency (and monetary) "
+                f"with {self.bins_ - 1} cut points each. Save the model again."
+            )
+        self.edges_ = {name: np.asarray(e, np.float64) for name, e in self.edges_.items()}
+
+    def fit(self, summary: pd.DataFrame, y: None = None) -> RFMScorer:
+        self._validate_params()
+        bins = int(self.bins)
         values = self._dimensions(summary)
         edges = {}
         for name in values.columns:

@@ -195,6 +195,8 @@ class IdMap:
         if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
             return "range", {"size": np.array([len(index)], dtype=np.int64)}
         values = index.to_numpy()
+        if values.dtype.kind == "u" and values.size and values.max() > np.iinfo(np.int64).max:
+            return "uint", {"ids": values.astype(np.uint64)}
         if values.dtype.kind in "iu":
             return "int", {"ids": values.astype(np.int64)}
         if all(isinstance(v, str) for v in values):
@@ -213,15 +215,47 @@ class IdMap:
 
     @classmethod
     def from_arrays(cls, kind: str, arrays: dict[str, np.ndarray], *, name: str) -> IdMap:
-        """Inverse of :meth:`to_arrays`."""
+        """Inverse of :meth:`to_arrays`; arrays from a file are checked, never trusted."""
+        expected = {"range": {"size"}, "int": {"ids"}, "uint": {"ids"}, "str": {"offsets", "utf8"}}
+        if kind not in expected or set(arrays) != expected[kind]:
+            raise DataValidationError(
+                f"{name} id map in the file has kind {kind!r} with parts {sorted(arrays)}; "
+                f"expected one of {sorted(expected)} with its parts."
+            )
+
+        def part(key: str, dtype: type) -> np.ndarray:
+            array = arrays[key]
+            if array.dtype != np.dtype(dtype) or array.ndim != 1:
+                raise DataValidationError(
+                    f"{name} id map part {key!r} must be a 1-D {np.dtype(dtype)} array; got "
+                    f"{array.dtype} of shape {array.shape}."
+                )
+            return array
+
         if kind == "range":
-            return cls.range(int(arrays["size"][0]), name=name)
-        if kind == "int":
-            return cls(arrays["ids"].astype(np.int64), name=name)
+            size = part("size", np.int64)
+            if size.size != 1 or not 0 <= int(size[0]) < 2**31:
+                raise DataValidationError(f"{name} id map size must be in [0, 2**31).")
+            return cls.range(int(size[0]), name=name)
+        if kind in ("int", "uint"):
+            return cls(part("ids", np.int64 if kind == "int" else np.uint64), name=name)
         if kind == "str":
-            offsets, raw = arrays["offsets"], arrays["utf8"].tobytes()
+            offsets, utf8 = part("offsets", np.int64), part("utf8", np.uint8)
+            if (
+                offsets.size == 0
+                or offsets[0] != 0
+                or offsets[-1] != utf8.size
+                or (np.diff(offsets) < 0).any()
+            ):
+                raise DataValidationError(
+                    f"{name} id map offsets must rise from 0 to the text length {utf8.size}."
+                )
+            raw = utf8.tobytes()
             ids = np.empty(offsets.size - 1, dtype=object)
-            for k in range(ids.size):
-                ids[k] = raw[offsets[k] : offsets[k + 1]].decode("utf-8", "surrogatepass")
+            try:
+                for k in range(ids.size):
+                    ids[k] = raw[offsets[k] : offsets[k + 1]].decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError as error:
+                raise DataValidationError(f"{name} ids in the file are not text: {error}") from None
             return cls(ids, name=name)
         raise DataValidationError(f"unknown id-map kind {kind!r} in the file.")

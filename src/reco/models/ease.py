@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 from threadpoolctl import threadpool_limits
 
+from .._schema import Array, Csr, DenseOrCsr
 from .._validation import check_int, check_number
+from ..base import Recommender
 from ..data import Interactions
 from ..exceptions import ConvergenceError
 from ._item_based import ItemBasedRecommender, canonical, check_dense_memory, gram_matrix
@@ -80,6 +82,11 @@ class EASE(ItemBasedRecommender):
     weights_ : ndarray (n_items_, n_items_) float32, or csr_array when pruned
         :math:`B`, with ``weights_[j, i]`` the weight of history item j towards candidate i.
     """
+
+    _file_schema: ClassVar[dict[str, Any]] = {
+        **Recommender._file_schema,
+        "weights_": DenseOrCsr(Array("float32", ("items", "items")), Csr(("items", "items"))),
+    }
 
     def __init__(
         self,

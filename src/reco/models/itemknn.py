@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._schema import Csr
 from .._validation import check_int, check_number, check_option
+from ..base import Recommender
 from ..data import Interactions
 from ..exceptions import InvalidParameterError
 from ._item_based import ItemBasedRecommender, canonical, topk_similarity
@@ -93,6 +95,11 @@ class ItemKNN(ItemBasedRecommender):
         ``weights_[j, i] = s(j, i)``: for the neighbours j of each candidate i (``candidate``),
         or for the neighbours i of each history item j (``history``).
     """
+
+    _file_schema: ClassVar[dict[str, Any]] = {
+        **Recommender._file_schema,
+        "weights_": Csr(("items", "items")),
+    }
 
     def __init__(
         self,

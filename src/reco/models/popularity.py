@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._schema import Array
 from .._validation import check_number, check_option
 from ..base import Recommender
 from ..data import Interactions
@@ -56,6 +57,11 @@ class Popularity(Recommender):
     >>> model.recommend(3, n=2).items.tolist()
     ['a', 'b']
     """
+
+    _file_schema: ClassVar[dict[str, Any]] = {
+        **Recommender._file_schema,
+        "scores_": Array("float32", ("items",)),
+    }
 
     def __init__(
         self,

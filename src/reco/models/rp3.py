@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._schema import Csr
 from .._validation import check_bool, check_int, check_number, check_option
+from ..base import Recommender
 from ..data import Interactions
 from ._item_based import ItemBasedRecommender, canonical, topk_similarity
 from ._kernels import RAW
@@ -56,6 +58,11 @@ class RP3beta(ItemBasedRecommender):
     ----------
     weights_ : csr_array (n_items_, n_items_)
     """
+
+    _file_schema: ClassVar[dict[str, Any]] = {
+        **Recommender._file_schema,
+        "weights_": Csr(("items", "items")),
+    }
 
     def __init__(
         self,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numba import njit
 
+from .._schema import Array, Csr
 from .._validation import check_int, check_number, check_option
 from ..base import Recommender
 from ..data import Interactions
-from ..mining import association_rules, frequent_itemsets
+from ..exceptions import DataValidationError
+from ..mining import METRICS, association_rules, frequent_itemsets
 
 __all__ = ["AssociationRuleRecommender"]
 
@@ -143,6 +145,16 @@ class AssociationRuleRecommender(Recommender):
         Two-item antecedents (``a * n_items + b``) and their rules' metric per consequent.
     """
 
+    _file_schema: ClassVar[dict[str, Any]] = {
+        **Recommender._file_schema,
+        "rule_antecedents_": Array("int32", ("rules", "antecedent_len"), low=-1, high="items"),
+        "rule_consequents_": Array("int32", ("rules",), low=0, high="items"),
+        "rule_metrics_": Array("float64", ("rules", len(METRICS)), finite=False),
+        "single_weights_": Csr(("items", "items")),
+        "pair_keys_": Array("int64", ("pairs",), low=0),
+        "pair_weights_": Csr(("pairs", "items")),
+    }
+
     def __init__(
         self,
         *,
@@ -228,7 +240,6 @@ class AssociationRuleRecommender(Recommender):
         padded = np.full((kept.size, 2), -1, np.int32)
         for row, k in enumerate(kept):
             padded[row, : len(antecedents[k])] = antecedents[k]
-        from ..mining import METRICS
 
         return {
             "rule_antecedents_": padded,
@@ -242,7 +253,6 @@ class AssociationRuleRecommender(Recommender):
     @property
     def rules_(self) -> pd.DataFrame:
         """The rules used: ``antecedent``, ``consequent`` (tuples of item ids), every metric."""
-        from ..mining import METRICS
 
         self._check_fitted()
         ids = self.item_map_.array
@@ -256,6 +266,14 @@ class AssociationRuleRecommender(Recommender):
         for position, name in enumerate(METRICS):
             frame[name] = self.rule_metrics_[:, position]
         return frame
+
+    def _after_load(self) -> None:
+        keys, n_items = self.pair_keys_, len(self.item_map_)
+        if keys.size and ((np.diff(keys) <= 0).any() or keys.max() >= n_items * n_items):
+            raise DataValidationError(
+                "model file is invalid: pair_keys_ must be sorted, unique and below "
+                f"n_items**2 = {n_items * n_items}. Save the model again from a trusted fit."
+            )
 
     def _score_history(self, history: sp.csr_array) -> sp.csr_array:
         history = sp.csr_array(history)

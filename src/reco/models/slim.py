@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._schema import Csr
 from .._threads import run_chunks
 from .._validation import check_int, check_number
+from ..base import Recommender
 from ..data import Interactions
 from ._item_based import (
     ItemBasedRecommender,
@@ -55,6 +57,11 @@ class SLIM(ItemBasedRecommender):
     weights_ : csr_array (n_items_, n_items_)
         ``weights_[j, i]`` = weight of history item j in the regression of item i.
     """
+
+    _file_schema: ClassVar[dict[str, Any]] = {
+        **Recommender._file_schema,
+        "weights_": Csr(("items", "items")),
+    }
 
     def __init__(
         self,
