@@ -42,6 +42,7 @@ from ._validation import (
 )
 from .data import Interactions
 from .exceptions import (
+    ConvergenceError,
     DataValidationError,
     InvalidParameterError,
     NotFittedError,
@@ -54,6 +55,8 @@ __all__ = ["Estimator", "RecBatch", "RecList", "Recommender", "as_interactions"]
 Unknown = Literal["raise", "popular", "empty"]
 # bytes of dense scores per block: bounds memory whatever the number of users
 _BLOCK_BYTES = 32 * 2**20
+# largest interaction value a recommender accepts: squares and sums of many stay in float32
+_MAX_VALUE = 1e12
 _CPU_COUNT = os.cpu_count() or 1
 
 
@@ -142,6 +145,22 @@ def as_interactions(X: Any) -> Interactions:
     )
 
 
+def _check_learned_finite(model: str, learned: dict[str, Any], schema: dict) -> None:
+    """A fit that produced NaN or infinite weights must fail, never serve NaN scores
+    (attributes the schema allows to hold infinities, like rule conviction, excepted)."""
+    for name, value in learned.items():
+        if not getattr(schema.get(name), "finite", True):
+            continue
+        values = value.data if sp.issparse(value) else value
+        floats = isinstance(values, np.ndarray) and values.dtype.kind == "f"
+        if floats and not np.isfinite(values).all():
+            raise ConvergenceError(
+                f"{model}.fit produced NaN or infinite values in {name}; the data's "
+                "values are too large or degenerate for this model. Rescale the values "
+                "(e.g. numpy.log1p) or raise the regularisation."
+            )
+
+
 class Recommender(Estimator):
     """Base class of every recommender (see the module docstring for the subclass hooks).
 
@@ -174,11 +193,20 @@ class Recommender(Estimator):
         """
         data = as_interactions(X)
         self._validate_params()
-        if data.to_csr().nnz == 0:
+        matrix = data.to_csr()
+        if matrix.nnz == 0:
             raise DataValidationError(
                 "X holds no interactions (all values are zero); a recommender needs at least one."
             )
+        largest = float(np.abs(matrix.data).max())
+        if largest > _MAX_VALUE:
+            raise DataValidationError(
+                f"interaction values must be at most {_MAX_VALUE:.0e} in magnitude (float32 "
+                f"products of larger values overflow); got {largest:.3g}. Rescale them, e.g. "
+                "numpy.log1p(value), or binarise."
+            )
         learned = self._fit(data)
+        _check_learned_finite(type(self).__name__, learned, self._file_schema)
         history = data.to_csr()
         base = {
             "user_map_": data.user_map,

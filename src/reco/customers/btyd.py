@@ -13,6 +13,7 @@ input overflows or yields NaN.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,13 @@ __all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ModifiedBetaGeo", "Pare
 
 
 def _column(values: Any, name: str, n: int | None = None) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64).ravel()
+    try:
+        array = np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise DataValidationError(
+            f"{name} must be numeric; got {np.asarray(values).dtype} values such as "
+            f"{np.asarray(values).ravel()[:3].tolist()}. Convert with pandas.to_numeric first."
+        ) from None
     if n is not None and array.size != n:
         raise DataValidationError(f"{name} must have {n} values; got {array.size}.")
     if not np.isfinite(array).all():
@@ -38,6 +45,12 @@ def _column(values: Any, name: str, n: int | None = None) -> np.ndarray:
     if (array < 0).any():
         raise DataValidationError(f"{name} must be non-negative; found negative values.")
     return array
+
+
+def _horizon(t: Any, name: str = "t") -> np.ndarray:
+    """A prediction horizon: finite and non-negative, its shape kept (scalar or array)."""
+    column = _column(t, name)
+    return column.reshape(np.shape(t)) if np.ndim(t) else column.reshape(())
 
 
 def _compress(data: dict, keys: tuple[str, ...]) -> dict:
@@ -66,7 +79,7 @@ def _compress(data: dict, keys: tuple[str, ...]) -> dict:
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _bgnbd_totals(
     r,
     alpha,
@@ -125,7 +138,7 @@ def _bgnbd_totals(
     return total, g
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _gamma_gamma_totals(
     p, q, gamma, x, x_index, m, log_m, log_x, weights, g_once, dg_once, dq_once
 ):  # pragma: no cover - compiled
@@ -152,7 +165,7 @@ def _gamma_gamma_totals(
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _pareto_row(r, alpha, s, beta, x, t_x, big_t, nodes, weights):  # pragma: no cover
     """Log of (E + s I) and its gradient for one customer (Pareto/NBD).
 
@@ -238,7 +251,7 @@ def _pareto_row(r, alpha, s, beta, x, t_x, big_t, nodes, weights):  # pragma: no
     return log_total, d_r, d_alpha, d_s, d_beta
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _pareto_totals(
     r, alpha, s, beta, x, t_x, big_t, weights, nodes, quad_weights, lg_x, dg_x
 ):  # pragma: no cover - compiled
@@ -297,6 +310,9 @@ class _MaximumLikelihood(Estimator):
             args=(data,),
             jac=True,
             method="L-BFGS-B",
+            # log-parameters stay within e^+-25: beyond, a parameter is 0 or infinite in
+            # float64 arithmetic, and the likelihood's terms divide by it
+            bounds=[(-25.0, 25.0)] * start.size,
             options={"maxiter": 5000, "gtol": 1e-9},
         )
         if not np.isfinite(result.fun) or not np.all(np.isfinite(result.x)):
@@ -391,27 +407,24 @@ def _hyp2f1(a, b, c, z):
 
 
 def _scaled_hyp2f1(A, B, C, base, t):
-    r""":math:`(\frac{base}{base+t})^{A}\,{}_2F_1(A, B; C; \frac{t}{base+t})`, stably.
+    r""":math:`(\frac{base}{base+t})^{A}\,{}_2F_1(A, B; C; \frac{t}{base+t})`, checked.
 
-    Euler's transformation :math:`{}_2F_1(A,B;C;z) = (1-z)^{C-A-B} {}_2F_1(C-A, C-B; C; z)`
-    with :math:`1 - z = base/(base+t)` gives :math:`(1-z)^{C-B}\,{}_2F_1(C-A, C-B; C; z)`,
-    whose parameters do not grow with the purchase count, so large x or T cannot overflow.
+    Computed two ways: Euler's transformation :math:`(1-z)^{C-B}\,{}_2F_1(C-A, C-B; C; z)`
+    (parameters that do not grow with the purchase count) and the direct form. Where both
+    are finite they must agree; where one under/overflows the other is used; where neither
+    gives a trustworthy value (parameters in the millions, where scipy's 2F1 loses all
+    precision) the result is NaN, which the public predictions turn into an error.
     """
     one_minus_z = base / (base + t)
     z = t / (base + t)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        out = np.asarray(one_minus_z ** (C - B) * _hyp2f1(C - A, C - B, C, z), np.float64)
-    bad = ~np.isfinite(out)
-    if bad.any():
-        # Euler's form under/overflows when C - B is large (a, b in the thousands: a fit that
-        # drifted to a fixed dropout probability); the direct form's terms stay bounded there
-        A, B, C, one_minus_z, z = (
-            np.broadcast_to(np.asarray(v, np.float64), out.shape)[bad]
-            for v in (A, B, C, one_minus_z, z)
-        )
-        out = out.copy()
-        out[bad] = one_minus_z**A * _hyp2f1(A, B, C, z)
-    return out
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        euler = np.asarray(one_minus_z ** (C - B) * _hyp2f1(C - A, C - B, C, z), np.float64)
+        direct = np.asarray(one_minus_z**A * _hyp2f1(A, B, C, z), np.float64)
+    euler, direct = np.broadcast_arrays(euler, direct)
+    both = np.isfinite(euler) & np.isfinite(direct)
+    agree = np.abs(euler - direct) <= 1e-6 * np.maximum(np.abs(euler), np.abs(direct)) + 1e-12
+    out = np.where(np.isfinite(euler), euler, direct)
+    return np.where(both & ~agree, np.nan, out)
 
 
 def _rft(summary: Any, frequency: Any, recency: Any, T: Any, weights: Any) -> dict:
@@ -451,6 +464,27 @@ def _rft(summary: Any, frequency: Any, recency: Any, T: Any, weights: Any) -> di
     return {"x": x, "t_x": t_x, "T": big_t, "weights": w}
 
 
+def _check_identifiable(x: np.ndarray, big_t: np.ndarray, w: np.ndarray) -> None:
+    """Data from which a purchase model can learn: some weight, repeat purchases, time."""
+    if not w.sum() > 0:
+        raise DataValidationError(
+            "weights must have a positive sum; every customer has weight 0. Pass weights > 0 "
+            "(or none)."
+        )
+    used = w > 0
+    if not (x[used] > 0).any():
+        raise DataValidationError(
+            "no customer made a repeat purchase (frequency is 0 for every customer with "
+            "weight); a purchase model learns the purchase rate from repeat purchases. Use a "
+            "longer observation period or more customers."
+        )
+    if not (big_t[used] > 0).any():
+        raise DataValidationError(
+            "every customer has T = 0 (observed for no time at all); move observation_end "
+            "after the first purchases."
+        )
+
+
 class _ContinuousBTYD(_MaximumLikelihood):
     """Shared ``fit`` and input handling of the continuous-time models."""
 
@@ -465,6 +499,7 @@ class _ContinuousBTYD(_MaximumLikelihood):
     ) -> Any:
         """Fit on a :func:`summary` frame, or on ``frequency``/``recency``/``T`` arrays."""
         data = _rft(summary, frequency, recency, T, weights)
+        _check_identifiable(data["x"], data["T"], data["weights"])
         learned = self._fit_arrays(_compress(data, ("x", "t_x", "T")))
         learned.update({"frequency_": data["x"], "recency_": data["t_x"], "T_": data["T"]})
         self._set_fitted(learned)
@@ -588,9 +623,7 @@ class BetaGeo(_ContinuousBTYD):
         (eq. 10 of the paper); the fitted customers by default."""
         r, alpha, a, b = self._param_array()
         x, t_x, big_t = self._rft_or_fitted(frequency, recency, T)
-        t = np.asarray(t, dtype=np.float64)
-        if np.any(t < 0):
-            raise DataValidationError("t must be non-negative.")
+        t = _horizon(t)
         inner = 1 - _scaled_hyp2f1(r + x, b + x, a + b + x - 1, alpha + big_t, t)
         return (
             (a + b + x - 1)
@@ -792,6 +825,7 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
             )
         w = np.ones(x.size) if weights is None else _column(weights, "weights", x.size)
         data = {"x": x, "t_x": t_x, "n": n, "weights": w}
+        _check_identifiable(x, n, w)
         learned = self._fit_arrays(data)
         learned.update({"frequency_": x, "recency_": t_x, "n_periods_": n})
         self._set_fitted(learned)
@@ -888,7 +922,7 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         (Fader, Hardie & Shang 2010, eq. 13)."""
         alpha, beta, gamma, delta = self._param_array()
         x, t_x, n = self._rfn(frequency, recency, n_periods)
-        t = np.asarray(t, dtype=np.float64)
+        t = _horizon(t)
         ll, _ = self._loglik(self._param_array(), {"x": x, "t_x": t_x, "n": n})
         log_front = (
             betaln(alpha + x + 1, beta + n - x)
@@ -1009,9 +1043,7 @@ class ParetoNBD(_ContinuousBTYD):
         \big[1 - (\frac{\beta+T}{\beta+T+t})^{s-1}\big]`."""
         r, alpha, s, beta = self._param_array()
         x, t_x, big_t = self._rft_or_fitted(frequency, recency, T)
-        t = np.asarray(t, dtype=np.float64)
-        if np.any(t < 0):
-            raise DataValidationError("t must be non-negative.")
+        t = _horizon(t)
         alive = self.probability_alive(frequency=x, recency=t_x, T=big_t)
         if abs(s - 1) < 1e-9:
             growth = (beta + big_t) * np.log1p(t / (beta + big_t))
@@ -1087,9 +1119,7 @@ class ModifiedBetaGeo(BetaGeo):
         {}_2F_1(r+x, b+x+1; a+b+x; \frac{t}{\alpha+T+t})\big]\,P(\text{alive})`."""
         r, alpha, a, b = self._param_array()
         x, t_x, big_t = self._rft_or_fitted(frequency, recency, T)
-        t = np.asarray(t, dtype=np.float64)
-        if np.any(t < 0):
-            raise DataValidationError("t must be non-negative.")
+        t = _horizon(t)
         inner = 1 - _scaled_hyp2f1(r + x, b + x + 1, a + b + x, alpha + big_t, t)
         return (
             (a + b + x)
@@ -1139,3 +1169,36 @@ GammaGamma._file_schema = _fit_schema(GammaGamma._param_names, ("frequency_", "m
 BetaGeoBetaBinom._file_schema = _fit_schema(
     BetaGeoBetaBinom._param_names, ("frequency_", "recency_", "n_periods_")
 )
+
+
+def _finite_output(method: Any) -> Any:
+    """Wrap a public prediction: NaN, infinite or negative values are never returned."""
+
+    @functools.wraps(method)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        values = np.asarray(method(self, *args, **kwargs), dtype=np.float64)
+        bad = ~np.isfinite(values) | (values < -1e-12)
+        if bad.any():
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in self.params_.items())
+            raise ConvergenceError(
+                f"{type(self).__name__}.{method.__name__} cannot be computed stably for "
+                f"{int(bad.sum())} of {values.size} value(s) with the fitted parameters "
+                f"({shown}): parameters this extreme mean the data show almost no "
+                "heterogeneity between customers (e.g. identical customers). Refit with "
+                "penalizer=0.001 or more, or on more varied data."
+            )
+        return np.maximum(values, 0.0)
+
+    return checked
+
+
+for _model in (BetaGeo, ModifiedBetaGeo, ParetoNBD, BetaGeoBetaBinom, GammaGamma):
+    for _name in (
+        "expected_purchases",
+        "conditional_expected_purchases",
+        "probability_alive",
+        "probability_of_purchases",
+        "conditional_expected_spend",
+    ):
+        if _name in vars(_model):
+            setattr(_model, _name, _finite_output(vars(_model)[_name]))

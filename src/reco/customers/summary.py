@@ -22,7 +22,8 @@ def _as_time(value: Any, name: str) -> pd.Timestamp:
         raise InvalidParameterError(f"{name} must be a date; got {value!r}.") from error
     if pd.isna(stamp):
         raise InvalidParameterError(f"{name} must be a date; got {value!r}.")
-    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+    # the data are compared in UTC, so a zone-aware bound is converted, not stripped
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 def summary(
@@ -69,7 +70,15 @@ def summary(
     merge_same_period = check_bool(merge_same_period, "merge_same_period")
     if transactions[customer].isna().any():
         raise DataValidationError(f"customer column {customer!r} has missing values.")
-    times = pd.to_datetime(transactions[time], errors="coerce")
+    column = transactions[time]
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        raise DataValidationError(
+            f"time column {time!r} must hold dates; got numbers of dtype {column.dtype} (first "
+            f"value {column.iloc[0].item()!r}). Numbers are ambiguous (yyyymmdd? Unix seconds?): "
+            f"convert first, e.g. pandas.to_datetime(frame[{time!r}].astype(str), "
+            f"format='%Y%m%d') or pandas.to_datetime(frame[{time!r}], unit='s')."
+        )
+    times = pd.to_datetime(column, errors="coerce")
     if times.isna().any():
         raise DataValidationError(
             f"time column {time!r} has {int(times.isna().sum())} missing or unparseable "

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from .._validation import check_int, check_number
 from ..exceptions import DataValidationError, InvalidParameterError
-from .btyd import BetaGeo, GammaGamma
+from .btyd import BetaGeo, BetaGeoBetaBinom, GammaGamma, ParetoNBD
 
 __all__ = ["lifetime_value", "value_at_risk"]
 
 
+_MAX_HORIZON = 1200  # discounting periods (a century of months)
+
+
 def lifetime_value(
-    purchases: BetaGeo,
-    spend: GammaGamma,
+    purchases: BetaGeo | ParetoNBD | BetaGeoBetaBinom,
+    spend: GammaGamma | pd.Series,
     summary: pd.DataFrame,
     *,
     horizon: int = 12,
@@ -30,8 +35,20 @@ def lifetime_value(
 
     where :math:`E[Y(t)]` is the purchase model's conditional expected purchases in the next
     t time units (the units of ``summary``), :math:`P` = ``period`` time units per discounting
-    period (30 for months on daily data, 4.35 on weekly data), :math:`d` the discount rate per
-    period, and :math:`E[Z]` the spend model's conditional expected spend per purchase.
+    period (30 for months on daily data, 4.35 on weekly data; for BG/BB, a whole number of
+    transaction opportunities), :math:`d` the discount rate per period, and :math:`E[Z]` the
+    expected spend per purchase.
+
+    Parameters
+    ----------
+    purchases : fitted BetaGeo, ModifiedBetaGeo, ParetoNBD or BetaGeoBetaBinom
+        The continuous models read ``frequency``, ``recency`` and ``T`` from ``summary``;
+        BG/BB reads ``frequency``, ``recency`` and ``n_periods``.
+    spend : fitted GammaGamma, or a Series
+        A Gamma-Gamma model (reads ``monetary_value`` from ``summary``), or the expected spend
+        per purchase of every customer directly, indexed like ``summary``.
+    horizon : int in [1, 1200]
+        Discounting periods.
 
     Returns
     -------
@@ -39,40 +56,45 @@ def lifetime_value(
     ``expected_spend``, ``probability_alive``, ``clv`` and ``rank`` (1 = most valuable), sorted
     by ``clv`` descending.
     """
-    if not isinstance(purchases, BetaGeo) or not isinstance(spend, GammaGamma):
+    if not isinstance(purchases, (BetaGeo, ParetoNBD, BetaGeoBetaBinom)):
         raise InvalidParameterError(
-            "lifetime_value needs a fitted BetaGeo (purchases) and a fitted GammaGamma (spend)."
+            "purchases must be a fitted BetaGeo, ModifiedBetaGeo, ParetoNBD or "
+            f"BetaGeoBetaBinom; got {type(purchases).__name__}."
         )
-    if not isinstance(summary, pd.DataFrame) or not {
-        "frequency",
-        "recency",
-        "T",
-        "monetary_value",
-    } <= set(summary.columns):
+    purchases._check_fitted()
+    discrete = isinstance(purchases, BetaGeoBetaBinom)
+    last = "n_periods" if discrete else "T"
+    needed = ["frequency", "recency", last]
+    if not isinstance(summary, pd.DataFrame) or not set(needed) <= set(summary.columns):
         raise DataValidationError(
-            "summary must have frequency, recency, T and monetary_value columns "
-            "(reco.customers.summary(..., value=...))."
+            f"summary must be a DataFrame with columns {needed} (reco.customers.summary); got "
+            f"{list(summary.columns) if isinstance(summary, pd.DataFrame) else type(summary)}."
         )
-    horizon = check_int(horizon, "horizon", low=1)
-    period = check_number(period, "period", low=0, low_open=True)
+    horizon = check_int(horizon, "horizon", low=1, high=_MAX_HORIZON)
+    if discrete:
+        period = check_int(period, "period", low=1, hint="BG/BB counts whole opportunities.")
+    else:
+        period = check_number(period, "period", low=0, low_open=True)
     discount_rate = check_number(discount_rate, "discount_rate", low=0)
-    x, t_x, T = (summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T"))
-    spend_per_purchase = spend.conditional_expected_spend(
-        frequency=x, monetary_value=summary["monetary_value"].to_numpy(np.float64)
-    )
+    history = {
+        "frequency": summary["frequency"].to_numpy(np.float64),
+        "recency": summary["recency"].to_numpy(np.float64),
+        last: summary[last].to_numpy(np.float64),
+    }
+    spend_per_purchase = _spend_per_purchase(spend, summary)
     value = np.zeros(len(summary))
     previous = np.zeros(len(summary))
     for k in range(1, horizon + 1):
-        current = purchases.conditional_expected_purchases(
-            k * period, frequency=x, recency=t_x, T=T
-        )
+        current = purchases.conditional_expected_purchases(k * period, **history)
+        # expected purchases never fall as the window grows; rounding must not make them
+        current = np.maximum(current, previous)
         value += spend_per_purchase * (current - previous) / (1 + discount_rate) ** k
         previous = current
     out = pd.DataFrame(
         {
             "expected_purchases": previous,
             "expected_spend": spend_per_purchase,
-            "probability_alive": purchases.probability_alive(frequency=x, recency=t_x, T=T),
+            "probability_alive": purchases.probability_alive(**history),
             "clv": value,
         },
         index=summary.index,
@@ -80,6 +102,34 @@ def lifetime_value(
     out = out.sort_values("clv", ascending=False, kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     return out
+
+
+def _spend_per_purchase(spend: Any, summary: pd.DataFrame) -> np.ndarray:
+    if isinstance(spend, GammaGamma):
+        if "monetary_value" not in summary.columns:
+            raise DataValidationError(
+                "summary needs a monetary_value column for a GammaGamma spend model "
+                "(reco.customers.summary(..., value=...)), or pass spend as a Series."
+            )
+        return spend.conditional_expected_spend(
+            frequency=summary["frequency"].to_numpy(np.float64),
+            monetary_value=summary["monetary_value"].to_numpy(np.float64),
+        )
+    if isinstance(spend, pd.Series):
+        missing = summary.index.difference(spend.index)
+        if missing.size:
+            raise DataValidationError(
+                f"spend has no value for {missing.size} customer(s) of summary, e.g. "
+                f"{missing[:5].tolist()}; give one expected spend per customer."
+            )
+        values = pd.to_numeric(spend.loc[summary.index], errors="coerce").to_numpy(np.float64)
+        if not np.isfinite(values).all() or (values < 0).any():
+            raise DataValidationError("spend must hold finite, non-negative amounts.")
+        return values
+    raise InvalidParameterError(
+        "spend must be a fitted GammaGamma or a Series of expected spend per purchase indexed "
+        f"by customer; got {type(spend).__name__}."
+    )
 
 
 def value_at_risk(churn: pd.Series, clv: pd.Series | pd.DataFrame) -> pd.DataFrame:

@@ -455,7 +455,8 @@ def _time_array(column: pd.Series) -> np.ndarray:
                 f"time column {column.name!r} has {int(column.isna().sum())} missing value(s); "
                 "drop or fill them first."
             )
-        return column.to_numpy(dtype="datetime64[ns]")
+        # the column's own resolution: casting [us] or [s] data to [ns] wraps dates after 2262
+        return column.to_numpy()
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         times = column.to_numpy()
         if times.dtype.kind == "f":
@@ -468,13 +469,30 @@ def _time_array(column: pd.Series) -> np.ndarray:
 
 
 def _as_time(bound: Any, times: np.ndarray):
+    """A time bound in the unit of ``times``; time zones are converted to UTC (the data's
+    zone), never dropped; a bound outside the unit's range becomes its end."""
     if times.dtype.kind == "M":
+        if isinstance(bound, (bool, np.bool_, int, float, np.number)):
+            raise InvalidParameterError(
+                f"time bounds must be dates or timestamps for datetime data; got {bound!r}."
+            )
         try:
-            return np.datetime64(pd.Timestamp(bound).tz_localize(None), "ns")
-        except (ValueError, TypeError) as error:
+            stamp = pd.Timestamp(bound)
+        except (ValueError, TypeError, OverflowError) as error:
             raise InvalidParameterError(
                 f"time bounds must be dates or timestamps for datetime data; got {bound!r}."
             ) from error
+        if pd.isna(stamp):
+            raise InvalidParameterError(f"time bounds must be dates; got {bound!r}.")
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        unit = np.datetime_data(times.dtype)[0]
+        try:
+            return stamp.as_unit(unit).to_datetime64()
+        except (OverflowError, ValueError):  # beyond what the data's unit can hold
+            info = np.iinfo(np.int64)
+            edge = info.max if stamp.year > 2000 else info.min + 1
+            return np.array(edge, dtype=np.int64).view(times.dtype)
     if isinstance(bound, (int, float, np.integer, np.floating)) and not isinstance(bound, bool):
         return bound
     raise InvalidParameterError(

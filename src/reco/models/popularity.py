@@ -111,8 +111,8 @@ class Popularity(Recommender):
                     "half_life must be a positive duration for datetime data, such as '30D' or "
                     f"pandas.Timedelta(weeks=2); got {self.half_life!r}."
                 )
-            age = (data.time.max() - times).astype("timedelta64[ns]").astype(np.float64)
-            return np.exp2(-age / float(half_life.value))
+            age = (data.time.max() - times) / np.timedelta64(1, "s")
+            return np.exp2(-age / half_life.total_seconds())
         half_life = check_number(
             self.half_life,
             "half_life",
