@@ -42,6 +42,14 @@ def preview(values: Iterable[Any], limit: int = 5) -> str:
     return f"[{shown}{more}]"
 
 
+def as_written(value: Any) -> float:
+    """A real number as a Python float, as the caller wrote it: a float32 ``0.4`` is 0.4, not
+    0.4000000059604645 (its shortest decimal form is read back)."""
+    if isinstance(value, np.floating) and value.dtype.itemsize < 8:
+        return float(np.format_float_positional(value, unique=True, trim="0"))
+    return float(value)
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars as Python scalars, so messages read ``3`` rather than ``np.int64(3)``."""
     return value.item() if isinstance(value, np.generic) else value
@@ -100,14 +108,15 @@ def check_number(
             f"{name} must be a number; got {_plain(value)!r} of type {type(value).__name__}."
             f"{' ' + hint if hint else ''}"
         )
-    value = float(value)
+    value = as_written(value)
     bad = not np.isfinite(value)
     bad |= low is not None and (value <= low if low_open else value < low)
     bad |= high is not None and (value >= high if high_open else value > high)
     if bad:
         rule = _range_text(low, high, closed=False, low_open=low_open, high_open=high_open)
         raise InvalidParameterError(
-            f"{name} must be a finite number {rule}; got {value!r}.{' ' + hint if hint else ''}"
+            f"{name} must be a finite number{' ' + rule if rule else ''}; got {value!r}."
+            f"{' ' + hint if hint else ''}"
         )
     return value
 
@@ -235,7 +244,43 @@ def check_ids(ids: Any, name: str) -> np.ndarray:
         raise InvalidParameterError(
             f"{name} must be one-dimensional; got an array of shape {array.shape}."
         )
+    _check_id_values(array, name)
     return array
+
+
+def _check_id_values(array: np.ndarray, name: str) -> None:
+    """Ids are hashable, not complex, and integers fit in 64 bits."""
+    kind = array.dtype.kind
+    if kind == "c":
+        raise InvalidParameterError(
+            f"{name} must be str or int ids; got complex numbers such as {array[:3].tolist()} "
+            "(a complex id would lose its imaginary part). Convert them to str."
+        )
+    if kind != "O" or array.size == 0:
+        return
+    inferred = pd.api.types.infer_dtype(array, skipna=True)
+    if inferred in ("string", "bytes", "floating", "boolean", "empty"):
+        return
+    if inferred == "complex":
+        raise InvalidParameterError(
+            f"{name} must be str or int ids; got complex numbers. Convert them to str."
+        )
+    if inferred == "integer":
+        low, high = min(array), max(array)
+        if low < -(2**63) or high >= 2**64:
+            raise InvalidParameterError(
+                f"{name} must fit in 64 bits; got integers from {low} to {high}. Store such "
+                "ids as str."
+            )
+        return
+    for value in array:  # mixed types: each must be hashable
+        try:
+            hash(value)
+        except TypeError:
+            raise InvalidParameterError(
+                f"{name} must be hashable (str, int, tuple ...); got {type(value).__name__} "
+                f"{value!r}. Convert such ids to str or tuple first."
+            ) from None
 
 
 def check_sparse(

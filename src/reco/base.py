@@ -372,7 +372,7 @@ class Recommender(Estimator):
             eligible items, or get an empty row.
         """
         self._check_fitted()
-        n = check_n(n)
+        n = min(check_n(n), len(self.item_map_))  # no list can be longer than the catalogue
         exclude_seen = check_bool(exclude_seen, "exclude_seen")
         check_option(unknown, "unknown", ("raise", "popular", "empty"))
         users = check_ids(users, "users")
@@ -450,7 +450,7 @@ class Recommender(Estimator):
             Items the model never saw raise :class:`UnknownIdError` or are ignored.
         """
         self._check_fitted()
-        n = check_n(n)
+        n = min(check_n(n), len(self.item_map_))  # no list can be longer than the catalogue
         exclude_seen = check_bool(exclude_seen, "exclude_seen")
         check_option(unknown, "unknown", ("raise", "skip"))
         history, labels = self._basket_matrix(baskets, unknown)
@@ -477,7 +477,12 @@ class Recommender(Estimator):
         if weights is None:
             weights = np.ones(items.size, dtype=np.float32)
         else:
-            weights = np.asarray(weights, dtype=np.float64)
+            try:
+                weights = np.asarray(weights, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise DataValidationError(
+                    f"weights must be numbers, one per item; got {weights!r}."
+                ) from None
             if weights.shape != items.shape:
                 raise InvalidParameterError(
                     f"weights must have one value per item ({items.size}); got shape "
@@ -576,7 +581,7 @@ class Recommender(Estimator):
     ) -> RecList:
         """The ``n`` items most similar to ``item`` (never ``item`` itself)."""
         self._check_fitted()
-        n = check_n(n)
+        n = min(check_n(n), len(self.item_map_))  # no list can be longer than the catalogue
         index = self.item_map_.index_one(item)
         blocked = self._blocked(exclude_items, candidates)
         blocked = np.zeros(len(self.item_map_), bool) if blocked is None else blocked

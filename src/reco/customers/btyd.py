@@ -30,6 +30,19 @@ from ..exceptions import ConvergenceError, DataValidationError, InvalidParameter
 __all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD"]
 
 
+_MAX_OPPORTUNITIES = 10_000
+
+
+def _check_opportunities(n: np.ndarray) -> np.ndarray:
+    if n.size and n.max() > _MAX_OPPORTUNITIES:
+        raise DataValidationError(
+            f"n_periods must be at most {_MAX_OPPORTUNITIES:,} transaction opportunities "
+            f"(BG/BB sums a term per opportunity); got {n.max():.0f}. Use coarser periods "
+            "(weeks rather than days) or a continuous-time model (BetaGeo)."
+        )
+    return n
+
+
 def _column(values: Any, name: str, n: int | None = None) -> np.ndarray:
     try:
         array = np.asarray(values, dtype=np.float64).ravel()
@@ -819,6 +832,7 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         for name, values in (("frequency", x), ("recency", t_x), ("n_periods", n)):
             if np.any(values != np.round(values)):
                 raise DataValidationError(f"{name} must hold whole numbers of periods.")
+        _check_opportunities(n)
         if np.any(x > t_x) or np.any(t_x > n) or np.any((x > 0) & (t_x == 0)):
             raise DataValidationError(
                 "BG/BB needs frequency <= recency <= n_periods, and recency > 0 when frequency > 0."
@@ -883,7 +897,8 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         if frequency is None and recency is None and n_periods is None:
             return self.frequency_, self.recency_, self.n_periods_
         x = _column(frequency, "frequency")
-        return x, _column(recency, "recency", x.size), _column(n_periods, "n_periods", x.size)
+        n = _check_opportunities(_column(n_periods, "n_periods", x.size))
+        return x, _column(recency, "recency", x.size), n
 
     def probability_alive(
         self, *, frequency: Any = None, recency: Any = None, n_periods: Any = None
@@ -931,10 +946,14 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
             - gammaln(1 + delta)
             - ll
         )
-        difference = np.exp(gammaln(1 + delta + n) - gammaln(gamma + delta + n)) - np.exp(
-            gammaln(1 + delta + n + t) - gammaln(gamma + delta + n + t)
-        )
-        return np.exp(log_front) * delta / (gamma - 1) * difference
+        # delta / (gamma - 1) * (e^A - e^B): both factors change sign together at gamma = 1,
+        # so the product is computed in log space from |A - B| (no overflow for large gamma)
+        A = gammaln(1 + delta + n) - gammaln(gamma + delta + n)
+        B = gammaln(1 + delta + n + t) - gammaln(gamma + delta + n + t)
+        with np.errstate(divide="ignore"):
+            log_difference = np.maximum(A, B) + np.log1p(-np.exp(-np.abs(A - B)))
+            log_ratio = np.log(delta) - np.log(abs(gamma - 1))
+        return np.exp(log_front + log_ratio + log_difference)
 
     def probability_of_purchases(self, x: Any, n: Any) -> np.ndarray:
         r""":math:`P(X(n) = x)` for a new customer (Fader, Hardie & Shang 2010, eq. 8)."""

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._schema import FloatDict, Scalar
-from .._validation import check_int, check_option
+from .._validation import check_finite, check_int, check_option
 from ..base import Estimator
 from ..exceptions import DataValidationError, InvalidParameterError
 
@@ -78,6 +78,20 @@ class RFMScorer(Estimator):
         )
         if "monetary_value" in summary.columns:
             out["monetary"] = summary["monetary_value"].to_numpy(np.float64)
+        for name in ("frequency", "recency", "T"):
+            check_finite(summary[name].to_numpy(), f"summary column {name!r}")
+            if (summary[name] < 0).any():
+                raise DataValidationError(
+                    f"summary column {name!r} must be non-negative; found "
+                    f"{int((summary[name] < 0).sum())} negative value(s)."
+                )
+        if (out["recency"] < 0).any():
+            raise DataValidationError(
+                "recency must not exceed T (a last purchase after the end of observation); "
+                f"found {int((out['recency'] < 0).sum())} such customer(s)."
+            )
+        if "monetary" in out:
+            check_finite(out["monetary"].to_numpy(), "summary column 'monetary_value'")
         return out
 
     _file_schema: ClassVar[dict[str, Any]] = {
@@ -108,7 +122,17 @@ class RFMScorer(Estimator):
         for name in values.columns:
             if self.method == "fixed":
                 given = (self.edges or {}).get(name)
-                if given is None or len(given) != bins - 1 or np.any(np.diff(given) <= 0):
+                try:
+                    given = None if given is None else np.asarray(given, np.float64)
+                except (TypeError, ValueError):
+                    given = None
+                if (
+                    given is None
+                    or given.ndim != 1
+                    or len(given) != bins - 1
+                    or not np.isfinite(given).all()
+                    or np.any(np.diff(given) <= 0)
+                ):
                     raise InvalidParameterError(
                         f"method='fixed' needs edges[{name!r}]: {bins - 1} increasing cut "
                         f"points; got {given!r}."
@@ -134,7 +158,11 @@ class RFMScorer(Estimator):
             level = np.searchsorted(self.edges_[name], values[name].to_numpy(), side="left")
             score = self.bins_ - level if name == "recency" else level + 1
             out[column] = score.astype(np.int8)
-        out["cell"] = out.astype(str).agg("".join, axis=1)
+        # one digit per score (bins <= 10 gives 1..10; "10" keeps its two digits)
+        cell = out.iloc[:, 0].astype(str)
+        for column in out.columns[1:]:
+            cell = cell + out[column].astype(str)
+        out["cell"] = cell
         out["segment"] = self._segment(out)
         return out
 

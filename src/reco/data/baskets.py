@@ -84,7 +84,13 @@ class Baskets:
             flat_series = pd.Series(flat, dtype=object)
             if flat_series.isna().any():
                 raise DataValidationError("baskets contain None or NaN items; drop them first.")
-            codes, uniques = pd.factorize(flat_series, sort=False)
+            try:
+                codes, uniques = pd.factorize(flat_series, sort=False)
+            except TypeError as error:
+                raise DataValidationError(
+                    f"item ids must be hashable (str, int, tuple); got {error}. Convert them "
+                    "to str first."
+                ) from None
         rows = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
         t_map = (
             IdMap.range(len(lengths), name="transaction")
@@ -110,8 +116,14 @@ class Baskets:
                     f"column {col!r} has {int(frame[col].isna().sum())} missing value(s); drop "
                     "those rows first."
                 )
-        t_codes, t_uniques = pd.factorize(frame[transaction], sort=False)
-        i_codes, i_uniques = pd.factorize(frame[item], sort=False)
+        try:
+            t_codes, t_uniques = pd.factorize(frame[transaction], sort=False)
+            i_codes, i_uniques = pd.factorize(frame[item], sort=False)
+        except TypeError as error:
+            raise DataValidationError(
+                f"transaction and item ids must be hashable (str, int, tuple); got {error}. "
+                "Convert them to str first."
+            ) from None
         matrix = _incidence(t_codes, i_codes, len(t_uniques), len(i_uniques))
         return cls(
             matrix,
@@ -142,24 +154,15 @@ class Baskets:
             raise DataValidationError(
                 "a one-hot frame must be a non-empty DataFrame with one bool column per item."
             )
+        if not frame.columns.is_unique:
+            repeated = frame.columns[frame.columns.duplicated()].unique().tolist()
+            raise DataValidationError(
+                f"one-hot column names are the item ids and must be unique; repeated: "
+                f"{repeated[:5]}. Merge or rename those columns first."
+            )
         rows, cols = [], []
         for position, name in enumerate(frame.columns):
-            column = frame[name]
-            values = (
-                column.sparse.to_dense() if isinstance(column.dtype, pd.SparseDtype) else column
-            )
-            values = values.to_numpy()
-            if values.dtype.kind not in "biu":
-                raise DataValidationError(
-                    f"one-hot columns must hold True/False or 0/1; column {name!r} has dtype "
-                    f"{values.dtype}."
-                )
-            if values.dtype.kind != "b" and not np.isin(values, (0, 1)).all():
-                bad = values[~np.isin(values, (0, 1))][0]
-                raise DataValidationError(
-                    f"one-hot columns must hold True/False or 0/1; column {name!r} holds {bad}."
-                )
-            hits = np.flatnonzero(values)
+            hits = _onehot_hits(frame.iloc[:, position], name)
             rows.append(hits)
             cols.append(np.full(hits.size, position, dtype=np.int64))
         row = np.concatenate(rows)
@@ -225,3 +228,33 @@ def _incidence(rows, cols, n_rows, n_cols) -> sp.csr_array:
         (np.ones(csr.nnz, dtype=bool), csr.indices.astype(np.int32), csr.indptr),
         shape=(n_rows, n_cols),
     )
+
+
+def _onehot_hits(column: pd.Series, name: Any) -> np.ndarray:
+    """Row positions of the True / 1 entries of one one-hot column, checked.
+
+    A pandas sparse column is read from its stored entries (no dense copy), which is what
+    makes mlxtend's sparse one-hot frames fast to read.
+    """
+    dtype = column.dtype
+    sparse = isinstance(dtype, pd.SparseDtype)
+    kind = dtype.subtype.kind if sparse else dtype.kind
+    if kind not in "biu":
+        raise DataValidationError(
+            f"one-hot columns must hold True/False or 0/1; column {name!r} has dtype {dtype}."
+        )
+    if sparse and column.array.fill_value in (0, False):
+        positions = column.array.sp_index.indices
+        values = column.array.sp_values
+    else:
+        values = column.to_numpy()
+        positions = None
+    if kind != "b":
+        outside = ~np.isin(values, (0, 1))
+        if outside.any():
+            raise DataValidationError(
+                f"one-hot columns must hold True/False or 0/1; column {name!r} holds "
+                f"{values[outside][0]}."
+            )
+    hits = np.flatnonzero(values)
+    return (hits if positions is None else positions[hits]).astype(np.int64)

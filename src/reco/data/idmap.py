@@ -139,6 +139,11 @@ class IdMap:
     def ids(self, index: Any) -> np.ndarray:
         """External ids at the given indices (numpy array of the ids' dtype)."""
         index = np.asarray(index)
+        if index.size and index.dtype.kind not in "iu":
+            raise InvalidParameterError(
+                f"{self.name} indices must be integers; got {index.dtype} values such as "
+                f"{index.ravel()[:3].tolist()}. Use index(ids) to look up external ids."
+            )
         if index.size and (index.min() < 0 or index.max() >= len(self)):
             raise InvalidParameterError(
                 f"{self.name} indices must be in [0, {len(self) - 1}]; got values from "

@@ -399,7 +399,13 @@ def _time_key(times: np.ndarray) -> np.ndarray:
 def _encode(column: pd.Series, idmap: IdMap | None, what: str):
     """Column -> (int32 codes, IdMap, unknown-mask or None)."""
     if idmap is None:
-        codes, uniques = pd.factorize(column, sort=False)
+        try:
+            codes, uniques = pd.factorize(column, sort=False)
+        except TypeError as error:
+            raise DataValidationError(
+                f"{what} ids in column {column.name!r} must be hashable (str, int, tuple); "
+                f"got values such as {column.iloc[0]!r} ({error}). Convert them to str."
+            ) from None
         return codes.astype(np.int32), IdMap._from_index(pd.Index(uniques), what), None
     codes = idmap.pandas_index.get_indexer(column.to_numpy())
     unknown = codes < 0

@@ -150,7 +150,12 @@ def evaluate(
     named = _names(models)
     if not isinstance(split, Split):
         raise DataValidationError(f"split must be a reco Split; got {type(split).__name__}.")
-    cutoffs = sorted({check_int(c, "k", low=1) for c in ([k] if np.ndim(k) == 0 else k)})
+    cutoffs = sorted(
+        {
+            check_int(c, "k", low=1, high=10_000, hint="A cut-off is a list length, e.g. 10.")
+            for c in ([k] if np.ndim(k) == 0 else k)
+        }
+    )
     if not cutoffs:
         raise InvalidParameterError("k must name at least one cut-off, such as k=(10, 20).")
     unknown = [name for name in metrics if name not in m.ACCURACY and name not in BEYOND]

@@ -27,7 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 from numba import njit
 
-from .._validation import check_int, check_option
+from .._validation import check_finite, check_int, check_option
 from ..base import RecBatch
 from ..data import IdMap, Interactions
 from ..exceptions import DataValidationError, InvalidParameterError, UndefinedMetricWarning
@@ -452,6 +452,7 @@ def intra_list_diversity(
     else:
         features = _aligned(item_features, recs.item_map, "item_features")
         features = sp.csr_array(features) if sp.issparse(features) else np.asarray(features)
+        check_finite(features.data if sp.issparse(features) else features, "item_features")
         norms = (
             np.sqrt(np.asarray(features.multiply(features).sum(axis=1)).ravel())
             if (sp.issparse(features))

@@ -156,7 +156,14 @@ def search(
             }
         )
     trace = pd.DataFrame(rows)
-    best_row = int(trace["score"].to_numpy().argmax())
+    scores = trace["score"].to_numpy()
+    if np.isnan(scores).all():
+        raise DataValidationError(
+            f"no validation user has a relevant item, so no candidate could be scored on "
+            f"{metric!r}; the validation carve left the held-out rows empty. Use a larger "
+            "split.train, or a splitter that leaves more rows per user."
+        )
+    best_row = int(np.nanargmax(scores))
     best_params = {name: rows[best_row][name] for name in space}
     best = clone(estimator).set_params(**best_params).fit(split.train)
     return SearchResult(best_params, float(trace["score"].iloc[best_row]), best, trace)

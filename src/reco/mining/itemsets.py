@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._threads import run_chunks
-from .._validation import check_int, check_option
+from .._validation import as_written, check_int, check_option
 from ..data import Baskets, IdMap
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
 from . import _eclat, _fpgrowth, _table
@@ -45,7 +45,17 @@ def as_baskets(data: Any, *, transaction: str = "transaction_id", item: str = "i
             for dtype in data.dtypes
         }
         if kinds <= {"b", "i", "u"}:
-            return Baskets.from_onehot(data)
+            try:
+                return Baskets.from_onehot(data)
+            except DataValidationError as error:
+                if data.shape[1] == 2:  # most likely a long frame under other column names
+                    first, second = (str(c) for c in data.columns)
+                    raise DataValidationError(
+                        f"{error} This frame has two columns, so it is probably a long frame "
+                        f"of (transaction, item) rows: pass transaction={first!r}, "
+                        f"item={second!r}."
+                    ) from None
+                raise
         raise DataValidationError(
             f"a DataFrame must be a long frame with columns {transaction!r} and {item!r} "
             f"(pass transaction=..., item=... for other names) or a one-hot table of bool "
@@ -71,7 +81,7 @@ def min_count(min_support: Any, n_transactions: int) -> int:
                 "fraction such as 0.01."
             )
         return int(min_support)
-    value = float(min_support)
+    value = as_written(min_support)
     if not (0 < value <= 1) or not math.isfinite(value):
         raise InvalidParameterError(
             f"min_support must be in (0, 1] or a positive count; got {min_support}. Pass a "

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_ids, check_int
+from .._validation import check_ids, check_int, check_number
 from ..exceptions import DataValidationError, InvalidParameterError
 from . import _table
 from .itemsets import FrequentItemsets, itemset_tuples
@@ -142,8 +142,9 @@ def association_rules(
         )
     if metric not in METRICS:
         raise InvalidParameterError(f"metric must be one of {list(METRICS)}; got {metric!r}.")
-    if isinstance(min_threshold, bool) or not isinstance(min_threshold, (int, float)):
-        raise InvalidParameterError(f"min_threshold must be a number; got {min_threshold!r}.")
+    min_threshold = check_number(
+        min_threshold, "min_threshold", hint="Pass the metric's lower bound, such as 0.8."
+    )
     max_a = (
         None
         if max_antecedent_len is None

@@ -51,11 +51,11 @@ class FrequentSequences:
         return len(self.frame)
 
 
-def _duration(value: Any, name: str, datetime_time: bool) -> float | None:
-    """A time limit in the units of the (int64 nanosecond or numeric) time key."""
+def _duration(value: Any, name: str, unit: str | None) -> float | None:
+    """A time limit in the units of the time key (``unit`` of datetime data, else numbers)."""
     if value is None:
         return None
-    if datetime_time:
+    if unit is not None:
         try:
             delta = pd.Timedelta(value)
         except (ValueError, TypeError):
@@ -65,17 +65,45 @@ def _duration(value: Any, name: str, datetime_time: bool) -> float | None:
                 f"{name} must be a non-negative duration such as '30min' or "
                 f"pandas.Timedelta(hours=1) for datetime data; got {value!r}."
             )
-        return float(delta.value)
+        return float(delta.to_timedelta64() / np.timedelta64(1, unit))
     if (
-        isinstance(value, bool)
+        isinstance(value, (bool, np.bool_))
         or not isinstance(value, (int, float, np.integer, np.floating))
+        or not np.isfinite(value)
         or value < 0
     ):
         raise InvalidParameterError(
-            f"{name} must be a non-negative number (in the units of the time column); got "
-            f"{value!r}."
+            f"{name} must be a finite non-negative number (in the units of the time column); "
+            f"got {value!r}."
         )
     return float(value)
+
+
+def _time_key(column: pd.Series, name: str) -> tuple[np.ndarray, str | None]:
+    """Event times as float64 in their own unit (datetime data, zones in UTC) or numbers."""
+    if pd.api.types.is_bool_dtype(column):
+        raise DataValidationError(
+            f"time column {name!r} holds booleans; it must hold timestamps or numbers."
+        )
+    if pd.api.types.is_datetime64_any_dtype(column):
+        if getattr(column.dt, "tz", None) is not None:
+            column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+        values = column.to_numpy()
+        if np.isnat(values).any():
+            raise DataValidationError(f"time column {name!r} has missing values; drop them.")
+        unit = np.datetime_data(values.dtype)[0]
+        return values.view(np.int64).astype(np.float64), unit
+    if not pd.api.types.is_numeric_dtype(column):
+        raise DataValidationError(
+            f"time column {name!r} must hold timestamps or numbers; got dtype {column.dtype}. "
+            "Parse it with pandas.to_datetime first."
+        )
+    values = column.to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataValidationError(
+            f"time column {name!r} has NaN or infinite values; drop or fill them."
+        )
+    return values, None
 
 
 def frequent_sequences(
@@ -143,15 +171,12 @@ def frequent_sequences(
     n_sessions = starts.size
     session_of = np.repeat(np.arange(n_sessions), np.diff(np.r_[starts, len(frame)]))
     session_end = np.r_[starts[1:], len(frame)][session_of]  # end of each position's session
-    datetime_time = time is not None and pd.api.types.is_datetime64_any_dtype(frame[time])
     if time is None:
-        times = np.arange(len(frame), dtype=np.float64)
-    elif datetime_time:
-        times = frame[time].to_numpy(dtype="datetime64[ns]").view(np.int64).astype(np.float64)
+        times, unit = np.arange(len(frame), dtype=np.float64), None
     else:
-        times = frame[time].to_numpy(dtype=np.float64)
-    gap = _duration(max_gap, "max_gap", datetime_time)
-    span = _duration(max_span, "max_span", datetime_time)
+        times, unit = _time_key(frame[time], time)
+    gap = _duration(max_gap, "max_gap", unit)
+    span = _duration(max_span, "max_span", unit)
     threshold = min_count(min_support, n_sessions)
     session_length = np.diff(np.r_[starts, len(frame)])
     longest = int(session_length.max()) if session_length.size else 1
