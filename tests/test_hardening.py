@@ -311,3 +311,43 @@ def test_search_refuses_when_nothing_could_be_scored(monkeypatch):
     monkeypatch.setattr(tuning.m, "judge", no_truth)
     with pytest.raises(DataValidationError, match="no validation user"):
         search(Popularity(), {"half_life": [None]}, split, metric="ndcg", method="grid")
+
+
+def test_id_maps_must_be_id_maps():
+    frame = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2]})
+    with pytest.raises(InvalidParameterError, match="user_map must be an IdMap"):
+        Interactions.from_frame(frame, user_map="u0")
+
+
+def test_modified_bg_nbd_with_one_time_buyers_at_t0_predicts_everywhere():
+    data = pd.DataFrame(
+        {
+            "frequency": [0, 0, 0, 1, 2, 0, 3],
+            "recency": [0, 0, 0, 5, 8, 0, 9.0],
+            "T": [0, 0, 0, 10, 10, 3, 10.0],
+        }
+    )
+    model = ModifiedBetaGeo().fit(data)
+    f, r, t = (g.ravel().astype(float) for g in np.meshgrid(*[np.arange(11)] * 3))
+    ok = (r <= t) & ~((f > 0) & (r == 0)) & ~((f == 0) & (r > 0))
+    grid = dict(frequency=f[ok], recency=r[ok], T=t[ok])
+    expected = model.conditional_expected_purchases(10.0, **grid)
+    alive = model.probability_alive(**grid)
+    assert np.isfinite(expected).all() and (expected >= 0).all()
+    assert np.isfinite(alive).all() and ((alive >= 0) & (alive <= 1)).all()
+
+
+def test_gamma_gamma_on_identical_spends_is_finite_or_refused():
+    same = pd.DataFrame({"frequency": [2, 2, 2], "monetary_value": [5.0, 5.0, 5.0]})
+    try:
+        model = GammaGamma().fit(same)
+    except ConvergenceError:
+        return
+    spend = model.conditional_expected_spend(frequency=[2], monetary_value=[5.0])
+    assert spend[0] == pytest.approx(5.0, rel=1e-3)
+
+
+def test_summary_keeps_dates_after_2262():
+    times = pd.to_datetime(["2500-01-01", "2500-02-01", "2500-01-05"]).astype("datetime64[us]")
+    out = summary(pd.DataFrame({"customer_id": [1, 1, 2], "timestamp": times}))
+    assert out.loc[1, "recency"] == 31.0 and out.loc[2, "T"] == 27.0

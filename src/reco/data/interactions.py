@@ -181,6 +181,12 @@ class Interactions:
         times = _time_array(frame[time]) if time is not None else None
 
         keep = None
+        for name, given in (("user_map", user_map), ("item_map", item_map)):
+            if given is not None and not isinstance(given, IdMap):
+                raise InvalidParameterError(
+                    f"{name} must be an IdMap (e.g. the {name} of the training Interactions) "
+                    f"or None; got {type(given).__name__} {given!r}."
+                )
         u_index, u_map, u_unknown = _encode(frame[user], user_map, "user")
         i_index, i_map, i_unknown = _encode(frame[item], item_map, "item")
         if u_unknown is not None or i_unknown is not None:
