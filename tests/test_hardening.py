@@ -351,3 +351,11 @@ def test_summary_keeps_dates_after_2262():
     times = pd.to_datetime(["2500-01-01", "2500-02-01", "2500-01-05"]).astype("datetime64[us]")
     out = summary(pd.DataFrame({"customer_id": [1, 1, 2], "timestamp": times}))
     assert out.loc[1, "recency"] == 31.0 and out.loc[2, "T"] == 27.0
+
+
+def test_purchase_counts_must_be_whole():
+    model = BetaGeo().fit(RFT)
+    with pytest.raises(DataValidationError, match="whole numbers"):
+        model.probability_of_purchases([1.5], 10.0)
+    with pytest.raises(DataValidationError, match="whole numbers"):
+        model.conditional_expected_purchases(5.0, frequency=[1.5], recency=[2.0], T=[5.0])

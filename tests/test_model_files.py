@@ -277,8 +277,8 @@ def test_sizes_are_bounded_before_anything_is_inflated(data, tmp_path):
     assert bomb.stat().st_size < 200_000  # 64 MiB of zeros compress to very little
     with pytest.raises(DataValidationError, match="max_bytes"):
         Recommender.load(bomb, max_bytes=16 * 2**20)
-    with pytest.raises(DataValidationError, match="belong to no attribute"):
-        Recommender.load(bomb)  # within the default limit: read, then refused
+    with pytest.raises(DataValidationError, match="would inflate"):
+        Recommender.load(bomb)  # within the size limit, refused for its ratio before reading
     liar = tmp_path / "liar.npz"
     liar.write_bytes(good.read_bytes())
     _zip_member(

@@ -62,6 +62,7 @@ MAX_FILE_BYTES = 4 * 2**30
 """Default bound on a model file's uncompressed size (4 GiB); ``load(max_bytes=...)`` raises it."""
 _MAX_HEADER_BYTES = 16 * 2**20
 _OWN_PACKAGES = ("reco.models.", "reco.customers.")
+_MAX_RATIO = 100
 
 
 def _check_path(path: Any) -> Path:
@@ -271,6 +272,15 @@ def read_model_file(
             header_info = archive.getinfo(f"{_HEADER_KEY}.npy")
             if header_info.file_size > _MAX_HEADER_BYTES:
                 raise ValueError("header too large")
+            for info in infos:
+                # save() stores members uncompressed; a member that inflates a hundredfold
+                # was not written by reco (a zip bomb): refused before it is inflated
+                if info.file_size > _MAX_RATIO * max(info.compress_size, 1) + 4096:
+                    raise DataValidationError(
+                        f"{str(path)!r} is not a reco model file: member {info.filename!r} "
+                        f"would inflate from {info.compress_size:,} to {info.file_size:,} bytes "
+                        "(reco writes model files uncompressed)."
+                    )
             arrays = {
                 info.filename[: -len(".npy")]: _read_member(archive, info, path) for info in infos
             }

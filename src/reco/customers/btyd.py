@@ -33,6 +33,17 @@ __all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ModifiedBetaGeo", "Pare
 _MAX_OPPORTUNITIES = 10_000
 
 
+def _counts(values: Any, name: str) -> np.ndarray:
+    """Purchase counts: finite, non-negative whole numbers."""
+    array = _column(values, name)
+    fractional = array[array != np.round(array)]
+    if fractional.size:
+        raise DataValidationError(
+            f"{name} must hold whole numbers of purchases; got {fractional[:3].tolist()}."
+        )
+    return array
+
+
 def _check_opportunities(n: np.ndarray) -> np.ndarray:
     if n.size and n.max() > _MAX_OPPORTUNITIES:
         raise DataValidationError(
@@ -648,7 +659,7 @@ class BetaGeo(_ContinuousBTYD):
     def probability_of_purchases(self, x: Any, t: Any) -> np.ndarray:
         r""":math:`P(X(t) = x)` for a new customer (eq. 8 of the paper)."""
         r, alpha, a, b = self._param_array()
-        x = _column(x, "x")
+        x = _counts(x, "x")
         t = np.broadcast_to(_column(t, "t"), x.shape) if np.ndim(t) == 0 else _column(t, "t")
         ratio = np.log(alpha) - np.log(alpha + t)
         first = (
@@ -958,7 +969,7 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
     def probability_of_purchases(self, x: Any, n: Any) -> np.ndarray:
         r""":math:`P(X(n) = x)` for a new customer (Fader, Hardie & Shang 2010, eq. 8)."""
         alpha, beta, gamma, delta = self._param_array()
-        x = _column(x, "x")
+        x = _counts(x, "x")
         n = np.broadcast_to(_column(n, "n"), x.shape) if np.ndim(n) == 0 else _column(n, "n")
         out = np.empty(x.size)
         for k in range(x.size):
@@ -1078,7 +1089,7 @@ class ParetoNBD(_ContinuousBTYD):
         negative-binomial count :math:`\mathrm{NB}(x; \tau)` of a customer alive for
         :math:`\tau` (Gauss-Legendre)."""
         r, alpha, s, beta = self._param_array()
-        x = _column(x, "x")
+        x = _counts(x, "x")
         t = np.broadcast_to(_column(t, "t"), x.shape) if np.ndim(t) == 0 else _column(t, "t")
         out = np.empty(x.size)
         for k in range(x.size):
@@ -1153,7 +1164,7 @@ class ModifiedBetaGeo(BetaGeo):
         :math:`\mathrm{NB}(j)` is the negative-binomial count of a customer alive throughout
         (the customer buys x times and then drops out, possibly at once)."""
         r, alpha, a, b = self._param_array()
-        x = _column(x, "x")
+        x = _counts(x, "x")
         t = np.broadcast_to(_column(t, "t"), x.shape) if np.ndim(t) == 0 else _column(t, "t")
         out = np.empty(x.size)
         for k in range(x.size):
