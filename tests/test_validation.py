@@ -24,7 +24,6 @@ def test_exception_hierarchy_keeps_builtin_clauses():
     assert issubclass(ex.ConvergenceError, RuntimeError)
     for warning in (
         ex.DataConversionWarning,
-        ex.EfficiencyWarning,
         ex.ConvergenceWarning,
         ex.UndefinedMetricWarning,
     ):

@@ -15,7 +15,6 @@ __all__ = [
     "ConvergenceWarning",
     "DataConversionWarning",
     "DataValidationError",
-    "EfficiencyWarning",
     "InvalidParameterError",
     "NotFittedError",
     "NotSupportedError",
@@ -73,10 +72,6 @@ class RecoWarning(UserWarning):
 
 class DataConversionWarning(RecoWarning):
     """Input had to be converted (dtype, sparse format, duplicates merged) and it cost time."""
-
-
-class EfficiencyWarning(RecoWarning):
-    """The call works but is much slower or larger than it needs to be."""
 
 
 class ConvergenceWarning(RecoWarning):
