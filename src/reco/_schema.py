@@ -71,6 +71,7 @@ class Scalar:
     types: tuple[type, ...]
     low: float | None = None
     high: float | None = None
+    allow_nan: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,8 @@ def _check_scalar(name: str, spec: Scalar, value: Any) -> None:
     if not isinstance(value, spec.types):
         raise _fail(name, f"must be {_names(spec.types)}; got {value!r}")
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if math.isnan(value) and spec.allow_nan:
+            return
         if not math.isfinite(value):
             raise _fail(name, f"must be finite; got {value!r}")
         if (spec.low is not None and value < spec.low) or (

@@ -287,3 +287,47 @@ def test_conditional_expectation_is_finite_when_a_and_b_drift_large():
         odds = 0 if xk == 0 else a / (b + xk - 1) * ((alpha + T) / (alpha + txk)) ** (r + xk)
         expected = (a + b + xk - 1) / (a - 1) * inner / (1 + odds)
         assert got[k] == pytest.approx(float(expected), rel=1e-9)
+
+
+def test_repeat_buyers_at_recency_zero_are_predicted_but_not_fitted():
+    from reco.customers import ModifiedBetaGeo, ParetoNBD
+
+    data = pd.DataFrame({"frequency": [1, 2, 0, 3], "recency": [2.0, 3, 0, 5], "T": [5.0, 6, 4, 9]})
+    for model in (BetaGeo(), ModifiedBetaGeo(), ParetoNBD()):
+        model.fit(data)
+        alive = model.probability_alive(frequency=[2, 2], recency=[0, 0.5], T=[10, 10])
+        assert np.isfinite(alive).all() and (alive > 0).all() and alive[0] <= alive[1]
+        expected = model.conditional_expected_purchases(5.0, frequency=[2], recency=[0], T=[10])
+        assert np.isfinite(expected).all()
+        with pytest.raises(DataValidationError, match="recency 0"):
+            type(model)().fit(data.assign(recency=[0.0, 3, 0, 5]))
+
+
+def test_from_params_predicts_with_published_values():
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    model = BetaGeo.from_params(published)
+    fitted = BetaGeo()
+    fitted.params_ = dict(published)
+    x, t_x, T = np.array([2.0]), np.array([30.43]), np.array([38.86])
+    assert model.conditional_expected_purchases(39, frequency=x, recency=t_x, T=T) == pytest.approx(
+        fitted.conditional_expected_purchases(39, frequency=x, recency=t_x, T=T)
+    )
+    # Fader, Hardie & Lee (2005): E[X(39) | x=2, t_x=30.43, T=38.86] = 1.226
+    assert model.conditional_expected_purchases(39, frequency=x, recency=t_x, T=T)[0] == (
+        pytest.approx(1.226, abs=0.001)
+    )
+    assert np.isnan(model.log_likelihood_)
+    with pytest.raises(Exception, match="keys"):
+        BetaGeo.from_params({"r": 1.0})
+    with pytest.raises(Exception, match="alpha"):
+        BetaGeo.from_params({**published, "alpha": -1.0})
+
+
+def test_gamma_gamma_refuses_zero_spend_or_drops_it_when_asked():
+    data = pd.DataFrame({"frequency": [1, 2, 3, 2, 0], "monetary_value": [5.0, 0.0, 7, 9, 0]})
+    with pytest.raises(DataValidationError, match="1 repeat buyer"):
+        GammaGamma().fit(data)
+    from reco.exceptions import DataConversionWarning
+
+    with pytest.warns(DataConversionWarning, match="left out 1"):
+        GammaGamma().fit(data, zero_spend="drop")

@@ -83,3 +83,25 @@ def test_plots_return_axes(cdnow_sample):
         plot_tracking(curves, calibration_end="1997-09-30"),
     ):
         assert isinstance(ax, matplotlib.axes.Axes) and ax.get_ylabel()
+
+
+def test_tracking_follows_r_btyds_convention(cdnow_sample):
+    # R BTYD's bgnbd.ExpectedCumulativeTransactions, written out: at the end of day k
+    # (k = 1, 2, ...) each customer born b days after the first purchase date contributes
+    # E[X((k - b) / 7)] weeks, for b <= k
+    transactions, _ = cdnow_sample
+    model = BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    curves = tracking(
+        model,
+        transactions,
+        customer="sample_id",
+        time="date",
+        freq="W",
+        observation_end="1998-06-30",
+    )
+    start = transactions["date"].min()
+    births = (transactions.groupby("sample_id")["date"].min() - start).dt.days.to_numpy()
+    for k in (1, 7, 140, 175, 546):
+        alive = births[births <= k]
+        expected = model.expected_purchases((k - alive) / 7.0).sum()
+        assert curves["expected"].iloc[k - 1] == pytest.approx(expected, rel=1e-12)

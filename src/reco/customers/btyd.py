@@ -14,6 +14,7 @@ input overflows or yields NaN.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 import numpy as np
@@ -23,9 +24,14 @@ from scipy import optimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from .._schema import Array, FloatDict, Scalar
-from .._validation import check_number
+from .._validation import check_number, check_option
 from ..base import Estimator
-from ..exceptions import ConvergenceError, DataValidationError, InvalidParameterError
+from ..exceptions import (
+    ConvergenceError,
+    DataConversionWarning,
+    DataValidationError,
+    InvalidParameterError,
+)
 
 __all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD"]
 
@@ -349,6 +355,40 @@ class _MaximumLikelihood(Estimator):
     def _validate_params(self) -> None:
         check_number(self.penalizer, "penalizer", low=0)
 
+    @classmethod
+    def from_params(cls, params: dict[str, float], **init: Any) -> Any:
+        """A model with known parameters (published values, another tool's fit), ready to
+        predict; no data are fitted. Its ``log_likelihood_`` and standard errors are NaN and
+        it holds no customers (pass frequency/recency/... to the predictions).
+
+        Examples
+        --------
+        >>> model = BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+        >>> round(float(model.expected_purchases(39)[0]), 3)
+        1.197
+        """
+        model = cls(**init)
+        model._validate_params()
+        if not isinstance(params, dict) or sorted(params) != sorted(cls._param_names):
+            raise InvalidParameterError(
+                f"params must be a dict with keys {list(cls._param_names)}; got {params!r}."
+            )
+        values = {
+            name: check_number(params[name], name, low=0, low_open=True)
+            for name in cls._param_names
+        }
+        state = {
+            "params_": values,
+            "standard_errors_": dict.fromkeys(cls._param_names, float("nan")),
+            "log_likelihood_": float("nan"),
+            "n_customers_": 0,
+        }
+        for name in cls._file_schema:
+            if isinstance(cls._file_schema[name], Array):
+                state[name] = np.zeros(0)
+        model._set_fitted(state)
+        return model
+
     def _fit_arrays(self, data: dict) -> dict[str, Any]:
         self._validate_params()
         params = self._optimise(data)
@@ -381,7 +421,9 @@ class _MaximumLikelihood(Estimator):
             up, down = params.copy(), params.copy()
             up[i] += step
             down[i] -= step
-            hessian[i] = (gradient(up) - gradient(down)) / (2 * step)
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                # at a boundary optimum the gradient may be infinite: the errors become NaN
+                hessian[i] = (gradient(up) - gradient(down)) / (2 * step)
         return (hessian + hessian.T) / 2
 
     @property
@@ -451,6 +493,17 @@ def _scaled_hyp2f1(A, B, C, base, t):
     return np.where(both & ~agree, np.nan, out)
 
 
+def _check_repeats_have_recency(x: np.ndarray, t_x: np.ndarray) -> None:
+    """Fitting needs t_x > 0 wherever x > 0: at t_x = 0 the likelihood grows without bound
+    as alpha -> 0. (Predictions are defined there and accept such rows.)"""
+    if ((x > 0) & (t_x <= 0)).any():
+        raise DataValidationError(
+            f"{int(((x > 0) & (t_x <= 0)).sum())} customer(s) have repeat purchases with "
+            "recency 0 (all purchases at one instant); the likelihood is unbounded there. Build "
+            "the summary with reco.customers.summary, which places repeats at distinct times."
+        )
+
+
 def _rft(summary: Any, frequency: Any, recency: Any, T: Any, weights: Any) -> dict:
     """frequency, recency, T (and weights) from a summary frame or arrays, validated."""
     if summary is not None:
@@ -480,8 +533,6 @@ def _rft(summary: Any, frequency: Any, recency: Any, T: Any, weights: Any) -> di
             f"recency must not exceed T; {int((t_x > big_t + 1e-9).sum())} customer(s) have "
             "a last purchase after the end of observation."
         )
-    if ((x > 0) & (t_x <= 0)).any():
-        raise DataValidationError("customers with repeat purchases must have recency > 0.")
     if np.any(x != np.round(x)):
         raise DataValidationError("frequency must hold whole numbers of repeat purchases.")
     w = np.ones(x.size) if weights is None else _column(weights, "weights", x.size)
@@ -524,6 +575,7 @@ class _ContinuousBTYD(_MaximumLikelihood):
         """Fit on a :func:`summary` frame, or on ``frequency``/``recency``/``T`` arrays."""
         data = _rft(summary, frequency, recency, T, weights)
         _check_identifiable(data["x"], data["T"], data["weights"])
+        _check_repeats_have_recency(data["x"], data["t_x"])
         learned = self._fit_arrays(_compress(data, ("x", "t_x", "T")))
         learned.update({"frequency_": data["x"], "recency_": data["t_x"], "T_": data["T"]})
         self._set_fitted(learned)
@@ -711,7 +763,16 @@ class GammaGamma(_MaximumLikelihood):
         frequency: Any = None,
         monetary_value: Any = None,
         weights: Any = None,
+        zero_spend: str = "raise",
     ) -> GammaGamma:
+        """Fit on the repeat buyers (frequency > 0) of a summary, or on the arrays.
+
+        Customers without repeat purchases carry no spend information and are not used.
+        A repeat buyer with ``monetary_value`` 0 (Gamma spend must be positive) is refused
+        (``zero_spend="raise"``), or left out with a warning saying how many
+        (``zero_spend="drop"``).
+        """
+        check_option(zero_spend, "zero_spend", ("raise", "drop"))
         if summary is not None:
             if not isinstance(summary, pd.DataFrame) or not {"frequency", "monetary_value"} <= set(
                 summary.columns
@@ -726,6 +787,19 @@ class GammaGamma(_MaximumLikelihood):
         x = _column(frequency, "frequency")
         m = _column(monetary_value, "monetary_value", x.size)
         w = np.ones(x.size) if weights is None else _column(weights, "weights", x.size)
+        zero = (x > 0) & (m <= 0)
+        if zero.any():
+            if zero_spend == "raise":
+                raise DataValidationError(
+                    f"{int(zero.sum())} repeat buyer(s) have monetary_value 0; Gamma-Gamma "
+                    "models positive spend. Drop them (summary[summary.monetary_value > 0]) or "
+                    "pass zero_spend='drop'."
+                )
+            warnings.warn(
+                f"GammaGamma left out {int(zero.sum())} repeat buyer(s) with monetary_value 0.",
+                DataConversionWarning,
+                stacklevel=2,
+            )
         keep = (x > 0) & (m > 0)
         if keep.sum() < 2:
             raise DataValidationError(
@@ -1187,7 +1261,7 @@ def _fit_schema(names: tuple[str, ...], columns: tuple[str, ...]) -> dict[str, A
     return {
         "params_": FloatDict(names, positive=True),
         "standard_errors_": FloatDict(names, allow_nan=True),
-        "log_likelihood_": Scalar((float, int)),
+        "log_likelihood_": Scalar((float, int), allow_nan=True),
         "n_customers_": Scalar((int,), low=0),
         **{column: Array("float64", ("customers",)) for column in columns},
     }

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_bool, check_finite, check_frame, check_option
+from .._validation import check_bool, check_finite, check_frame
 from ..exceptions import DataValidationError, InvalidParameterError
 
 __all__ = ["summary"]
@@ -26,6 +26,25 @@ def _as_time(value: Any, name: str) -> pd.Timestamp:
     return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
+def _calendar_alias(freq: Any, merge_same_period: bool) -> bool:
+    """True for a calendar period alias ("M", "Q", "Y", "W-SUN", ...), False for "D"/"W"."""
+    if freq in _UNIT_DAYS:
+        return False
+    try:
+        pd.Period("2024-01-01", freq=freq)
+    except (ValueError, TypeError, AttributeError):
+        raise InvalidParameterError(
+            f"freq must be 'D' (days), 'W' (weeks of 7 days) or a pandas period alias such as "
+            f"'M', 'Q' or 'Y'; got {freq!r}."
+        ) from None
+    if not merge_same_period:
+        raise InvalidParameterError(
+            f"merge_same_period=False needs freq='D' or 'W' (exact time); calendar periods "
+            f"({freq!r}) always merge a period's purchases."
+        )
+    return True
+
+
 def summary(
     transactions: pd.DataFrame,
     *,
@@ -39,9 +58,12 @@ def summary(
 ) -> pd.DataFrame:
     r"""Per-customer frequency, recency, T (and monetary value) for the BTYD models.
 
-    Purchases are placed on calendar days; time is reported in units of ``freq`` (``"D"``
-    days, ``"W"`` weeks = days / 7, fractional) from each customer's first purchase, as the
-    BTYD literature does (Fader, Hardie & Lee 2005; CDNOW's 30.43 weeks are 213 days):
+    With ``freq="D"`` or ``"W"`` purchases are placed on calendar days and time is reported in
+    days or weeks (= days / 7, fractional) from each customer's first purchase, as the BTYD
+    literature does (Fader, Hardie & Lee 2005; CDNOW's 30.43 weeks are 213 days). Any other
+    pandas period alias (``"M"``, ``"Q"``, ``"Y"``, ``"W-SUN"`` ...) places purchases in
+    calendar periods and counts time in whole periods (a purchase on 31 January and one on
+    1 February are one month apart):
 
     * ``frequency`` :math:`x`: repeat purchases, i.e. purchase periods after the first;
     * ``recency`` :math:`t_x`: periods from the first to the last purchase (0 if none repeat);
@@ -50,7 +72,9 @@ def summary(
       period's purchases summed first. The first purchase is left out, as Gamma-Gamma needs.
 
     With ``merge_same_period`` (default) purchases on the same day count once (the
-    literature's convention, e.g. several CDNOW orders on one day); ``False`` counts each row.
+    literature's convention, e.g. several CDNOW orders on one day). With ``False`` time is
+    exact (fractional days): every distinct timestamp is a purchase (rows sharing one, such as
+    an order's lines, are one purchase), so a repeat purchase always has recency > 0.
 
     With ``calibration_end`` the statistics describe the calibration period (to
     ``calibration_end``) and ``frequency_holdout``, ``monetary_value_holdout`` and
@@ -66,8 +90,8 @@ def summary(
         {"customer": customer, "time": time, "value": value},
         what="transactions frame",
     )
-    check_option(freq, "freq", tuple(_UNIT_DAYS))
     merge_same_period = check_bool(merge_same_period, "merge_same_period")
+    calendar = _calendar_alias(freq, merge_same_period)
     if transactions[customer].isna().any():
         raise DataValidationError(f"customer column {customer!r} has missing values.")
     column = transactions[time]
@@ -87,7 +111,7 @@ def summary(
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     step = pd.Timedelta("1D")
-    unit = _UNIT_DAYS[freq]
+    unit = 1.0 if calendar else _UNIT_DAYS[freq]
     last_seen = times.max()
     end = last_seen if observation_end is None else _as_time(observation_end, "observation_end")
     if (times > end).any():
@@ -103,8 +127,15 @@ def summary(
     else:
         frame["value"] = 0.0
     origin = times.min().floor("D")
-    frame["period"] = ((frame["time"] - origin) // step).astype(np.int64)
-    end_period = int((end - origin) // step)
+    if calendar:  # calendar periods (months, quarters, ...): whole periods
+        frame["period"] = frame["time"].dt.to_period(freq).array.asi8
+        end_period = pd.Period(end, freq).ordinal
+    elif merge_same_period:  # calendar days
+        frame["period"] = ((frame["time"] - origin) // step).astype(np.int64)
+        end_period = int((end - origin) // step)
+    else:  # exact time in days: distinct timestamps are distinct purchases
+        frame["period"] = (frame["time"] - origin) / step
+        end_period = (end - origin) / step
     cal_period = None
     if calibration_end is not None:
         cal = _as_time(calibration_end, "calibration_end")
@@ -113,14 +144,19 @@ def summary(
                 f"calibration_end must lie within the data, before observation_end ({end}); "
                 f"got {cal}."
             )
-        cal_period = int((cal - origin) // step)
+        if calendar:
+            cal_period = pd.Period(cal, freq).ordinal
+        elif merge_same_period:
+            cal_period = int((cal - origin) // step)
+        else:
+            cal_period = (cal - origin) / step
 
-    if merge_same_period:
-        frame = (
-            frame.groupby(["customer", "period"], sort=False, observed=True)["value"]
-            .sum()
-            .reset_index()
-        )
+    # one purchase per (customer, period): a calendar day, or one timestamp (an order's lines)
+    frame = (
+        frame.groupby(["customer", "period"], sort=False, observed=True)["value"]
+        .sum()
+        .reset_index()
+    )
     frame = frame.sort_values(["customer", "period"], kind="stable")
     first = frame.groupby("customer", sort=False)["period"].transform("min")
     frame = frame.assign(first=first)

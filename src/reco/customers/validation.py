@@ -92,11 +92,14 @@ def tracking(
     freq: str = "D",
     observation_end: Any = None,
 ) -> pd.DataFrame:
-    """Cumulative repeat purchases of the cohort, actual and expected, period by period.
+    """Cumulative repeat purchases of the cohort, actual and expected, day by day.
 
-    Expected: :math:`\\sum_i E[X(t - t_{0,i})]` over customers first seen at :math:`t_{0,i}`
-    (the model's ``expected_purchases``, in the time units it was fit in: ``freq``). Actual:
-    repeat purchases counted as :func:`summary` counts them (one per customer and day).
+    Each row is the end of its day. Expected: :math:`\\sum_i E[X(t - t_{0,i})]` over
+    customers first seen on day :math:`t_{0,i}`, with :math:`t` the end of the row's day, so a
+    customer born on day 0 has had one full day by the end of day 0 (the convention of R's
+    BTYD ``bgnbd.ExpectedCumulativeTransactions`` and of lifetimes). Times are in the units the
+    model was fit in (``freq``). Actual: repeat purchases counted as :func:`summary` counts
+    them (one per customer and day), through the end of the row's day.
     """
     check_frame(transactions, {"customer": customer, "time": time}, what="transactions frame")
     check_option(freq, "freq", ("D", "W"))
@@ -115,7 +118,8 @@ def tracking(
     births = np.bincount(
         (frame.groupby("customer")["day"].min() - start).dt.days.to_numpy(), minlength=n_days
     )[:n_days]
-    curve = np.concatenate(([0.0], model.expected_purchases(np.arange(1, n_days) / unit)))
+    # curve[j] = E[X(j + 1)]: at the end of day d a customer born on day b has had d - b + 1
+    curve = model.expected_purchases(np.arange(1, n_days + 1) / unit)
     expected = np.convolve(births, curve)[:n_days]
     return pd.DataFrame(
         {"actual": actual, "expected": expected},
