@@ -56,15 +56,39 @@ def test_closed_and_maximal_definitions(baskets, threshold):
     closed = {s for s, c in every.items() if not any(s < t and every[t] == c for t in every)}
     maximal = {s for s in every if not any(s < t for t in every)}
     data = [list(b) for b in baskets]
-    for algorithm in ("eclat", "fpgrowth", "apriori"):
-        assert (
-            set(as_dict(frequent_itemsets(data, threshold, kind="closed", algorithm=algorithm)))
-            == closed
+    for algorithm, max_len in itertools.product(("eclat", "fpgrowth", "apriori"), (None, 1, 2)):
+        cap = 8 if max_len is None else max_len
+        got_closed = frequent_itemsets(
+            data, threshold, kind="closed", algorithm=algorithm, max_len=max_len
         )
-        assert (
-            set(as_dict(frequent_itemsets(data, threshold, kind="maximal", algorithm=algorithm)))
-            == maximal
+        assert set(as_dict(got_closed)) == {s for s in closed if len(s) <= cap}
+        got_maximal = frequent_itemsets(
+            data, threshold, kind="maximal", algorithm=algorithm, max_len=max_len
         )
+        assert set(as_dict(got_maximal)) == {s for s in maximal if len(s) <= cap}
+
+
+def test_maximal_with_max_len_matches_mlxtend_fpmax_example():
+    # mlxtend's own fpmax test data: with max_len=2, the pairs inside the frequent triple
+    # {Eggs, Kidney Beans, Onion} are not maximal
+    from mlxtend.frequent_patterns import fpmax
+
+    dataset = [
+        ["Milk", "Onion", "Nutmeg", "Kidney Beans", "Eggs", "Yogurt"],
+        ["Dill", "Onion", "Nutmeg", "Kidney Beans", "Eggs", "Yogurt"],
+        ["Milk", "Apple", "Kidney Beans", "Eggs"],
+        ["Milk", "Unicorn", "Corn", "Kidney Beans", "Yogurt"],
+        ["Corn", "Onion", "Onion", "Kidney Beans", "Ice cream", "Eggs"],
+    ]
+    items = sorted(set().union(*dataset))
+    onehot = pd.DataFrame([[i in b for i in items] for b in dataset], columns=items)
+    theirs = fpmax(onehot, min_support=0.6, max_len=2, use_colnames=True)
+    ours = frequent_itemsets(onehot, 0.6, kind="maximal", max_len=2)
+    assert set(map(frozenset, ours.frame["itemset"])) == set(theirs["itemsets"])
+    assert set(map(frozenset, ours.frame["itemset"])) == {
+        frozenset({"Kidney Beans", "Milk"}),
+        frozenset({"Kidney Beans", "Yogurt"}),
+    }
 
 
 def test_support_thresholds():

@@ -177,8 +177,9 @@ def frequent_itemsets(
     max_len : int, optional
         Longest itemset to report.
     kind : {"all", "closed", "maximal"}
-        All frequent itemsets; only closed ones (no superset has the same count); only maximal
-        ones (no superset is frequent).
+        All frequent itemsets; only closed ones (no frequent superset has the same count); only
+        maximal ones (no superset is frequent). Supersets longer than ``max_len`` count: with
+        ``max_len=2`` a pair inside a frequent triple is not maximal (as in mlxtend's fpmax).
     algorithm : {"auto", "eclat", "fpgrowth", "apriori"}
         ``"eclat"`` (and ``"auto"``): depth-first over transaction bitsets (numba); the
         fastest here on sparse and dense data (``benchmarks/bench_mining.py``).
@@ -209,14 +210,20 @@ def frequent_itemsets(
         raise DataValidationError("there are no transactions to mine.")
     threshold = min_count(min_support, n)
     max_len = data.n_items if max_len is None else check_int(max_len, "max_len", low=1)
+    # closed and maximal are defined against every frequent superset, not only those within
+    # max_len: one level deeper suffices (if X has a frequent superset, or one of equal count,
+    # so does some X + {a}, as counts only fall as itemsets grow)
+    search_len = max_len if kind == "all" else min(max_len + 1, data.n_items)
     labels, offsets, supports, item_of_label = _search(
-        data.to_csr(), threshold, max_len, algorithm, n_threads
+        data.to_csr(), threshold, search_len, algorithm, n_threads
     )
     lengths = np.diff(offsets)
     result = FrequentItemsets(
         pd.DataFrame(), n, threshold, kind, data.item_map, labels, offsets, supports, item_of_label
     )
     keep = _select(result, kind, n_threads)
+    if search_len > max_len:
+        keep &= lengths <= max_len
     # rows in report order (count descending, then length)
     order_rows = _eclat.report_order(supports, lengths, max(2**24, 4 * lengths.size))
     if order_rows.size != supports.size:
