@@ -70,6 +70,9 @@ def test_accuracy_metrics_equal_ranx(seed, n_users, n_items, k, graded):
         (m.reciprocal_rank(recs, truth, k), f"mrr@{k}"),
         (m.average_precision(recs, truth, k), f"map@{k}"),
         (m.ndcg(recs, truth, k, graded=True), f"ndcg@{k}"),
+        (m.dcg(recs, truth, k, graded=True), f"dcg@{k}"),
+        (m.f1(recs, truth, k), f"f1@{k}"),
+        (m.r_precision(recs, truth), "r-precision"),
     ]
     for ours, name in pairs:
         np.testing.assert_allclose(

@@ -36,6 +36,8 @@ __all__ = [
     "average_popularity",
     "average_precision",
     "catalog_coverage",
+    "dcg",
+    "f1",
     "gini_index",
     "hit_rate",
     "intra_list_diversity",
@@ -43,6 +45,7 @@ __all__ = [
     "novelty",
     "personalisation",
     "precision",
+    "r_precision",
     "recall",
     "recall_liang",
     "reciprocal_rank",
@@ -228,6 +231,22 @@ def _average_precision(j: Judged, k: int, normalize: str = "relevant") -> np.nda
     return total / np.maximum(denominator, 1)
 
 
+def _f1(j: Judged, k: int) -> np.ndarray:
+    precision, recall = _precision(j, k), _recall(j, k)
+    total = precision + recall
+    return np.divide(2 * precision * recall, total, out=np.zeros_like(total), where=total > 0)
+
+
+def _dcg(j: Judged, k: int, graded: bool = False) -> np.ndarray:
+    return (j.gains[:, :k] if graded else j.hits(k)) @ _discounts(k)
+
+
+def _r_precision(j: Judged, k: int) -> np.ndarray:
+    cumulative = np.concatenate((np.zeros((j.gains.shape[0], 1)), np.cumsum(j.hits(k), axis=1)), 1)
+    cut = np.minimum(j.n_relevant, k)
+    return cumulative[np.arange(cut.size), cut] / np.maximum(j.n_relevant, 1)
+
+
 def _reciprocal_rank(j: Judged, k: int) -> np.ndarray:
     hits = j.hits(k) > 0
     first = hits.argmax(axis=1)
@@ -245,6 +264,10 @@ ACCURACY = {
     "average_precision": _average_precision,
     "mrr": _reciprocal_rank,
     "reciprocal_rank": _reciprocal_rank,
+    "f1": _f1,
+    "dcg": _dcg,
+    "dcg_graded": lambda j, k: _dcg(j, k, graded=True),
+    "r_precision": _r_precision,
 }
 
 
@@ -301,6 +324,23 @@ def average_precision(
     """
     check_option(normalize, "normalize", ("relevant", "k"))
     return _public("map", recs, truth, k, normalize=normalize)
+
+
+def f1(recs: RecBatch, truth: Any, k: int = 10) -> np.ndarray:
+    r"""F1@k :math:`= 2PR / (P + R)` of Precision@k and Recall@k (0 when both are 0)."""
+    return _public("f1", recs, truth, k)
+
+
+def dcg(recs: RecBatch, truth: Any, k: int = 10, *, graded: bool = False) -> np.ndarray:
+    r"""Raw DCG@k :math:`= \sum_{r=1}^{k} g_u(r) / \log_2(r + 1)` (not normalised; binary
+    gains, or the truth's relevance with ``graded=True`` as ranx's ``dcg``)."""
+    return _public("dcg_graded" if graded else "dcg", recs, truth, k)
+
+
+def r_precision(recs: RecBatch, truth: Any, k: int | None = None) -> np.ndarray:
+    r"""R-precision (trec_eval ``Rprec``): hits in the top :math:`|R_u|` over :math:`|R_u|`,
+    ranks limited to the list length (``k``, default the lists' ``n``). 1 for a perfect list."""
+    return _public("r_precision", recs, truth, recs.n if k is None else k)
 
 
 def reciprocal_rank(recs: RecBatch, truth: Any, k: int = 10) -> np.ndarray:
