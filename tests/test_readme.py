@@ -23,6 +23,14 @@ def test_python_examples_run(tmp_path, monkeypatch):
         exec(compile(block, str(README), "exec"), namespace)
     assert (tmp_path / "popularity.npz").is_file()
     assert len(namespace["result"].summary) > 0
+    # the basket example shows a rule: the planted bundle's other item comes first
+    together, bundle = namespace["together"], namespace["shop"].truth.bundles[0]
+    assert together.items[0] in bundle[1:] and together.scores[0] > 0
+    assert len(together.items) == 5 and len(namespace["rules"]) > 0
+    # the first example shows popular items for a customer, best first
+    assert namespace["model"].recommend(42, n=5).scores.tolist() == sorted(
+        namespace["model"].recommend(42, n=5).scores.tolist(), reverse=True
+    )
     at_risk = namespace["at_risk"]
     assert len(at_risk) == 10 and at_risk["value_at_risk"].is_monotonic_decreasing
     assert at_risk["p_churn"].between(0, 1).all() and (at_risk["value_at_risk"] > 0).all()

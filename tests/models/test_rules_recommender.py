@@ -68,3 +68,29 @@ def test_bad_parameters():
     ]:
         with pytest.raises(InvalidParameterError, match=message):
             model.fit(history())
+
+
+def test_popular_fallback_fills_lists_below_every_rule():
+    long = pd.DataFrame(
+        [(t, i) for t, b in enumerate(BASKETS) for i in b], columns=["order", "product"]
+    )
+    X = Interactions.from_frame(
+        pd.DataFrame(
+            {"user_id": ["u1", "u2", "u3", "u4"], "item_id": ["gas", "gas", "stove", "mat"]}
+        )
+    )
+    model = AssociationRuleRecommender(min_support=2, min_threshold=0.5).fit(
+        X, baskets=long, transaction="order", item="product"
+    )
+    rec = model.recommend_for_items(["mat"], n=3)
+    # mat -> tent is the only rule (2/2); the rest are fills by training popularity
+    assert rec.items.tolist() == ["tent", "gas", "stove"]
+    assert rec.scores[0] == pytest.approx(1.0) and (rec.scores[1:] < 0).all()
+    assert rec.scores[1] > rec.scores[2]  # gas: 2 users, stove: 1
+    strict = AssociationRuleRecommender(min_support=2, min_threshold=0.5, fallback=None)
+    strict.fit(X, baskets=long, transaction="order", item="product")
+    assert strict.recommend_for_items(["mat"], n=3).items.tolist() == ["tent"]
+    with pytest.raises(InvalidParameterError, match="fallback"):
+        AssociationRuleRecommender(fallback="random").fit(
+            X, baskets=long, transaction="order", item="product"
+        )

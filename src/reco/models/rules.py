@@ -133,6 +133,11 @@ class AssociationRuleRecommender(Recommender):
         Keep rules whose ``metric`` is at least this.
     metric : {"confidence", "lift", "support", "jaccard", "kulczynski"}
     max_antecedent_len : {1, 2}
+    fallback : {"popular", None}
+        What fills a list the rules cannot: ``"popular"`` (default) ranks every item no rule
+        reaches below all rule items, by training popularity, with scores in [-1, 0) (so
+        ``score < 0`` marks a fill); ``None`` returns only rule items (lists may be short or
+        empty).
 
     Attributes
     ----------
@@ -162,25 +167,37 @@ class AssociationRuleRecommender(Recommender):
         min_threshold: float = 0.1,
         metric: str = "confidence",
         max_antecedent_len: int = 2,
+        fallback: str | None = "popular",
         n_threads: int | None = None,
     ) -> None:
         self.min_support = min_support
         self.min_threshold = min_threshold
         self.metric = metric
         self.max_antecedent_len = max_antecedent_len
+        self.fallback = fallback
         self.n_threads = n_threads
 
-    def fit(self, X: Any, y: None = None, *, baskets: Any = None) -> AssociationRuleRecommender:
+    def fit(
+        self,
+        X: Any,
+        y: None = None,
+        *,
+        baskets: Any = None,
+        transaction: str = "transaction_id",
+        item: str = "item_id",
+    ) -> AssociationRuleRecommender:
         """Mine rules from ``baskets`` (default: the rows of ``X``); ``X`` is the history.
 
-        The model's catalog is every item of ``X`` and of ``baskets``, so a product bought in
-        orders but absent from the histories can still be recommended.
+        ``baskets`` is a list of item lists, ``Baskets``, or a long frame whose columns are
+        named by ``transaction`` and ``item``. The model's catalog is every item of ``X`` and
+        of ``baskets``, so a product bought in orders but absent from the histories can still
+        be recommended.
         """
         from ..base import as_interactions
         from ..mining import as_baskets
 
         if baskets is not None:
-            baskets = as_baskets(baskets)
+            baskets = as_baskets(baskets, transaction=transaction, item=item)
             X = _with_items(as_interactions(X), baskets.item_map.array)
         self._baskets = baskets
         try:
@@ -193,6 +210,7 @@ class AssociationRuleRecommender(Recommender):
         check_option(self.metric, "metric", _METRICS)
         check_number(self.min_threshold, "min_threshold", low=0)
         check_int(self.max_antecedent_len, "max_antecedent_len", low=1, high=2)
+        check_option(self.fallback, "fallback", ("popular", None))
 
     def _fit(self, data: Interactions) -> dict[str, Any]:
         from ..data import Baskets
@@ -295,7 +313,18 @@ class AssociationRuleRecommender(Recommender):
             (data, indices.astype(np.int32), indptr), shape=(history.shape[0], len(self.item_map_))
         )
         scores.has_sorted_indices = True
-        return scores
+        if self.fallback is None:
+            return scores
+        # every item not reached by a rule gets a popularity score in [-1, 0): below every rule
+        # (the metrics are >= 0), so short rule lists are filled with the popular items
+        filled = np.repeat(self._fallback_scores()[None, :], history.shape[0], axis=0)
+        rows = np.repeat(np.arange(history.shape[0]), np.diff(scores.indptr))
+        filled[rows, scores.indices] = scores.data
+        return filled
+
+    def _fallback_scores(self) -> np.ndarray:
+        popularity = self.item_popularity_.astype(np.float64)
+        return (popularity / (popularity.max() + 1.0) - 1.0).astype(np.float32)
 
     def _score_users(self, user_index: np.ndarray) -> sp.csr_array:
         return self._score_history(self.history_[user_index])
