@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from reco import testing
-from reco.models import Popularity
+from reco.models import ItemKNN, Popularity
 
 
 class LeaksSeenItems(Popularity):
@@ -39,9 +39,37 @@ class DriftsWhileServing(Popularity):
         return super()._score_users(user_index)
 
 
+class LeastPopular(Popularity):
+    def _fit(self, data):
+        learned = super()._fit(data)
+        return {"scores_": -learned["scores_"]}
+
+
+class ZeroScores(Popularity):
+    def _fit(self, data):
+        learned = super()._fit(data)
+        return {"scores_": np.zeros_like(learned["scores_"])}
+
+
+class LeastPopularForAll(LeastPopular):
+    """Claims to personalise, but lists the least popular items for everyone."""
+
+    personalised = True
+
+
+class InventsExplanations(ItemKNN):
+    def _explain(self, user_index, item_index):
+        frame = super()._explain(user_index, item_index)
+        return frame.assign(contribution=frame["contribution"] * 2)
+
+
 @pytest.mark.parametrize(
     "model, check",
     [
+        (LeastPopular(), testing.check_lists_carry_signal),
+        (ZeroScores(), testing.check_lists_carry_signal),
+        (LeastPopularForAll(), testing.check_lists_carry_signal),
+        (InventsExplanations(k=10), testing.check_explain_matches_score),
         (LeaksSeenItems(), testing.check_exclude_seen),
         (IgnoresCandidates(), testing.check_exclude_and_candidates),
         (NoisyScores(random_state=0), testing.check_deterministic),

@@ -175,6 +175,7 @@ class Recommender(Estimator):
     """
 
     # what a model file of a recommender holds (subclasses add their own attributes)
+    personalised: ClassVar[bool] = True  # False: one ranking for every user (Popularity)
     _file_schema: ClassVar[dict[str, Any]] = {
         "user_map_": Ids("users"),
         "item_map_": Ids("items"),

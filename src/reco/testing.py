@@ -307,6 +307,74 @@ def check_similar_items_and_explain(estimator: Recommender) -> None:
         assert isinstance(explanation, pd.DataFrame)
 
 
+def check_lists_carry_signal(estimator: Recommender) -> None:
+    """Quality, not only shape: on the two communities of :func:`conformance_data`, lists
+    hold at least 60% of the own-community items they could (random lists: about 35%); a
+    model that does not personalise
+    (``personalised = False``, e.g. Popularity) must instead rank popular items first. Scores
+    must not be all equal for every user."""
+    model = _fitted(estimator)
+    recs = _all_recs(model, n=5)
+    flat = recs.scores[np.isfinite(recs.scores)]
+    varied = [np.ptp(recs.scores[u, : recs.lengths[u]]) > 0 for u in range(len(recs.users))]
+    assert flat.size and any(varied), "every list has equal scores: the scores carry no ranking"
+    if getattr(model, "personalised", True):
+        # own-community items listed, against the most that could be (a user who has seen
+        # 7 of their 10 own items can get at most 3 more)
+        got = possible = 0
+        for u, user in enumerate(recs.users):
+            mine = lambda ids, g=int(str(user)[1:]) >= 15: [
+                (int(str(i)[1:]) >= 10) == g for i in ids
+            ]
+            seen = model.item_map_.ids(model.history_[[u]].indices)
+            unseen_own = 10 - sum(mine(seen))
+            got += sum(mine(recs.items[u, : recs.lengths[u]]))
+            possible += min(int(recs.lengths[u]), unseen_own)
+        share = got / max(possible, 1)
+        assert share >= 0.6, (  # random lists reach about 0.35 here
+            f"lists hold {share:.0%} of the own-community items they could; a personalised "
+            "model must find the two communities of conformance_data"
+        )
+    else:
+        popularity = np.asarray(model.item_popularity_, dtype=np.float64)
+        chosen = popularity[recs.item_index[:, 0][recs.lengths > 0]]
+        assert chosen.mean() > np.median(popularity), (
+            "a non-personalised model must rank popular items first; its first items are "
+            "less popular than the median item"
+        )
+
+
+def check_explain_matches_score(estimator: Recommender) -> None:
+    """An explanation names history items only, and its parts add up to the score
+    (contributions sum to it, or for max-based models the best part equals it)."""
+    model = _fitted(estimator)
+    for user in model.user_map_.array[:6]:
+        rec = model.recommend(user, 3)
+        for item in rec.items.tolist():
+            try:
+                explanation = model.explain(user, item)
+            except NotSupportedError:
+                return
+            score = float(model.score([user], [item])[0, 0])
+            if "item" in explanation.columns:
+                history = set(
+                    model.item_map_.ids(
+                        model.history_[[model.user_map_.index_one(user)]].indices
+                    ).tolist()
+                )
+                assert set(explanation["item"]) <= history, "explain names items not in history"
+            if "contribution" in explanation.columns:
+                total = float(explanation["contribution"].sum())
+                assert abs(total - score) <= 1e-4 * max(1.0, abs(score)), (
+                    f"contributions sum to {total}, but the score of {item!r} is {score}"
+                )
+            elif getattr(model, "metric", None) in explanation.columns and len(explanation):
+                best = float(explanation[model.metric].max())
+                assert abs(best - score) <= 1e-4 * max(1.0, abs(score)), (
+                    f"the best explaining rule has {best}, but the score of {item!r} is {score}"
+                )
+
+
 def check_save_load(estimator: Recommender) -> None:
     model = _fitted(estimator)
     expected = _all_recs(model, n=8)
@@ -511,6 +579,8 @@ CHECKS: list[Callable[[Recommender], None]] = [
     check_recommend_for_items,
     check_score,
     check_similar_items_and_explain,
+    check_lists_carry_signal,
+    check_explain_matches_score,
     check_save_load,
     check_bad_model_files,
     check_pickle,

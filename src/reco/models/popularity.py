@@ -62,6 +62,7 @@ class Popularity(Recommender):
         **Recommender._file_schema,
         "scores_": Array("float32", ("items",)),
     }
+    personalised = False  # everyone gets the same ranking (seen items aside)
 
     def __init__(
         self,
