@@ -323,12 +323,10 @@ def check_lists_carry_signal(estimator: Recommender) -> None:
         # 7 of their 10 own items can get at most 3 more)
         got = possible = 0
         for u, user in enumerate(recs.users):
-            mine = lambda ids, g=int(str(user)[1:]) >= 15: [
-                (int(str(i)[1:]) >= 10) == g for i in ids
-            ]
+            second = int(str(user)[1:]) >= 15  # users u15.. buy items i10..
             seen = model.item_map_.ids(model.history_[[u]].indices)
-            unseen_own = 10 - sum(mine(seen))
-            got += sum(mine(recs.items[u, : recs.lengths[u]]))
+            unseen_own = 10 - _own_count(seen, second)
+            got += _own_count(recs.items[u, : recs.lengths[u]], second)
             possible += min(int(recs.lengths[u]), unseen_own)
         share = got / max(possible, 1)
         assert share >= 0.6, (  # random lists reach about 0.35 here
@@ -342,6 +340,11 @@ def check_lists_carry_signal(estimator: Recommender) -> None:
             "a non-personalised model must rank popular items first; its first items are "
             "less popular than the median item"
         )
+
+
+def _own_count(items: Any, second: bool) -> int:
+    """How many of ``items`` (ids ``iNN``) belong to community two (``second``) or one."""
+    return sum((int(str(i)[1:]) >= 10) == second for i in items)
 
 
 def check_explain_matches_score(estimator: Recommender) -> None:
