@@ -37,10 +37,24 @@ def test_holdout_check_matches_its_definition(cdnow_sample):
     _, data = cdnow_sample
     model = BetaGeo().fit(data)
     check = evaluate_holdout(model, data, max_frequency=7)
-    predicted = model.conditional_expected_purchases(
-        39, frequency=data["frequency"], recency=data["recency"], T=data["T"]
+    # eq. 10 of Fader, Hardie & Lee (2005), written out with scipy's 2F1
+    from scipy.special import hyp2f1
+
+    r, alpha, a, b = (model.params_[k] for k in ("r", "alpha", "a", "b"))
+    x, t_x, T = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    t = 39.0
+    inner = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(
+        r + x, b + x, a + b + x - 1, t / (alpha + T + t)
     )
-    np.testing.assert_allclose(check.per_customer["predicted"], predicted)
+    odds = np.where(
+        x > 0, a / (b + np.maximum(x, 1) - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0
+    )
+    predicted = (a + b + x - 1) / (a - 1) * inner / (1 + odds)
+    np.testing.assert_allclose(check.per_customer["predicted"], predicted, rtol=1e-8)
+    by_hand = data.assign(group=np.minimum(data["frequency"], 7)).groupby("group")
+    np.testing.assert_allclose(
+        check.by_frequency["actual"], by_hand["frequency_holdout"].mean(), rtol=1e-12
+    )
     assert check.by_frequency["n_customers"].sum() == len(data)
     assert check.by_frequency.index.max() == 7
     assert check.errors["total_actual"] == data["frequency_holdout"].sum()

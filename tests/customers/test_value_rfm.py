@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,17 +22,31 @@ def fitted():
 
 
 def test_clv_is_the_discounted_sum(fitted):
+    # written out from the papers' formulas with scipy, not with reco's predictions:
+    # E[Y(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10) and E[Z | x, m] = p (gamma + m x)
+    # / (p x + q - 1) (Fader, Hardie & Lee 2005b, eq. 5)
+    from scipy.special import hyp2f1
+
     data, bg, gg, _ = fitted
     out = lifetime_value(bg, gg, data, horizon=3, period=30.0, discount_rate=0.1)
-    row = data.iloc[[0]]
-    x, tx, T = row["frequency"].to_numpy(), row["recency"].to_numpy(), row["T"].to_numpy()
-    spend = gg.conditional_expected_spend(frequency=x, monetary_value=row["monetary_value"])
-    cumulative = [0.0] + [
-        bg.conditional_expected_purchases(30.0 * k, frequency=x, recency=tx, T=T)[0]
-        for k in (1, 2, 3)
-    ]
-    expected = sum(spend[0] * (cumulative[k] - cumulative[k - 1]) / 1.1**k for k in (1, 2, 3))
-    assert out.loc[row.index[0], "clv"] == pytest.approx(expected)
+    r, alpha, a, b = (bg.params_[k] for k in ("r", "alpha", "a", "b"))
+    p, q, gamma = (gg.params_[k] for k in ("p", "q", "gamma"))
+    rows = data.iloc[:25]
+    x, t_x, T = (rows[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+
+    def expected(t):
+        inner = 1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(
+            r + x, b + x, a + b + x - 1, t / (alpha + T + t)
+        )
+        repeat = np.maximum(x, 1)
+        odds = np.where(x > 0, a / (b + repeat - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0)
+        return (a + b + x - 1) / (a - 1) * inner / (1 + odds)
+
+    spend = p * (gamma + rows["monetary_value"].to_numpy() * x) / (p * x + q - 1)
+    cumulative = [np.zeros(len(rows))] + [expected(30.0 * k) for k in (1, 2, 3)]
+    clv = sum(spend * (cumulative[k] - cumulative[k - 1]) / 1.1**k for k in (1, 2, 3))
+    np.testing.assert_allclose(out.loc[rows.index, "clv"], clv, rtol=1e-7)
+    np.testing.assert_allclose(out.loc[rows.index, "expected_spend"], spend, rtol=1e-9)
     assert out["clv"].is_monotonic_decreasing and out["rank"].iloc[0] == 1
     assert (out["clv"] >= 0).all() and out["probability_alive"].between(0, 1).all()
 

@@ -3,7 +3,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.stats
 
@@ -94,6 +93,12 @@ def test_compare_and_holm(data):
     assert row["ci_low"] <= row["diff"] <= row["ci_high"]
     assert (table["p_holm"] >= table["p_ttest"]).all()
     assert _holm(np.array([0.01, 0.04, 0.03])).tolist() == pytest.approx([0.03, 0.06, 0.06])
+    # bootstrap p-value (k + 1) / (B + 1): a model against itself differs in no resample
+    same = compare(result, baseline="pop", n_bootstrap=500)
+    assert same.query("model == 'pop'").empty
+    twin = evaluate({"a": Popularity(), "b": Popularity()}, split, metrics=["ndcg"], k=(10,))
+    row = compare(twin, baseline="a", n_bootstrap=499).iloc[0]
+    assert row["diff"] == 0 and row["p_bootstrap"] == pytest.approx(1.0)  # k = B
     with pytest.raises(InvalidParameterError, match="baseline"):
         compare(result, baseline="nope")
 
@@ -171,4 +176,3 @@ def test_plots_return_axes(data):
         assert ax.get_xlabel()
     with pytest.raises(InvalidParameterError):
         plot_metric_vs_k(result, "recall")
-    assert isinstance(pd.DataFrame(), pd.DataFrame)

@@ -80,8 +80,21 @@ def test_beyond_accuracy_by_hand():
     recs = batch([["i0", "i1"], ["i0", "i2"], []], n=2)
     assert m.catalog_coverage(recs, 2) == pytest.approx(3 / 6)
     # exposure counts over 6 items: [2, 1, 1, 0, 0, 0] -> sorted [0, 0, 0, 1, 1, 2]
-    expected_gini = sum((2 * i - 6 - 1) * c for i, c in enumerate([0, 0, 0, 1, 1, 2], 1)) / (6 * 4)
-    assert m.gini_index(recs, 2) == pytest.approx(expected_gini)
+    # exposure over the 6 items: i0 twice, i1 and i2 once, the rest never. Gini as the mean
+    # absolute difference: sum |c_i - c_j| over ordered pairs / (2 n^2 mean)
+    counts = np.array([2, 1, 1, 0, 0, 0])
+    pairs = np.abs(counts[:, None] - counts[None, :]).sum()
+    assert pairs == 28
+    assert m.gini_index(recs, 2) == pytest.approx(28 / (2 * 36 * (4 / 6)))
+    # all exposure on one item: the maximum (n - 1) / n
+    single = RecBatch(
+        np.array(["x", "y"], dtype=object),
+        np.array([[0], [0]], np.int32),
+        np.ones((2, 1), np.float32),
+        np.array([1, 1], np.int32),
+        ITEMS,
+    )
+    assert m.gini_index(single, 1) == pytest.approx(5 / 6)
     # lists {i0, i1} and {i0, i2}: cosine 1/2 -> personalisation 1/2 (the empty list is left out)
     assert m.personalisation(recs, 2) == pytest.approx(0.5)
     categories = pd.Series(["a", "a", "b", "b", "c", "c"], index=ITEMS.array)

@@ -280,7 +280,8 @@ def compare(
 
     For each (model, metric, k): the mean difference, a paired t-test, a paired bootstrap
     (``n_bootstrap`` resamples of users: 95% percentile interval of the difference and a
-    two-sided p-value), and Holm-adjusted p-values over all rows of the table (family-wise
+    two-sided p-value :math:`(k + 1)/(B + 1)` with :math:`k` of the :math:`B` centred resamples
+    at least as far from 0 as the observed difference), and Holm-adjusted p-values over all rows of the table (family-wise
     error ``alpha``). Only per-user metrics can be compared.
     """
     if not isinstance(result, EvaluationResult):
@@ -316,7 +317,9 @@ def compare(
             means[start : start + count] = diff[picks].mean(axis=1)
         observed = diff.mean()
         centred = means - observed
-        p_boot = float(min(1.0, (np.abs(centred) >= abs(observed)).mean() + 1.0 / n_bootstrap))
+        # (k + 1) / (B + 1), k resamples at least as extreme (Davison & Hinkley 1997, eq. 4.11)
+        extreme = int((np.abs(centred) >= abs(observed)).sum())
+        p_boot = (extreme + 1) / (n_bootstrap + 1)
         base_mean = float(paired["value_base"].mean())
         rows.append(
             {

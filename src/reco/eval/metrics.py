@@ -381,10 +381,12 @@ def catalog_coverage(recs: RecBatch, k: int = 10, *, n_items: int | None = None)
 
 
 def gini_index(recs: RecBatch, k: int = 10, *, n_items: int | None = None) -> float:
-    r"""Gini index of item exposure over the catalog (0 = every item shown equally, 1 = one).
+    r"""Gini index of item exposure over the catalog of :math:`n` items.
 
     With exposure counts sorted ascending :math:`c_1 \le \dots \le c_n`:
-    :math:`G = \sum_i (2i - n - 1)\, c_i \,/\, (n \sum_i c_i)`.
+    :math:`G = \sum_i (2i - n - 1)\, c_i \,/\, (n \sum_i c_i)`, which equals the mean
+    absolute difference :math:`\sum_{i,j} |c_i - c_j| / (2 n^2 \bar c)`. 0 when every item is
+    shown equally often; at most :math:`(n - 1)/n` (every exposure on one item).
     """
     counts, size = _exposure(recs, k, n_items)
     total = counts.sum()
