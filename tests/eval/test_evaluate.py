@@ -60,7 +60,35 @@ def test_evaluate_refuses_models_fit_elsewhere(data):
         evaluate([leaky], split)
     fitted = Popularity().fit(split.train)
     result = evaluate([fitted], split, metrics=["recall"], k=5)
-    assert result.timings["fit_s"].iloc[0] == 0.0
+    assert np.isnan(result.timings["fit_s"].iloc[0])  # fitted elsewhere: not measured
+
+
+def test_evaluate_never_changes_the_models_it_is_given(data):
+    split = random_holdout(data, 0.3, random_state=0)
+    model = Popularity()
+    first = evaluate([model], split, metrics=["recall"], k=5)
+    assert not hasattr(model, "scores_")  # a clone was fitted
+    second = evaluate([model], split, metrics=["recall"], k=5)
+    assert second.timings["fit_s"].iloc[0] > 0 and first.timings["fit_s"].iloc[0] > 0
+
+
+def test_lists_made_elsewhere_must_cover_the_test_users(data):
+    split = random_holdout(data, 0.3, random_state=0)
+    full = Popularity().fit(split.train).recommend_batch(split.test_users, 10, unknown="popular")
+    half = (
+        Popularity().fit(split.train).recommend_batch(split.test_users[::2], 10, unknown="popular")
+    )
+    with pytest.raises(DataValidationError, match="missing_users='empty'"):
+        evaluate({"half": half}, split, metrics=["ndcg"], k=10)
+    scored = {
+        option: evaluate({"half": half}, split, metrics=["ndcg"], k=10, missing_users=option)
+        for option in ("empty", "drop")
+    }
+    everyone = evaluate({"full": full}, split, metrics=["ndcg"], k=10)
+    n_all = everyone.summary["n_users"].iloc[0]
+    assert scored["empty"].summary["n_users"].iloc[0] == n_all
+    assert scored["drop"].summary["n_users"].iloc[0] < n_all
+    assert scored["empty"].summary["mean"].iloc[0] < everyone.summary["mean"].iloc[0]
 
 
 def test_strong_generalisation_uses_fold_in(data):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_int, check_number, check_random_state
+from .._validation import check_int, check_number, check_option, check_random_state
 from ..base import RecBatch, Recommender
 from ..exceptions import DataValidationError, InvalidParameterError
 from . import metrics as m
@@ -86,6 +86,8 @@ def _names(models: Any) -> dict[str, Recommender]:
 
 
 def _fit_if_needed(model: Recommender, split: Split) -> tuple[Recommender, float]:
+    """A fitted copy: an unfitted model is cloned and the clone fitted (the caller's model is
+    never changed, so a second evaluate fits again); a fitted one is checked and used."""
     if model.__sklearn_is_fitted__():
         history = model.history_
         expected = split.train.to_csr()
@@ -96,7 +98,10 @@ def _fit_if_needed(model: Recommender, split: Split) -> tuple[Recommender, float
                 f"train is {expected.shape} with {expected.nnz}). Evaluating it would leak or "
                 "mismatch; pass an unfitted model (clone(model)) and evaluate fits it."
             )
-        return model, 0.0
+        return model, float("nan")  # fitted elsewhere: no fit time to report
+    from sklearn.base import clone
+
+    model = clone(model)
     started = time.perf_counter()
     model.fit(split.train)
     return model, time.perf_counter() - started
@@ -109,6 +114,36 @@ def _interval(values: np.ndarray) -> tuple[float, float, float]:
         return mean, float("nan"), float("nan")
     half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n)
     return mean, mean - half, mean + half
+
+
+def _covering(recs: RecBatch, split: Split, name: str, missing_users: str) -> RecBatch:
+    """A RecBatch made elsewhere must cover the split's test users (or say what to do)."""
+    test_users = pd.Index(split.test_users)
+    missing = test_users.difference(pd.Index(recs.users))
+    if missing.size == 0 or missing_users == "drop":
+        return recs
+    if missing_users == "raise":
+        raise DataValidationError(
+            f"the lists of {name!r} cover {test_users.size - missing.size} of the split's "
+            f"{test_users.size} test users; {missing.size} are missing, e.g. "
+            f"{missing[:5].tolist()}. Scoring only the covered users would flatter the model. "
+            "Recommend for every split.test_users, or pass missing_users='empty' (they score "
+            "0) or 'drop' (score the covered users only)."
+        )
+    empty = RecBatch(
+        missing.to_numpy(dtype=object),
+        np.full((missing.size, recs.n), -1, np.int32),
+        np.full((missing.size, recs.n), -np.inf, np.float32),
+        np.zeros(missing.size, np.int32),
+        recs.item_map,
+    )
+    return RecBatch(
+        np.concatenate([np.asarray(recs.users, dtype=object), empty.users]),
+        np.concatenate([recs.item_index, empty.item_index]),
+        np.concatenate([recs.scores, empty.scores]),
+        np.concatenate([recs.lengths, empty.lengths]),
+        recs.item_map,
+    )
 
 
 def recommend_for_split(model: Recommender, split: Split, n: int) -> RecBatch:
@@ -125,6 +160,7 @@ def evaluate(
     k: int | Sequence[int] = (10, 20),
     *,
     item_categories: Any = None,
+    missing_users: str = "raise",
 ) -> EvaluationResult:
     """Fit (unless fitted), recommend with seen items excluded, and measure every model.
 
@@ -146,6 +182,12 @@ def evaluate(
         Cut-offs; lists are made once at the largest.
     item_categories : Series or array, optional
         Item id -> category, for ``diversity``.
+    missing_users : {"raise", "empty", "drop"}
+        For a RecBatch made elsewhere that lacks some test users: refuse (default), score
+        them as empty lists (0 on every accuracy metric), or score the covered users only.
+
+    Models are never changed: an unfitted model is cloned and the clone is fitted (its fit
+    time is reported); a fitted one is used as is (``fit_s`` is NaN).
     """
     named = _names(models)
     if not isinstance(split, Split):
@@ -164,13 +206,14 @@ def evaluate(
             f"unknown metric(s) {unknown or [metrics]}; choose from "
             f"{sorted(m.ACCURACY) + list(BEYOND)} (as a list)."
         )
+    check_option(missing_users, "missing_users", ("raise", "empty", "drop"))
     if "diversity" in metrics and item_categories is None:
         raise InvalidParameterError("metric 'diversity' needs item_categories=.")
     n = cutoffs[-1]
     summary_rows, per_user_frames, timing_rows, all_recs = [], [], [], {}
     for name, model in named.items():
         if isinstance(model, RecBatch):
-            recs, fit_s, recommend_s = model, np.nan, np.nan
+            recs, fit_s, recommend_s = _covering(model, split, name, missing_users), np.nan, np.nan
         else:
             model, fit_s = _fit_if_needed(model, split)
             started = time.perf_counter()
