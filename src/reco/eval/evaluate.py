@@ -324,8 +324,8 @@ def compare(
     For each (model, metric, k): the mean difference, a paired t-test, a paired bootstrap
     (``n_bootstrap`` resamples of users: 95% percentile interval of the difference and a
     two-sided p-value :math:`(k + 1)/(B + 1)` with :math:`k` of the :math:`B` centred resamples
-    at least as far from 0 as the observed difference), and Holm-adjusted p-values over all rows of the table (family-wise
-    error ``alpha``). Only per-user metrics can be compared.
+    at least as far from 0 as the observed difference), and Holm-adjusted p-values over all
+    rows of the table (family-wise error ``alpha``). Only per-user metrics can be compared.
     """
     if not isinstance(result, EvaluationResult):
         raise DataValidationError(f"result must come from evaluate(); got {type(result).__name__}")
