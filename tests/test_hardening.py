@@ -359,3 +359,15 @@ def test_purchase_counts_must_be_whole():
         model.probability_of_purchases([1.5], 10.0)
     with pytest.raises(DataValidationError, match="whole numbers"):
         model.conditional_expected_purchases(5.0, frequency=[1.5], recency=[2.0], T=[5.0])
+
+
+def test_temporal_split_warns_when_few_users_are_tested():
+    from reco.exceptions import SmallSampleWarning
+
+    times = pd.date_range("2024-01-01", periods=100, freq="D")
+    frame = pd.DataFrame(
+        {"user_id": np.arange(100) % 50, "item_id": np.arange(100) % 7, "t": times}
+    )
+    X = Interactions.from_frame(frame, time="t")
+    with pytest.warns(SmallSampleWarning, match="left 1 of 50 users"):
+        temporal_split(X, cutoff="2024-04-09", drop_cold=False)

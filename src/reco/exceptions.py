@@ -20,6 +20,7 @@ __all__ = [
     "NotSupportedError",
     "RecoError",
     "RecoWarning",
+    "SmallSampleWarning",
     "UndefinedMetricWarning",
     "UnknownIdError",
 ]
@@ -76,6 +77,10 @@ class DataConversionWarning(RecoWarning):
 
 class ConvergenceWarning(RecoWarning):
     """An optimiser stopped before its convergence criterion was met."""
+
+
+class SmallSampleWarning(RecoWarning):
+    """A split or evaluation rests on so few users that its figures cannot be trusted."""
 
 
 class UndefinedMetricWarning(RecoWarning):

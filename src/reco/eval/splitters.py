@@ -8,6 +8,7 @@ validation split out of the training part (never touching the test part).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 
 from .._validation import check_bool, check_int, check_number, check_random_state
 from ..data import IdMap, Interactions
-from ..exceptions import DataValidationError, InvalidParameterError
+from ..exceptions import DataValidationError, InvalidParameterError, SmallSampleWarning
 
 __all__ = [
     "Split",
@@ -109,6 +110,20 @@ def _drop_cold(data: Interactions, train_mask: np.ndarray, test_mask: np.ndarray
     return test_mask & seen_users[data.user_index] & seen_items[data.item_index]
 
 
+def _warn_if_few_test_users(data: Interactions, test: np.ndarray, what: str) -> None:
+    """A split whose test part holds under 5% of the users gives figures that rest on few."""
+    n_test = np.unique(data.user_index[test]).size
+    n_users = np.unique(data.user_index).size
+    if n_test < 0.05 * n_users:
+        warnings.warn(
+            f"{what} left {n_test} of {n_users} users ({n_test / n_users:.1%}) in the test part; "
+            "metrics will rest on very few users. Move the cut-off earlier (or lower the "
+            "quantile), or use a per-user split such as leave_last_n.",
+            SmallSampleWarning,
+            stacklevel=3,
+        )
+
+
 def random_holdout(
     data: Interactions,
     test_size: float = 0.2,
@@ -187,6 +202,7 @@ def temporal_split(
             f"the cut-off {bound} leaves {int(train.sum())} training and {int(test.sum())} test "
             "rows; choose a cut-off inside the data's time range."
         )
+    _warn_if_few_test_users(data, test, "temporal_split")
     name = f"temporal_split(cutoff={bound})"
     q = 0.8 if quantile is None else quantile
     recipe = lambda d: temporal_split(d, quantile=q, drop_cold=drop_cold)  # noqa: E731
