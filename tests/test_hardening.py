@@ -371,3 +371,16 @@ def test_temporal_split_warns_when_few_users_are_tested():
     X = Interactions.from_frame(frame, time="t")
     with pytest.warns(SmallSampleWarning, match="left 1 of 50 users"):
         temporal_split(X, cutoff="2024-04-09", drop_cold=False)
+
+
+def test_to_csr_gives_a_writable_copy_for_other_libraries():
+    X = Interactions.from_frame(pd.DataFrame({"user_id": [1, 2], "item_id": [1, 2]}))
+    shared = X.to_csr()
+    assert not shared.data.flags.writeable
+    copy = X.to_csr(copy=True)
+    copy.data[:] = 5.0
+    assert X.to_csr().data.tolist() == [1.0, 1.0]
+    import scipy.sparse as sp
+
+    legacy = X.to_csr(format="matrix")
+    assert isinstance(legacy, sp.csr_matrix) and legacy.data.flags.writeable

@@ -24,6 +24,8 @@ def test_exception_hierarchy_keeps_builtin_clauses():
     assert issubclass(ex.ConvergenceError, RuntimeError)
     for warning in (
         ex.DataConversionWarning,
+        ex.EfficiencyWarning,
+        ex.SmallSampleWarning,
         ex.ConvergenceWarning,
         ex.UndefinedMetricWarning,
     ):

@@ -15,6 +15,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataConversionWarning",
     "DataValidationError",
+    "EfficiencyWarning",
     "InvalidParameterError",
     "NotFittedError",
     "NotSupportedError",
@@ -77,6 +78,10 @@ class DataConversionWarning(RecoWarning):
 
 class ConvergenceWarning(RecoWarning):
     """An optimiser stopped before its convergence criterion was met."""
+
+
+class EfficiencyWarning(RecoWarning):
+    """The call works but will take far longer or far more memory than it needs to."""
 
 
 class SmallSampleWarning(RecoWarning):

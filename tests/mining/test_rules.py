@@ -146,3 +146,29 @@ def test_count_of_rejects_external_ids():
     itemsets = frequent_itemsets([["a", "b"]], 1)
     with pytest.raises(DataValidationError, match="item-map indices"):
         itemsets.count_of(["a"])
+
+
+def test_max_rules_keeps_the_best_and_explosions_are_warned():
+    import warnings
+
+    from reco.exceptions import EfficiencyWarning
+    from reco.mining import rules as rules_module
+
+    rng = np.random.default_rng(0)
+    baskets = [list(rng.choice(12, rng.integers(2, 7), replace=False)) for _ in range(300)]
+    itemsets = frequent_itemsets(baskets, 0.02)
+    every = association_rules(itemsets, "confidence", 0.1).frame
+    best = association_rules(itemsets, "confidence", 0.1, max_rules=25).frame
+    assert len(best) == 25
+    expected = every.sort_values(["confidence", "support"], ascending=False, kind="stable")
+    assert best["confidence"].tolist() == expected["confidence"].head(25).tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        association_rules(itemsets, "confidence", 0.1)  # far below the limit: no warning
+    original = rules_module._EXPLOSIVE
+    try:
+        rules_module._EXPLOSIVE = 10
+        with pytest.warns(EfficiencyWarning, match="max_rules"):
+            association_rules(itemsets, "confidence", 0.1)
+    finally:
+        rules_module._EXPLOSIVE = original

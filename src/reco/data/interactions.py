@@ -258,14 +258,21 @@ class Interactions:
         return out
 
     # -- views -------------------------------------------------------------------------------
-    def to_csr(self) -> sp.csr_array:
-        """The users x items matrix (float32 csr_array, sorted indices, repeated pairs summed).
+    def to_csr(self, *, copy: bool = False, format: str = "array") -> Any:
+        """The users x items matrix (float32, sorted indices, repeated pairs summed).
 
-        The matrix is built once and shared: its arrays are read-only.
+        By default the matrix is built once and shared, so its arrays are read-only. Pass
+        ``copy=True`` for a writable copy, and ``format="matrix"`` for a
+        ``scipy.sparse.csr_matrix`` (what implicit, LightFM and older code expect), e.g.
+        ``implicit.als.AlternatingLeastSquares().fit(X.to_csr(copy=True, format="matrix"))``.
         """
+        check_option(format, "format", ("array", "matrix"))
         if self._matrix is None:
             self._matrix = _build_csr(self.user_index, self.item_index, self.value, self.shape)
-        return self._matrix
+        if not check_bool(copy, "copy") and format == "array":
+            return self._matrix
+        kind = sp.csr_matrix if format == "matrix" else sp.csr_array
+        return kind(self._matrix, copy=True)
 
     def to_frame(self) -> pd.DataFrame:
         """The rows as a long DataFrame with external ids, using the column names given."""

@@ -22,6 +22,7 @@ frequent itemset, the supports of A and C are always known (no KeyError, whateve
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_ids, check_int, check_number
-from ..exceptions import DataValidationError, InvalidParameterError
+from ..exceptions import DataValidationError, EfficiencyWarning, InvalidParameterError
 from . import _table
 from .itemsets import FrequentItemsets, itemset_tuples
 
@@ -122,6 +123,7 @@ def association_rules(
     consequents: Any = None,
     max_antecedent_len: int | None = None,
     max_consequent_len: int | None = None,
+    max_rules: int | None = None,
 ) -> AssociationRules:
     """All rules A -> C (A, C disjoint, non-empty, A | C frequent) with ``metric >= min_threshold``.
 
@@ -134,6 +136,12 @@ def association_rules(
     antecedents, consequents : list of item ids, optional
         Only rules whose antecedent (consequent) items all come from these lists.
     max_antecedent_len, max_consequent_len : int, optional
+    max_rules : int, optional
+        Keep only the ``max_rules`` best rules (by ``metric``, then support), selected chunk by
+        chunk, so memory stays bounded however many rules pass the threshold. Without it, an
+        itemset collection that could yield more than 100 million candidate rules (an itemset
+        of length L gives up to 2^L - 2) is warned about with an
+        :class:`~reco.exceptions.EfficiencyWarning` before any work starts.
     """
     if not isinstance(itemsets, FrequentItemsets):
         raise DataValidationError(
@@ -155,6 +163,8 @@ def association_rules(
         if max_consequent_len is None
         else check_int(max_consequent_len, "max_consequent_len", low=1)
     )
+    max_rules = None if max_rules is None else check_int(max_rules, "max_rules", low=1)
+    _warn_if_explosive(itemsets, max_rules)
     allowed_a = _allowed(itemsets, antecedents, "antecedents")
     allowed_c = _allowed(itemsets, consequents, "consequents")
     flat, offsets, counts = itemsets._sorted_items, itemsets._offsets, itemsets._supports
@@ -180,6 +190,8 @@ def association_rules(
         s_c = count_c[:k].astype(float) / n
         keep = np.flatnonzero(rule_metric(metric, s_ac, s_a, s_c, n) >= min_threshold)
         pieces.append((rows[keep], masks[keep], s_a[keep], s_c[keep]))
+        if max_rules is not None and sum(p[0].size for p in pieces) > max_rules:
+            pieces = [_best(pieces, metric, counts, n, max_rules)]
     rows, masks, s_a, s_c = (
         np.concatenate([p[j] for p in pieces]) if pieces else np.zeros(0, int) for j in range(4)
     )
@@ -199,6 +211,35 @@ def association_rules(
         tuples = itemset_tuples(items, bounds, identity, ids, in_order, in_order)
         frame.insert(position, name, pd.Series(tuples, dtype=object, copy=False))
     return AssociationRules(frame, n, a_items, a_offsets, c_items, c_offsets)
+
+
+_EXPLOSIVE = 10**8  # candidate rules past which association_rules warns
+
+
+def _warn_if_explosive(itemsets: FrequentItemsets, max_rules: int | None) -> None:
+    """Warn before a rule search whose candidate count (sum of 2^L - 2) is enormous."""
+    if max_rules is not None:
+        return
+    lengths = np.minimum(np.diff(itemsets._offsets), 62)
+    candidates = float(np.sum(np.exp2(lengths[lengths >= 2]) - 2))
+    if candidates > _EXPLOSIVE:
+        warnings.warn(
+            f"these {lengths.size:,} itemsets can yield up to {candidates:.3g} candidate rules; "
+            "the search may run for a long time and return more rules than fit in memory. "
+            "Raise min_support, set max_len in frequent_itemsets, or pass max_rules= to keep "
+            "only the best.",
+            EfficiencyWarning,
+            stacklevel=3,
+        )
+
+
+def _best(pieces: list, metric: str, counts: np.ndarray, n: int, limit: int) -> tuple:
+    """The ``limit`` best candidate rules of ``pieces`` (metric, then support; stable)."""
+    rows, masks, s_a, s_c = (np.concatenate([p[j] for p in pieces]) for j in range(4))
+    s_ac = counts[rows].astype(float) / n
+    order = np.lexsort((-s_ac, -rule_metric(metric, s_ac, s_a, s_c, n)))[:limit]
+    order.sort()  # keep discovery order among the kept rules
+    return rows[order], masks[order], s_a[order], s_c[order]
 
 
 def _allowed(itemsets: FrequentItemsets, ids: Any, name: str) -> np.ndarray:
