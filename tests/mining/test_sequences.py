@@ -87,7 +87,9 @@ def test_event_types_and_rules():
     patterns = dict(zip(result.frame["sequence"], result.frame["count"], strict=True))
     full = (("view", "A"), ("view", "B"), ("purchase", "C"))
     assert patterns[full] == 2
-    rules = sequential_rules(result, min_confidence=0.9)
+    found = sequential_rules(result, min_confidence=0.9)
+    assert found.n_sequences == 3 and len(found) == len(found.frame)
+    rules = found.frame
     row = rules[(rules["antecedent"] == full[:2]) & (rules["consequent"] == full[2:])].iloc[0]
     assert row["confidence"] == 1.0 and row["support"] == pytest.approx(2 / 3)
     within_hour = frequent_sequences(events, 2, event="event", max_span="1h")

@@ -20,12 +20,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_frame, check_int
+from .._validation import check_frame, check_int, check_number
 from ..exceptions import DataValidationError, InvalidParameterError
 from . import _prefixspan
 from .itemsets import min_count
 
-__all__ = ["FrequentSequences", "frequent_sequences", "sequential_rules"]
+__all__ = [
+    "FrequentSequences",
+    "SequentialRules",
+    "frequent_sequences",
+    "sequential_rules",
+]
 
 
 @dataclass
@@ -213,7 +218,29 @@ def frequent_sequences(
     return FrequentSequences(result, n_sessions, threshold, named)
 
 
-def sequential_rules(sequences: FrequentSequences, min_confidence: float = 0.5) -> pd.DataFrame:
+@dataclass
+class SequentialRules:
+    """Rules found by :func:`sequential_rules`, shaped like
+    :class:`~reco.mining.AssociationRules`.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        ``antecedent`` (the ordered prefix), ``consequent`` (what follows), ``support``,
+        ``antecedent_support``, ``confidence`` and ``lift``; sorted by confidence, then
+        support (descending).
+    n_sequences : int
+        Number of sessions the patterns were mined from.
+    """
+
+    frame: pd.DataFrame
+    n_sequences: int
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def sequential_rules(sequences: FrequentSequences, min_confidence: float = 0.5) -> SequentialRules:
     r"""Rules "this ordered prefix, then these items": :math:`S_{1..k} \Rightarrow S_{k+1..L}`.
 
     For every frequent sequence S and split point k: ``support`` = s(S),
@@ -226,8 +253,7 @@ def sequential_rules(sequences: FrequentSequences, min_confidence: float = 0.5) 
             "sequences must come from reco.mining.frequent_sequences(...); got "
             f"{type(sequences).__name__}."
         )
-    if isinstance(min_confidence, bool) or not 0 <= float(min_confidence) <= 1:
-        raise InvalidParameterError(f"min_confidence must be in [0, 1]; got {min_confidence!r}.")
+    min_confidence = check_number(min_confidence, "min_confidence", low=0, high=1)
     counts, n = sequences._counts, sequences.n_sequences
     rows = []
     for pattern, count in counts.items():
@@ -251,6 +277,5 @@ def sequential_rules(sequences: FrequentSequences, min_confidence: float = 0.5) 
         rows,
         columns=["antecedent", "consequent", "support", "antecedent_support", "confidence", "lift"],
     )
-    return frame.sort_values(["confidence", "support"], ascending=False, kind="stable").reset_index(
-        drop=True
-    )
+    frame = frame.sort_values(["confidence", "support"], ascending=False, kind="stable")
+    return SequentialRules(frame.reset_index(drop=True), n)
