@@ -384,3 +384,27 @@ def test_to_csr_gives_a_writable_copy_for_other_libraries():
 
     legacy = X.to_csr(format="matrix")
     assert isinstance(legacy, sp.csr_matrix) and legacy.data.flags.writeable
+
+
+def test_short_lists_can_be_filled_with_popular_items():
+    from reco.models import ItemKNN
+    from reco.testing import conformance_data
+
+    data = conformance_data()
+    model = ItemKNN(k=3).fit(data)
+    user = data.user_map.array[0]
+    narrow = model.recommend(user, 5, candidates=["i15", "i16", "i17", "i18", "i19", "i01"])
+    filled = model.recommend(
+        user, 5, candidates=["i15", "i16", "i17", "i18", "i19", "i01"], fill="popular"
+    )
+    seen = set(model.item_map_.ids(model.history_[[0]].indices))
+    eligible = {"i15", "i16", "i17", "i18", "i19", "i01"} - seen
+    assert len(narrow) < len(eligible) and set(filled.items) == eligible  # whitelist kept
+    assert filled.items[: len(narrow)].tolist() == narrow.items.tolist()
+    assert (np.diff(filled.scores) <= 0).all()  # still best first
+    # unknown users get popularity on [-1, 0), not raw counts beside similarities
+    batch = model.recommend_batch([user, "stranger"], 5, unknown="popular")
+    assert (batch.scores[1, : batch.lengths[1]] < 0).all()
+    assert (batch.scores[1, : batch.lengths[1]] >= -1).all()
+    with pytest.raises(InvalidParameterError, match="fill"):
+        model.recommend(user, 5, fill="random")

@@ -255,8 +255,46 @@ class Recommender(Estimator):
         )
 
     def _fallback_scores(self) -> np.ndarray:
-        """Scores for unknown users under ``unknown="popular"``."""
+        """The popularity that ranks fills and unknown users (override: e.g. time-decayed)."""
         return self.item_popularity_
+
+    def _popular_scale(self) -> np.ndarray:
+        """Popularity mapped to [0, 1) (order kept): a fill's score is below the row's
+        lowest model score by 1 - this, so fills never outrank the model's own items."""
+        popularity = np.asarray(self._fallback_scores(), dtype=np.float64)
+        low, span = popularity.min(), np.ptp(popularity)
+        return (popularity - low) / (span * (1 + 1e-6) + 1e-12)
+
+    def _unknown_user_scores(self) -> np.ndarray:
+        """Scores of a user never seen in training: popularity rescaled to [-1, 0)."""
+        return (self._popular_scale() - 1.0).astype(np.float32)
+
+    def _fill_popular(self, out: TopK, index: np.ndarray, exclude_seen: bool, blocked) -> None:
+        """Complete rows shorter than n with the most popular eligible items, ranked after
+        the model's items (scores below the row's lowest: ``min(0, lowest) - 1 + scale``)."""
+        n = out.items.shape[1]
+        short = np.flatnonzero(out.lengths < n)
+        if short.size == 0:
+            return
+        scale = self._popular_scale().astype(np.float32)
+        for start in range(0, short.size, 256):  # bounded dense blocks
+            rows = short[start : start + 256]
+            mask = np.zeros((rows.size, scale.size), dtype=bool)
+            if blocked is not None:
+                mask |= blocked[None, :]
+            for r, row in enumerate(rows):
+                mask[r, out.items[row, : out.lengths[row]]] = True
+                if exclude_seen and index[row] >= 0:
+                    mask[r, self.history_[[index[row]]].indices] = True
+            extra = select_topk(np.where(mask, -np.inf, scale[None, :]).astype(np.float32), n)
+            for r, row in enumerate(rows):
+                have = int(out.lengths[row])
+                take = min(n - have, int(extra.lengths[r]))
+                lowest = float(out.scores[row, have - 1]) if have else 0.0
+                base = min(0.0, lowest) - 1.0
+                out.items[row, have : have + take] = extra.items[r, :take]
+                out.scores[row, have : have + take] = base + extra.scores[r, :take]
+                out.lengths[row] = have + take
 
     # -- shape helpers -----------------------------------------------------------------------
     @property
@@ -352,6 +390,7 @@ class Recommender(Estimator):
         exclude_items: Any = None,
         candidates: Any = None,
         unknown: Unknown = "raise",
+        fill: str | None = None,
     ) -> RecBatch:
         """Top-``n`` lists for many users.
 
@@ -370,12 +409,19 @@ class Recommender(Estimator):
             ``exclude_items``. Unknown ids in either list are ignored.
         unknown : {"raise", "popular", "empty"}
             Users not seen in training raise :class:`UnknownIdError`, get the most popular
-            eligible items, or get an empty row.
+            eligible items, or get an empty row. Popular rows score in [-1, 0) (popularity
+            rescaled, order kept), never raw counts beside the model's scores.
+        fill : {None, "popular"}
+            ``"popular"`` completes a list the model cannot fill (few candidates score, a
+            narrow whitelist) with the most popular eligible items, after the model's items:
+            each fill scores below the row's lowest model score (``min(0, lowest) - 1`` plus
+            popularity in [0, 1)). ``None`` (default) returns short lists as they are.
         """
         self._check_fitted()
         n = min(check_n(n), len(self.item_map_))  # no list can be longer than the catalogue
         exclude_seen = check_bool(exclude_seen, "exclude_seen")
         check_option(unknown, "unknown", ("raise", "popular", "empty"))
+        check_option(fill, "fill", (None, "popular"))
         users = check_ids(users, "users")
         missing = "raise" if unknown == "raise" else "negative"
         index = self.user_map_.index(users, missing=missing)
@@ -393,9 +439,11 @@ class Recommender(Estimator):
                     part.lengths,
                 )
             if unknown == "popular":
-                fallback = select_topk(self._fallback_scores()[None, :], n, blocked=blocked)
+                fallback = select_topk(self._unknown_user_scores()[None, :], n, blocked=blocked)
                 out.items[~known], out.scores[~known] = fallback.items[0], fallback.scores[0]
                 out.lengths[~known] = fallback.lengths[0]
+        if fill == "popular":
+            self._fill_popular(out, index, exclude_seen, blocked)
         return RecBatch(users, out.items, out.scores, out.lengths, self.item_map_)
 
     def recommend(
@@ -407,6 +455,7 @@ class Recommender(Estimator):
         exclude_items: Any = None,
         candidates: Any = None,
         unknown: Unknown = "raise",
+        fill: str | None = None,
     ) -> RecList:
         """Top-``n`` list for one user: row 0 of :meth:`recommend_batch` for ``[user]``."""
         if isinstance(user, (list, tuple, np.ndarray, pd.Series, pd.Index)):
@@ -423,6 +472,7 @@ class Recommender(Estimator):
             exclude_items=exclude_items,
             candidates=candidates,
             unknown=unknown,
+            fill=fill,
         )[0]
 
     def recommend_for_baskets(

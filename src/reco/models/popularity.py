@@ -132,3 +132,6 @@ class Popularity(Recommender):
 
     def _fallback_scores(self) -> np.ndarray:
         return self.scores_
+
+    def _unknown_user_scores(self) -> np.ndarray:
+        return self.scores_  # the model scores everyone alike: its own scale

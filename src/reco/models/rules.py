@@ -317,14 +317,11 @@ class AssociationRuleRecommender(Recommender):
             return scores
         # every item not reached by a rule gets a popularity score in [-1, 0): below every rule
         # (the metrics are >= 0), so short rule lists are filled with the popular items
-        filled = np.repeat(self._fallback_scores()[None, :], history.shape[0], axis=0)
+        fills = (self._popular_scale() - 1.0).astype(np.float32)
+        filled = np.repeat(fills[None, :], history.shape[0], axis=0)
         rows = np.repeat(np.arange(history.shape[0]), np.diff(scores.indptr))
         filled[rows, scores.indices] = scores.data
         return filled
-
-    def _fallback_scores(self) -> np.ndarray:
-        popularity = self.item_popularity_.astype(np.float64)
-        return (popularity / (popularity.max() + 1.0) - 1.0).astype(np.float32)
 
     def _score_users(self, user_index: np.ndarray) -> sp.csr_array:
         return self._score_history(self.history_[user_index])
