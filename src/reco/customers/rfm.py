@@ -53,8 +53,9 @@ class RFMScorer(Estimator):
     in days. On a log where most customers bought once long ago that can be a year: on CDNOW
     (23,570 customers, observed to June 1998) R = 4 spans 141-432 days since the last purchase,
     and 37% of customers are Champions, 872 of them silent for over a year. For absolute
-    meaning pass ``method="fixed"`` with business cut points, e.g. recency
-    ``[365, 180, 90, 30]`` days reversed into increasing order ``[30, 90, 180, 365]``.
+    meaning pass ``method="fixed"`` with business cut points, e.g.
+    ``edges={"recency": [30, 90, 180, 365], ...}`` in days since the last purchase (30 or
+    fewer scores R = 5, over 365 scores R = 1).
 
     Attributes
     ----------
