@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from .exceptions import DataConversionWarning, DataValidationError, InvalidParameterError
 
 __all__ = [
+    "as_utc_timestamp",
     "check_bool",
     "check_finite",
     "check_frame",
@@ -53,6 +54,24 @@ def as_written(value: Any) -> float:
 def _plain(value: Any) -> Any:
     """numpy scalars as Python scalars, so messages read ``3`` rather than ``np.int64(3)``."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def as_utc_timestamp(value: Any, name: str) -> pd.Timestamp:
+    """One date (str, Timestamp, datetime, datetime64) as a naive UTC ``pandas.Timestamp``.
+
+    Numbers are refused (days? seconds? yyyymmdd?); a zone-aware date is converted to UTC,
+    never stripped of its zone, so it compares correctly with data stored in UTC.
+    """
+    rule = f"{name} must be a date such as '2024-06-30' or a pandas Timestamp"
+    if isinstance(value, (bool, np.bool_, int, float, np.number)):
+        raise InvalidParameterError(f"{rule}; got {_plain(value)!r}.")
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise InvalidParameterError(f"{rule}; got {value!r} ({error}).") from None
+    if pd.isna(stamp):
+        raise InvalidParameterError(f"{rule}; got {value!r}.")
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 def check_bool(value: Any, name: str) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_finite, check_frame
+from .._validation import as_utc_timestamp, check_finite, check_frame
 from ..exceptions import DataValidationError, InvalidParameterError
 
 _DAY = np.timedelta64(86_400_000_000, "us")
@@ -61,23 +61,8 @@ def as_datetimes(column: pd.Series, what: str) -> np.ndarray:
 
 
 def as_timestamp(value: Any, name: str) -> np.datetime64:
-    """A single date (str, Timestamp, datetime) as naive UTC ``datetime64[us]``."""
-    if isinstance(value, (bool, np.bool_, int, float, np.number)):
-        raise InvalidParameterError(
-            f"{name} must be a date such as '2024-06-30' or a pandas Timestamp; got {value!r}."
-        )
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError, OverflowError) as error:
-        raise InvalidParameterError(
-            f"{name} must be a date such as '2024-06-30' or a pandas Timestamp; got {value!r} "
-            f"({error})."
-        ) from None
-    if pd.isna(stamp):
-        raise InvalidParameterError(f"{name} must be a date; got {value!r}.")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return np.datetime64(stamp.to_datetime64(), "us")
+    """A single date as naive UTC ``datetime64[us]`` (see ``as_utc_timestamp``)."""
+    return np.datetime64(as_utc_timestamp(value, name).to_datetime64(), "us")
 
 
 def as_duration(value: Any, name: str) -> np.timedelta64:

@@ -155,17 +155,9 @@ class ChurnModel(Estimator):
         Rows after ``cutoff`` are ignored. The latest training cutoff is
         ``cutoff - horizon``, so its label window ends at ``cutoff``.
         """
-        log = PurchaseLog.from_frame(
-            transactions,
-            customer=customer,
-            time=time,
-            value=value,
-            order=order,
-            category=category,
+        log, browsing, end = parse_inputs(
+            transactions, customer, time, value, order, category, events, event, cutoff
         )
-        browsing = None if events is None else _parse_events(events, customer, time, event)
-        end = log.last_time if cutoff is None else as_timestamp(cutoff, "cutoff")
-        check_cutoff(log, end)
         return self._fit_log(log, end, browsing)
 
     def training_cutoffs(self, log_start: Any, cutoff: Any) -> list[pd.Timestamp]:
@@ -310,17 +302,9 @@ class ChurnModel(Estimator):
                 "this ChurnModel was fitted with fit_table; score a feature table with "
                 "predict_proba_table(X)."
             )
-        log = PurchaseLog.from_frame(
-            transactions,
-            customer=customer,
-            time=time,
-            value=value,
-            order=order,
-            category=category,
+        log, browsing, at = parse_inputs(
+            transactions, customer, time, value, order, category, events, event, cutoff
         )
-        browsing = None if events is None else _parse_events(events, customer, time, event)
-        at = log.last_time if cutoff is None else as_timestamp(cutoff, "cutoff")
-        check_cutoff(log, at)
         return self._predict_log(log, at, browsing)
 
     def features(self, log: PurchaseLog, at: np.datetime64, browsing: Any) -> pd.DataFrame:
@@ -412,6 +396,18 @@ class ChurnModel(Estimator):
             "pickle; reco model files never use pickle. Refit it from the log (fit is "
             "deterministic with a fixed random_state), or store the classifier with skops."
         )
+
+
+def parse_inputs(transactions, customer, time, value, order, category, events, event, cutoff):
+    """(parsed log, parsed browsing or None, cutoff) for a call on a transaction log; the
+    cutoff defaults to the last transaction."""
+    log = PurchaseLog.from_frame(
+        transactions, customer=customer, time=time, value=value, order=order, category=category
+    )
+    browsing = None if events is None else _parse_events(events, customer, time, event)
+    at = log.last_time if cutoff is None else as_timestamp(cutoff, "cutoff")
+    check_cutoff(log, at)
+    return log, browsing, at
 
 
 def _binary_labels(y: Any, n: int) -> np.ndarray:

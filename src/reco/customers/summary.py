@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_bool, check_finite, check_frame
+from .._validation import as_utc_timestamp, check_bool, check_finite, check_frame
 from ..exceptions import DataValidationError, InvalidParameterError
 
 __all__ = ["summary"]
@@ -16,14 +16,7 @@ _UNIT_DAYS = {"D": 1.0, "W": 7.0}
 
 
 def _as_time(value: Any, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError) as error:
-        raise InvalidParameterError(f"{name} must be a date; got {value!r}.") from error
-    if pd.isna(stamp):
-        raise InvalidParameterError(f"{name} must be a date; got {value!r}.")
-    # the data are compared in UTC, so a zone-aware bound is converted, not stripped
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
+    return as_utc_timestamp(value, name)
 
 
 def _calendar_alias(freq: Any, merge_same_period: bool) -> bool:

@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import (
+    as_utc_timestamp,
     check_bool,
     check_finite,
     check_frame,
@@ -491,20 +492,7 @@ def _as_time(bound: Any, times: np.ndarray):
     """A time bound in the unit of ``times``; time zones are converted to UTC (the data's
     zone), never dropped; a bound outside the unit's range becomes its end."""
     if times.dtype.kind == "M":
-        if isinstance(bound, (bool, np.bool_, int, float, np.number)):
-            raise InvalidParameterError(
-                f"time bounds must be dates or timestamps for datetime data; got {bound!r}."
-            )
-        try:
-            stamp = pd.Timestamp(bound)
-        except (ValueError, TypeError, OverflowError) as error:
-            raise InvalidParameterError(
-                f"time bounds must be dates or timestamps for datetime data; got {bound!r}."
-            ) from error
-        if pd.isna(stamp):
-            raise InvalidParameterError(f"time bounds must be dates; got {bound!r}.")
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        stamp = as_utc_timestamp(bound, "a time bound for datetime data")
         unit = np.datetime_data(times.dtype)[0]
         try:
             return stamp.as_unit(unit).to_datetime64()
