@@ -132,6 +132,7 @@ def main() -> int:
             "```",
             "",
         ]
+        Path(args.out).write_text("\n".join(lines))  # after each one: a long run keeps its part
     Path(args.out).write_text("\n".join(lines))
     print(f"wrote {args.out} ({len(chosen)} benchmarks, {failed} failed)")
     return 1 if failed else 0
