@@ -25,8 +25,8 @@ import pandas as pd
 
 from .._validation import check_int
 from ..exceptions import InvalidParameterError
-from ._log import PurchaseLog, as_timestamp, check_cutoff
-from .churn import _parse_events, features_at, labels_at
+from ._log import as_timestamp, check_cutoff
+from .churn import features_at, labels_at, parse_inputs
 from .churn_model import ChurnModel
 
 __all__ = ["METHODS", "ChurnBacktest", "backtest_churn", "top_share"]
@@ -101,10 +101,9 @@ def backtest_churn(
         raise InvalidParameterError(f"cutoffs must be a non-empty list of dates; got {cutoffs!r}.")
     template = clone(model) if horizon is None else clone(model).set_params(horizon=horizon)
     params = template._validated()
-    log = PurchaseLog.from_frame(
-        transactions, customer=customer, time=time, value=value, order=order, category=category
+    log, browsing, _ = parse_inputs(
+        transactions, customer, time, value, order, category, events, event, None
     )
-    browsing = None if events is None else _parse_events(events, customer, time, event)
     stamps = [as_timestamp(c, "each cutoff") for c in cutoffs]
     for stamp in stamps:
         check_cutoff(log, stamp)
@@ -112,13 +111,14 @@ def backtest_churn(
     for stamp in stamps:
         labels = labels_at(log, stamp, params["horizon"], template.active_since)
         fitted = clone(template)._fit_log(log, stamp, browsing)
-        model_p = fitted._predict_log(log, stamp, browsing)
+        # the model's own features at the cutoff hold the baselines' inputs too
+        features = fitted.features(log, stamp, browsing)
+        model_p = fitted._predict_features(features)
         customers = model_p.index.intersection(labels.index)
         y = labels.loc[customers].to_numpy()
         k, rule = _recency_rule(log, fitted, params, browsing)
         at = pd.Timestamp(stamp)
         thresholds[at] = k
-        features = features_at(log, stamp, (1,), None, params["horizon"], True)
         recency = features.loc[customers, "recency_days"].to_numpy()
         scored = {
             "model": model_p.loc[customers].to_numpy(),

@@ -178,14 +178,24 @@ def churn_features(
     """
     windows = _check_windows(windows)
     btyd = check_bool(btyd, "btyd")
+    log, browsing, stamp = parse_inputs(
+        transactions, customer, time, value, order, category, events, event, cutoff, required=True
+    )
+    return features_at(log, stamp, windows, browsing, as_duration(horizon, "horizon"), btyd)
+
+
+def parse_inputs(
+    transactions, customer, time, value, order, category, events, event, cutoff, required=False
+):
+    """(parsed log, parsed browsing or None, cutoff) for a call on a transaction log; the
+    cutoff defaults to the last transaction unless ``required``."""
     log = PurchaseLog.from_frame(
         transactions, customer=customer, time=time, value=value, order=order, category=category
     )
-    stamp = _cutoff(log, cutoff)
-    browsing = None
-    if events is not None:
-        browsing = _parse_events(events, customer, time, event)
-    return features_at(log, stamp, windows, browsing, as_duration(horizon, "horizon"), btyd)
+    browsing = None if events is None else _parse_events(events, customer, time, event)
+    if cutoff is None and not required:
+        return log, browsing, log.last_time
+    return log, browsing, _cutoff(log, cutoff)
 
 
 def _check_windows(windows: Any) -> tuple[int, ...]:

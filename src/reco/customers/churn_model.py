@@ -18,8 +18,8 @@ import pandas as pd
 from .._validation import check_int, check_number, check_option, check_random_state
 from ..base import Estimator
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
-from ._log import PurchaseLog, as_duration, as_timestamp, check_cutoff, days
-from .churn import _check_windows, _parse_events, _since, features_at, labels_at
+from ._log import PurchaseLog, as_duration, as_timestamp, days
+from .churn import _check_windows, _since, features_at, labels_at, parse_inputs
 
 __all__ = ["ChurnModel"]
 
@@ -318,7 +318,9 @@ class ChurnModel(Estimator):
         return X
 
     def _predict_log(self, log: PurchaseLog, at: np.datetime64, browsing: Any) -> pd.Series:
-        X = self.features(log, at, browsing)
+        return self._predict_features(self.features(log, at, browsing))
+
+    def _predict_features(self, X: pd.DataFrame) -> pd.Series:
         missing = [c for c in self.feature_names_ if c not in X.columns]
         if missing:
             raise DataValidationError(
@@ -396,18 +398,6 @@ class ChurnModel(Estimator):
             "pickle; reco model files never use pickle. Refit it from the log (fit is "
             "deterministic with a fixed random_state), or store the classifier with skops."
         )
-
-
-def parse_inputs(transactions, customer, time, value, order, category, events, event, cutoff):
-    """(parsed log, parsed browsing or None, cutoff) for a call on a transaction log; the
-    cutoff defaults to the last transaction."""
-    log = PurchaseLog.from_frame(
-        transactions, customer=customer, time=time, value=value, order=order, category=category
-    )
-    browsing = None if events is None else _parse_events(events, customer, time, event)
-    at = log.last_time if cutoff is None else as_timestamp(cutoff, "cutoff")
-    check_cutoff(log, at)
-    return log, browsing, at
 
 
 def _binary_labels(y: Any, n: int) -> np.ndarray:
