@@ -314,8 +314,6 @@ def read_model_file(
     return header, arrays
 
 
-read_header = read_model_file  # the name older code and tests use
-
 
 def _header_part(header: dict, key: str, path: Path) -> dict:
     value = header.get(key)

@@ -413,7 +413,7 @@ def check_bad_model_files(estimator: Recommender) -> None:
                 raise AssertionError("a corrupted model file must raise DataValidationError")
         from . import _persist
 
-        header, arrays = _persist.read_header(good)
+        header, arrays = _persist.read_model_file(good)
         for change, error in (
             ({"format_version": _persist.FORMAT_VERSION + 1}, NotSupportedError),
             ({"class": "reco.testing._OtherRecommender"}, DataValidationError),
