@@ -314,7 +314,6 @@ def read_model_file(
     return header, arrays
 
 
-
 def _header_part(header: dict, key: str, path: Path) -> dict:
     value = header.get(key)
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
