@@ -64,7 +64,7 @@ def ours(frame: pd.DataFrame, with_time: bool):
 def child(kind: str, rows: int, repeat: int) -> None:
     frame = make_frame(rows)
     if kind.startswith("reco"):
-        ours(make_frame(1000), with_time=True)  # compile the numba kernels outside the timing
+        ours(make_frame(1000), with_time=True)  # warm caches outside the timing
     run = {
         "bare": lambda: bare(frame),
         "reco": lambda: ours(frame, False),

@@ -259,7 +259,7 @@ def main() -> None:
             f"{dataset} @ {support}: counts agree: {len(counts) == 1}; reco / fastest pyfim = "
             f"{reco['time'] / fim_best:.2f} (target <= 1.5); mlxtend / reco = {mx_ratio} "
             f"(target >= 20); reco peak RSS {reco['peak'] / 2**20:.0f} MiB of which "
-            f"{reco['imports'] / 2**20:.0f} MiB is imports (numpy, pandas+pyarrow, numba); the "
+            f"{reco['imports'] / 2**20:.0f} MiB is imports (numpy, pandas+pyarrow); the "
             f"library's own peak (input conversion, compiled-kernel loading, mining) "
             f"{reco['library'] / 2**20:.0f} MiB, of which mining "
             f"{reco['rise'] / 2**20:.0f} MiB (target: under 150 MB)"

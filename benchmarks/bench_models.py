@@ -5,7 +5,7 @@
 * ItemKNN(k=19) fit vs implicit CosineRecommender(K=20) and BM25Recommender(K=20) fit:
   implicit's K counts the item itself (its own self-similarity is one of the K), so reco's
   k=19 is the same model (scores agree to 1e-8);
-* EASE fit (numba Gram + float32 Cholesky) vs the plain route: scipy X^T X, then
+* EASE fit (compiled Gram + float32 Cholesky) vs the plain route: scipy X^T X, then
   numpy.linalg.inv on the same Gram matrix (float64), then B;
 * batch top-10 for 10,000 users with seen items excluded: reco's recommend_batch vs implicit's
   recommend(..., filter_already_liked_items=True). Like for like is ItemKNN(neighbourhood=
@@ -147,7 +147,7 @@ def main() -> None:
         EASE(regularization=500.0, n_threads=t).fit(data)
         ease_fit = time.perf_counter() - started
         rows.append(
-            ["EASE fit", "reco EASE (numba Gram + float32 Cholesky)", f"{ease_fit:.1f}", ""]
+            ["EASE fit", "reco EASE (compiled Gram + float32 Cholesky)", f"{ease_fit:.1f}", ""]
         )
         if not args.skip_inv:
             started = time.perf_counter()

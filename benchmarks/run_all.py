@@ -44,7 +44,6 @@ PACKAGES = [
     "numpy",
     "scipy",
     "pandas",
-    "numba",
     "scikit-learn",
     "implicit",
     "mlxtend",

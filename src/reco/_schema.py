@@ -5,7 +5,7 @@ every stored attribute against the class's ``_file_schema`` before the model can
 names (nothing outside the schema, so a header cannot replace a method), dtypes, shapes that
 agree with each other and with the id maps, finite values, index arrays in range and CSR
 invariants (monotone ``indptr``, indices in range and strictly increasing within a row), the
-invariants the numba kernels rely on. The first problem found is reported as a
+invariants the compiled kernels rely on. The first problem found is reported as a
 :class:`~reco.exceptions.DataValidationError` naming the attribute.
 
 Dimensions are names: an :class:`Ids` entry defines one (``"users"`` = the number of ids),

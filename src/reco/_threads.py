@@ -1,4 +1,4 @@
-"""A thread pool over row ranges, for numba kernels that release the GIL (``nogil=True``)."""
+"""A thread pool over row ranges, for compiled kernels that release the GIL."""
 
 from __future__ import annotations
 

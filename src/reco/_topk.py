@@ -15,8 +15,9 @@ Higher score first; among equal scores the item with the **lower index** (the on
 first in the fitted item map) ranks first. The rule is total, so results are deterministic and
 independent of the number of threads.
 
-The kernels are serial, ``nogil`` numba functions; :func:`select_topk` spreads rows over a
-thread pool, so concurrent callers (web-server threads) never share numba's parallel runtime.
+The kernels (compiled, :mod:`reco._topk_kernels`) are serial and release the GIL;
+:func:`select_topk` spreads rows over a thread pool, so concurrent callers (web-server
+threads) share no parallel runtime.
 """
 
 from __future__ import annotations
@@ -28,156 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
+
+from ._topk_kernels import topk_dense_rows, topk_sparse_rows
 
 __all__ = ["TopK", "dot_topk", "select_topk"]
 
 # rows below this are scored on the calling thread: a pool costs more than it saves
 _MIN_ROWS_PER_THREAD = 256
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _worse(s_a, i_a, s_b, i_b):  # pragma: no cover - compiled
-    """True when (score a, index a) ranks below (score b, index b)."""
-    return s_a < s_b or (s_a == s_b and i_a > i_b)
-
-
-@njit(cache=True, nogil=True)
-def _sift_down(heap_s, heap_i, size, pos):  # pragma: no cover - compiled
-    while True:
-        child = 2 * pos + 1
-        if child >= size:
-            return
-        if child + 1 < size and _worse(
-            heap_s[child + 1], heap_i[child + 1], heap_s[child], heap_i[child]
-        ):
-            child += 1
-        if _worse(heap_s[child], heap_i[child], heap_s[pos], heap_i[pos]):
-            heap_s[pos], heap_s[child] = heap_s[child], heap_s[pos]
-            heap_i[pos], heap_i[child] = heap_i[child], heap_i[pos]
-            pos = child
-        else:
-            return
-
-
-@njit(cache=True, nogil=True)
-def _push(heap_s, heap_i, size, n, s, j):  # pragma: no cover - compiled
-    """Offer (s, j) to a min-heap (worst at the root) holding at most n; returns the new size."""
-    if size < n:
-        pos = size
-        heap_s[pos] = s
-        heap_i[pos] = j
-        size += 1
-        while pos > 0:  # sift up
-            parent = (pos - 1) // 2
-            if _worse(heap_s[pos], heap_i[pos], heap_s[parent], heap_i[parent]):
-                heap_s[pos], heap_s[parent] = heap_s[parent], heap_s[pos]
-                heap_i[pos], heap_i[parent] = heap_i[parent], heap_i[pos]
-                pos = parent
-            else:
-                break
-    elif _worse(heap_s[0], heap_i[0], s, j):
-        heap_s[0] = s
-        heap_i[0] = j
-        _sift_down(heap_s, heap_i, size, 0)
-    return size
-
-
-@njit(cache=True, nogil=True)
-def _drain(heap_s, heap_i, size, out_items, out_scores):  # pragma: no cover - compiled
-    """Pop the heap into the outputs, best first."""
-    length = size
-    while size > 0:
-        size -= 1
-        out_scores[size] = heap_s[0]
-        out_items[size] = heap_i[0]
-        heap_s[0] = heap_s[size]
-        heap_i[0] = heap_i[size]
-        _sift_down(heap_s, heap_i, size, 0)
-    return length
-
-
-@njit(cache=True, nogil=True)
-def _topk_dense_rows(
-    scores, rows, hist_indptr, hist_indices, blocked, n, start, stop, out_items, out_scores, out_len
-):  # pragma: no cover - compiled
-    """Top n of dense rows ``start:stop``; ``rows[r]`` is the history row (-1 = none).
-
-    One comparison rejects most entries: ``s > threshold`` is false for NaN, for -inf, and
-    for anything not better than the worst kept entry (an equal score has a higher index, so
-    it ranks below). Only the survivors are checked against the seen and blocked items.
-    """
-    n_items = scores.shape[1]
-    use_blocked = blocked.size > 0
-    heap_s = np.empty(n, np.float32)
-    heap_i = np.empty(n, np.int32)
-    for r in range(start, stop):
-        row = scores[r]
-        h = rows[r]
-        seen_pos = 0
-        seen_end = 0
-        if h >= 0:
-            seen_pos = hist_indptr[h]
-            seen_end = hist_indptr[h + 1]
-        size = 0
-        threshold = -np.inf
-        for j in range(n_items):
-            s = row[j]
-            if not s > threshold:
-                continue
-            if use_blocked and blocked[j]:
-                continue
-            while seen_pos < seen_end and hist_indices[seen_pos] < j:
-                seen_pos += 1
-            if seen_pos < seen_end and hist_indices[seen_pos] == j:
-                continue
-            size = _push(heap_s, heap_i, size, n, s, j)
-            if size == n:
-                threshold = heap_s[0]
-        out_len[r] = _drain(heap_s, heap_i, size, out_items[r], out_scores[r])
-
-
-@njit(cache=True, nogil=True)
-def _topk_sparse_rows(
-    indptr,
-    indices,
-    data,
-    rows,
-    hist_indptr,
-    hist_indices,
-    blocked,
-    n,
-    start,
-    stop,
-    out_items,
-    out_scores,
-    out_len,
-):  # pragma: no cover
-    """Top n of CSR score rows (sorted indices); absent entries are not candidates."""
-    use_blocked = blocked.size > 0
-    heap_s = np.empty(n, np.float32)
-    heap_i = np.empty(n, np.int32)
-    for r in range(start, stop):
-        h = rows[r]
-        seen_pos = 0
-        seen_end = 0
-        if h >= 0:
-            seen_pos = hist_indptr[h]
-            seen_end = hist_indptr[h + 1]
-        size = 0
-        for p in range(indptr[r], indptr[r + 1]):
-            j = indices[p]
-            while seen_pos < seen_end and hist_indices[seen_pos] < j:
-                seen_pos += 1
-            if seen_pos < seen_end and hist_indices[seen_pos] == j:
-                continue
-            if use_blocked and blocked[j]:
-                continue
-            s = np.float32(data[p])
-            if s != s or s == -np.inf:
-                continue
-            size = _push(heap_s, heap_i, size, n, s, j)
-        out_len[r] = _drain(heap_s, heap_i, size, out_items[r], out_scores[r])
 
 
 def _split_rows(
@@ -214,9 +72,25 @@ class TopK:
         self.lengths = np.zeros(n_rows, dtype=np.int32)
 
 
-_EMPTY_BOOL = np.zeros(0, dtype=bool)
+_EMPTY_BOOL = np.zeros(0, dtype=np.uint8)
 _EMPTY_INDPTR = np.zeros(1, dtype=np.int64)
 _EMPTY_INDICES = np.zeros(0, dtype=np.int32)
+
+
+def csr_arrays(matrix: sp.csr_array | sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """``(indptr as int64, indices as int32)`` of a CSR, the index types every kernel takes
+    (no copy when they already are)."""
+    return (
+        np.ascontiguousarray(matrix.indptr, dtype=np.int64),
+        np.ascontiguousarray(matrix.indices, dtype=np.int32),
+    )
+
+
+def as_mask(blocked: np.ndarray | None) -> np.ndarray:
+    """A boolean item mask as the kernels' uint8 (a view), or the empty "nothing blocked"."""
+    if blocked is None:
+        return _EMPTY_BOOL
+    return np.ascontiguousarray(blocked, dtype=np.bool_).view(np.uint8)
 
 
 def select_topk(
@@ -248,8 +122,8 @@ def select_topk(
     n_threads : int
         Threads for the row loop (rows are split evenly; results do not depend on it).
     """
-    if not sp.issparse(scores) and scores.dtype != np.float32:
-        scores = np.asarray(scores, dtype=np.float32)
+    if not sp.issparse(scores):
+        scores = np.ascontiguousarray(scores, dtype=np.float32)
     n_rows = scores.shape[0]
     if out is None:
         out = TopK(n_rows, n)
@@ -261,17 +135,19 @@ def select_topk(
         hist_indptr, hist_indices = _EMPTY_INDPTR, _EMPTY_INDICES
         rows = np.full(n_rows, -1, dtype=np.int64)
     else:
-        hist_indptr, hist_indices = history.indptr, history.indices
-        rows = np.asarray(history_rows, dtype=np.int64)
-    blocked = _EMPTY_BOOL if blocked is None else blocked
+        hist_indptr, hist_indices = csr_arrays(history)
+        rows = np.ascontiguousarray(history_rows, dtype=np.int64)
+    blocked = as_mask(blocked)
     if sp.issparse(scores):
         csr = scores if scores.has_sorted_indices else scores.sorted_indices()
+        indptr, indices = csr_arrays(csr)
+        data = np.ascontiguousarray(csr.data, dtype=np.float32)
 
         def run(start: int, stop: int) -> None:
-            _topk_sparse_rows(
-                csr.indptr,
-                csr.indices,
-                csr.data,
+            topk_sparse_rows(
+                indptr,
+                indices,
+                data,
                 rows,
                 hist_indptr,
                 hist_indices,
@@ -286,7 +162,7 @@ def select_topk(
     else:
 
         def run(start: int, stop: int) -> None:
-            _topk_dense_rows(
+            topk_dense_rows(
                 scores,
                 rows,
                 hist_indptr,
@@ -318,7 +194,7 @@ def dot_topk(
     """Top ``n`` of ``user_factors @ item_factors.T`` (float32), scored and masked in row blocks.
 
     Each worker thread takes a contiguous share of the rows and, block by block, multiplies
-    (BLAS) and selects (:func:`_topk_dense_rows`) while the block is still in cache; only
+    (BLAS) and selects (``topk_dense_rows``) while the block is still in cache; only
     ``n_threads * block_rows * n_items`` scores exist at once. With several workers, BLAS is
     held to one thread for the duration (threadpoolctl, restored after) so the workers do not
     oversubscribe the cores. ``history_rows[r]`` is the history row of ``user_factors[r]``
@@ -332,19 +208,19 @@ def dot_topk(
         hist_indptr, hist_indices = _EMPTY_INDPTR, _EMPTY_INDICES
         rows = np.full(n_rows, -1, dtype=np.int64)
     else:
-        hist_indptr, hist_indices = history.indptr, history.indices
+        hist_indptr, hist_indices = csr_arrays(history)
         rows = (
             np.arange(n_rows, dtype=np.int64)
             if history_rows is None
-            else np.asarray(history_rows, dtype=np.int64)
+            else np.ascontiguousarray(history_rows, dtype=np.int64)
         )
-    blocked = _EMPTY_BOOL if blocked is None else blocked
+    blocked = as_mask(blocked)
 
     def work(first: int, last: int) -> None:
         for start in range(first, last, block_rows):
             stop = min(last, start + block_rows)
-            scores = user_factors[start:stop] @ item_factors_t
-            _topk_dense_rows(
+            scores = np.ascontiguousarray(user_factors[start:stop] @ item_factors_t)
+            topk_dense_rows(
                 scores,
                 rows[start:stop],
                 hist_indptr,

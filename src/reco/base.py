@@ -1,6 +1,6 @@
 """The estimator contract and the one recommender interface.
 
-Every reco estimator subclasses :class:`Estimator` (a scikit-learn ``BaseEstimator``):
+Every reco estimator subclasses :class:`Estimator` (scikit-learn's parameter protocol):
 ``__init__`` only stores keyword parameters, ``fit`` validates, learns attributes ending in
 ``_`` and returns ``self``; ``get_params``/``set_params``/``clone`` work; ``save``/``load``
 write an ``.npz`` with a JSON header (never pickle).
@@ -27,9 +27,9 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
 
 from . import _persist
+from ._params import Params
 from ._schema import Array, Csr, Ids
 from ._topk import TopK, select_topk
 from ._validation import (
@@ -60,7 +60,7 @@ _MAX_VALUE = 1e12
 _CPU_COUNT = os.cpu_count() or 1
 
 
-class Estimator(BaseEstimator):
+class Estimator(Params):
     """Base of every reco estimator: sklearn parameters, fitted-state checks, save and load."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

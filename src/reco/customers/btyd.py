@@ -19,8 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numba import njit
-from scipy import optimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from .._schema import Array, FloatDict, Scalar
@@ -31,6 +29,13 @@ from ..exceptions import (
     DataConversionWarning,
     DataValidationError,
     InvalidParameterError,
+)
+from ._btyd_kernels import (
+    bgnbd_totals,
+    gamma_gamma_totals,
+    hyp2f1_series,
+    pareto_log_totals,
+    pareto_totals,
 )
 
 __all__ = ["BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD"]
@@ -109,197 +114,16 @@ def _compress(data: dict, keys: tuple[str, ...]) -> dict:
     return out
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _bgnbd_totals(
-    r,
-    alpha,
-    a,
-    b,
-    x,
-    x_index,
-    at,
-    t_index,
-    atx,
-    tx_index,
-    weights,
-    a12,
-    dr12,
-    da12,
-    db12,
-    modified,
-):  # pragma: no cover - compiled
-    """Weighted BG/NBD (or MBG/NBD) log-likelihood and gradient in one pass.
-
-    MBG/NBD lets customers drop out before their first repeat purchase too: the second term
-    exists for every x, with ``b + x`` in place of ``b + x - 1``.
-    """
-    total = 0.0
-    g = np.zeros(4)
-    log_a = np.log(a)
-    log_at = np.log(at)
-    log_atx = np.log(atx)
-    for k in range(x.size):
-        w = weights[k]
-        xi = x[k]
-        ix = x_index[k]
-        lat = log_at[t_index[k]]
-        a3 = -(r + xi) * lat
-        if xi > 0 or modified:
-            latx = log_atx[tx_index[k]]
-            bx = b + xi if modified else b + xi - 1.0
-            a4 = log_a - np.log(bx) - (r + xi) * latx
-            top = max(a3, a4)
-            log_sum = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
-            w3 = np.exp(a3 - log_sum)
-            w4 = 1.0 - w3
-            total += w * (a12[ix] + log_sum)
-            g[0] += w * (dr12[ix] - w3 * lat - w4 * latx)
-            g[1] += w * (
-                r / alpha - w3 * (r + xi) / at[t_index[k]] - w4 * (r + xi) / atx[tx_index[k]]
-            )
-            g[2] += w * (da12[ix] + w4 / a)
-            g[3] += w * (db12[ix] - w4 / bx)
-        else:
-            total += w * (a12[ix] + a3)
-            g[0] += w * (dr12[ix] - lat)
-            g[1] += w * (r / alpha - r / at[t_index[k]])
-            g[2] += w * da12[ix]
-            g[3] += w * db12[ix]
-    return total, g
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _gamma_gamma_totals(
-    p, q, gamma, x, x_index, m, log_m, log_x, weights, g_once, dg_once, dq_once
-):  # pragma: no cover - compiled
-    """Weighted Gamma-Gamma log-likelihood and gradient in one pass."""
-    total = 0.0
-    grad = np.zeros(3)
-    log_gamma = np.log(gamma)
-    for k in range(x.size):
-        w = weights[k]
-        xi = x[k]
-        ix = x_index[k]
-        px = p * xi
-        denominator = gamma + xi * m[k]
-        log_total = np.log(denominator)
-        total += w * (
-            g_once[ix] + q * log_gamma + (px - 1) * log_m[k] + px * log_x[k] - (px + q) * log_total
-        )
-        grad[0] += w * xi * (dg_once[ix] + log_m[k] + log_x[k] - log_total)
-        grad[1] += w * (dq_once[ix] + log_gamma - log_total)
-        grad[2] += w * (q / gamma - (px + q) / denominator)
-    return total, grad
-
-
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _pareto_row(r, alpha, s, beta, x, t_x, big_t, nodes, weights):  # pragma: no cover
-    """Log of (E + s I) and its gradient for one customer (Pareto/NBD).
-
-    E = (alpha+T)^-(r+x) (beta+T)^-s and I = int_{t_x}^{T} f, f = (alpha+y)^-(r+x)
-    (beta+y)^-(s+1). With k = r + x the substitution w = ((alpha+t_x)/(alpha+y))^(k-1)
-    turns I into (alpha+t_x)^(1-k)/(k-1) int (beta+y(w))^-(s+1) dw, a smooth integrand for
-    Gauss-Legendre; when w spans decades, v = log w removes the endpoint singularity of
-    w^(-1/(k-1)), and for k near 1, u = log(alpha+y) is used instead. The derivatives of I are
-    the integrals of the derivatives of f, by the same rule.
-    Returns (log(E + s I), d/dr, d/dalpha, d/ds, d/dbeta).
-    """
-    k = r + x
-    log_e = -k * np.log(alpha + big_t) - s * np.log(beta + big_t)
-    integral = 0.0
-    i_lna = 0.0  # int ln(alpha+y) f
-    i_ia = 0.0  # int f / (alpha+y)
-    i_lnb = 0.0  # int ln(beta+y) f
-    i_ib = 0.0  # int f / (beta+y)
-    log_scale = 0.0
-    if big_t > t_x:
-        base = alpha + t_x
-        log_w_end = (k - 1.0) * (np.log(base) - np.log(alpha + big_t))
-        if abs(k - 1.0) > 0.05 and log_w_end < -1.0:
-            # steep case (many purchases, long gap): w = exp(v), v in [log w_end, 0], so
-            # w^(-1/(k-1)) has no endpoint singularity; below v = -45 nothing is left to add
-            lo, hi = max(log_w_end, -45.0), 0.0
-            half, mid = 0.5 * (hi - lo), 0.5 * (hi + lo)
-            log_scale = (1.0 - k) * np.log(base) - np.log(k - 1.0)
-            for q in range(nodes.size):
-                v = mid + half * nodes[q]
-                ay = base * np.exp(-v / (k - 1.0))  # alpha + y
-                by = ay - alpha + beta  # beta + y
-                g = weights[q] * half * np.exp(v) * by ** (-(s + 1.0))
-                integral += g
-                i_lna += g * np.log(ay)
-                i_ia += g / ay
-                i_lnb += g * np.log(by)
-                i_ib += g / by
-        elif abs(k - 1.0) > 0.05:
-            w_end = np.exp(log_w_end)
-            lo, hi = min(w_end, 1.0), max(w_end, 1.0)
-            half, mid = 0.5 * (hi - lo), 0.5 * (hi + lo)
-            log_scale = (1.0 - k) * np.log(base) - np.log(abs(k - 1.0))
-            for q in range(nodes.size):
-                w = mid + half * nodes[q]
-                ay = base * w ** (-1.0 / (k - 1.0))  # alpha + y
-                by = ay - alpha + beta  # beta + y
-                g = weights[q] * half * by ** (-(s + 1.0))
-                integral += g
-                i_lna += g * np.log(ay)
-                i_ia += g / ay
-                i_lnb += g * np.log(by)
-                i_ib += g / by
-        else:
-            lo, hi = np.log(base), np.log(alpha + big_t)
-            half, mid = 0.5 * (hi - lo), 0.5 * (hi + lo)
-            log_scale = 0.0
-            for q in range(nodes.size):
-                u = mid + half * nodes[q]
-                ay = np.exp(u)
-                by = ay - alpha + beta
-                g = weights[q] * half * np.exp(-k * u + u) * by ** (-(s + 1.0))
-                integral += g
-                i_lna += g * u
-                i_ia += g / ay
-                i_lnb += g * np.log(by)
-                i_ib += g / by
-    # log(E + s * I) with I = exp(log_scale) * integral
-    if integral > 0.0:
-        log_si = np.log(s) + log_scale + np.log(integral)
-        top = max(log_e, log_si)
-        log_total = top + np.log(np.exp(log_e - top) + np.exp(log_si - top))
-        share_e = np.exp(log_e - log_total)
-        scale = np.exp(log_scale - log_total)  # converts the raw integrals to (./total)
-    else:
-        log_total = log_e
-        share_e = 1.0
-        scale = 0.0
-    d_r = share_e * -np.log(alpha + big_t) - s * scale * i_lna
-    d_alpha = share_e * -k / (alpha + big_t) - s * scale * k * i_ia
-    d_s = share_e * -np.log(beta + big_t) + scale * integral - s * scale * i_lnb
-    d_beta = share_e * -s / (beta + big_t) - s * scale * (s + 1.0) * i_ib
-    return log_total, d_r, d_alpha, d_s, d_beta
+def _f64(values: Any) -> np.ndarray:
+    """A contiguous float64 array for the compiled kernels (no copy when it already is)."""
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _pareto_totals(
-    r, alpha, s, beta, x, t_x, big_t, weights, nodes, quad_weights, lg_x, dg_x
-):  # pragma: no cover - compiled
-    """Weighted Pareto/NBD log-likelihood and gradient; ``lg_x``/``dg_x`` hold
-    lnGamma(r+x) - lnGamma(r) and digamma(r+x) - digamma(r) per customer."""
-    total = 0.0
-    grad = np.zeros(4)
-    for k in range(x.size):
-        log_total, d_r, d_alpha, d_s, d_beta = _pareto_row(
-            r, alpha, s, beta, x[k], t_x[k], big_t[k], nodes, quad_weights
-        )
-        w = weights[k]
-        total += w * (lg_x[k] + r * np.log(alpha) + s * np.log(beta) + log_total)
-        grad[0] += w * (dg_x[k] + np.log(alpha) + d_r)
-        grad[1] += w * (r / alpha + d_alpha)
-        grad[2] += w * (np.log(beta) + d_s)
-        grad[3] += w * (s / beta + d_beta)
-    return total, grad
+def _i64(values: Any) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.int64)
 
 
 def _indexed(data: dict, keys: tuple[str, ...]) -> dict:
@@ -334,6 +158,8 @@ class _MaximumLikelihood(Estimator):
 
     def _optimise(self, data: dict) -> np.ndarray:
         start = np.log(self._initial(data))
+        from scipy import optimize
+
         result = optimize.minimize(
             self._negative,
             start,
@@ -446,19 +272,6 @@ class _MaximumLikelihood(Estimator):
         return np.array([self.params_[name] for name in self._param_names])
 
 
-@njit(cache=True, nogil=True)
-def _hyp2f1_series(a, b, c, z):  # pragma: no cover - compiled
-    """Gauss series of 2F1(a, b; c; z) for 0 <= z < 1 (summed until terms stop mattering)."""
-    total = 1.0
-    term = 1.0
-    for k in range(200_000):
-        term *= (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z
-        total += term
-        if abs(term) < 1e-17 * abs(total):
-            break
-    return total
-
-
 def _hyp2f1(a, b, c, z):
     """scipy's hyp2f1, with the Gauss series where scipy returns inf or NaN (it does for some
     integer c - a - b with z near 1, e.g. 2F1(2, 1; 101; 0.91))."""
@@ -468,7 +281,7 @@ def _hyp2f1(a, b, c, z):
     if bad.any():
         out = out.copy()
         for k in np.flatnonzero(bad.ravel()):
-            out.flat[k] = _hyp2f1_series(a.flat[k], b.flat[k], c.flat[k], z.flat[k])
+            out.flat[k] = hyp2f1_series(a.flat[k], b.flat[k], c.flat[k], z.flat[k])
     return out
 
 
@@ -646,22 +459,22 @@ class BetaGeo(_ContinuousBTYD):
         dr12 = digamma(r + data["ux"]) - digamma(r) + np.log(alpha)
         da12 = digamma(a + b) - digamma(a + b + ux)
         db12 = digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux)
-        return _bgnbd_totals(
+        return bgnbd_totals(
             r,
             alpha,
             a,
             b,
-            data["x"],
-            data["x_index"],
-            alpha + data["uT"],
-            data["T_index"],
-            alpha + data["ut_x"],
-            data["t_x_index"],
-            data["weights"],
-            a12,
-            dr12,
-            da12,
-            db12,
+            _f64(data["x"]),
+            _i64(data["x_index"]),
+            _f64(alpha + data["uT"]),
+            _i64(data["T_index"]),
+            _f64(alpha + data["ut_x"]),
+            _i64(data["t_x_index"]),
+            _f64(data["weights"]),
+            _f64(a12),
+            _f64(dr12),
+            _f64(da12),
+            _f64(db12),
             self._modified,
         )
 
@@ -822,19 +635,19 @@ class GammaGamma(_MaximumLikelihood):
             data = _indexed(data, ("x",))
         p, q, gamma = params
         pux = p * data["ux"]
-        return _gamma_gamma_totals(
+        return gamma_gamma_totals(
             p,
             q,
             gamma,
-            data["x"],
-            data["x_index"],
-            data["m"],
-            data.get("log_m", np.log(data["m"])),
-            data.get("log_x", np.log(data["x"])),
-            data["weights"],
-            gammaln(pux + q) - gammaln(pux) - gammaln(q),
-            digamma(pux + q) - digamma(pux),
-            digamma(pux + q) - digamma(q),
+            _f64(data["x"]),
+            _i64(data["x_index"]),
+            _f64(data["m"]),
+            _f64(data.get("log_m", np.log(data["m"]))),
+            _f64(data.get("log_x", np.log(data["x"]))),
+            _f64(data["weights"]),
+            _f64(gammaln(pux + q) - gammaln(pux) - gammaln(q)),
+            _f64(digamma(pux + q) - digamma(pux)),
+            _f64(digamma(pux + q) - digamma(q)),
         )
 
     def conditional_expected_spend(
@@ -1103,19 +916,19 @@ class ParetoNBD(_ContinuousBTYD):
     def _weighted(self, params: np.ndarray, data: dict) -> tuple[float, np.ndarray]:
         r, alpha, s, beta = params
         x = data["x"]
-        return _pareto_totals(
+        return pareto_totals(
             r,
             alpha,
             s,
             beta,
-            x,
-            data["t_x"],
-            data["T"],
-            data["weights"],
+            _f64(x),
+            _f64(data["t_x"]),
+            _f64(data["T"]),
+            _f64(data["weights"]),
             _NODES,
             _WEIGHTS,
-            gammaln(r + x) - gammaln(r),
-            digamma(r + x) - digamma(r),
+            _f64(gammaln(r + x) - gammaln(r)),
+            _f64(digamma(r + x) - digamma(r)),
         )
 
     def probability_alive(
@@ -1124,12 +937,10 @@ class ParetoNBD(_ContinuousBTYD):
         """Share of the likelihood in which the customer is still alive at T."""
         r, alpha, s, beta = self._param_array()
         x, t_x, big_t = self._rft_or_fitted(frequency, recency, T)
-        out = np.empty(x.size)
-        for k in range(x.size):
-            log_total = _pareto_row(r, alpha, s, beta, x[k], t_x[k], big_t[k], _NODES, _WEIGHTS)[0]
-            log_e = -(r + x[k]) * np.log(alpha + big_t[k]) - s * np.log(beta + big_t[k])
-            out[k] = np.exp(log_e - log_total)
-        return out
+        x, t_x, big_t = _f64(x), _f64(t_x), _f64(big_t)
+        log_total = pareto_log_totals(r, alpha, s, beta, x, t_x, big_t, _NODES, _WEIGHTS)
+        log_e = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+        return np.exp(log_e - log_total)
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         r""":math:`E[X(t)] = \frac{r\beta}{\alpha(s-1)}\big[1 - (\frac{\beta}{\beta+t})^{s-1}

@@ -393,9 +393,16 @@ class Interactions:
 def _sort_merge(user_index, item_index, value, times, n_users, n_items, policy):
     """(source rows, users, items, values, repeats) sorted by (user, item, time), merged."""
     has_time = times is not None
-    key = _time_key(times) if has_time else np.empty(0, dtype=np.int64)
+    key = np.ascontiguousarray(_time_key(times)) if has_time else np.empty(0, dtype=np.int64)
     source, users, items, values, repeats = sort_and_merge(
-        user_index, item_index, value, key, has_time, n_users, n_items, POLICY_CODES[policy]
+        np.ascontiguousarray(user_index, dtype=np.int32),
+        np.ascontiguousarray(item_index, dtype=np.int32),
+        np.ascontiguousarray(value, dtype=np.float32),
+        key,
+        has_time,
+        n_users,
+        n_items,
+        POLICY_CODES[policy],
     )
     if users.size < 0.9 * user_index.size:  # views into row-sized buffers: do not keep those
         users, items, values = users.copy(), items.copy(), values.copy()

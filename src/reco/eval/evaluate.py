@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._validation import check_int, check_number, check_option, check_random_state
 from ..base import RecBatch, Recommender
@@ -112,6 +111,8 @@ def _interval(values: np.ndarray) -> tuple[float, float, float]:
     mean = float(values.mean()) if n else float("nan")
     if n < 2:
         return mean, float("nan"), float("nan")
+    from scipy import stats
+
     half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n)
     return mean, mean - half, mean + half
 
@@ -352,6 +353,8 @@ def compare(
         if np.all(diff == diff[0]):
             t_stat, p_t = (0.0, 1.0) if diff[0] == 0 else (np.inf * np.sign(diff[0]), 0.0)
         else:
+            from scipy import stats
+
             t_stat, p_t = stats.ttest_1samp(diff, 0.0)
         means = np.empty(n_bootstrap)
         for start in range(0, n_bootstrap, 64):

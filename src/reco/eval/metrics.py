@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from numba import njit
 
+from .._topk import csr_arrays
 from .._validation import check_finite, check_int, check_option
 from ..base import RecBatch
 from ..data import IdMap, Interactions
 from ..exceptions import DataValidationError, InvalidParameterError, UndefinedMetricWarning
+from ._judge import judge_rows
 
 __all__ = [
     "average_popularity",
@@ -53,52 +54,6 @@ __all__ = [
 
 
 # -- judging: which recommended items are relevant --------------------------------------------
-
-
-@njit(cache=True, nogil=True)
-def _judge_rows(
-    item_index, lengths, truth_rows, t_indptr, t_indices, t_data, column_map, k
-):  # pragma: no cover - compiled
-    """Gains (n x k), |R_u| and the ideal gains (n x k, sorted descending) per user."""
-    n = item_index.shape[0]
-    gains = np.zeros((n, k), np.float64)
-    ideal = np.zeros((n, k), np.float64)
-    n_relevant = np.zeros(n, np.int64)
-    for u in range(n):
-        t = truth_rows[u]
-        if t < 0:
-            continue
-        a, b = t_indptr[t], t_indptr[t + 1]
-        cols = np.empty(b - a, np.int64)
-        rels = np.empty(b - a, np.float64)
-        m = 0
-        all_rels = np.empty(b - a, np.float64)
-        r_all = 0
-        for p in range(a, b):
-            rel = t_data[p]
-            if rel > 0:
-                all_rels[r_all] = rel
-                r_all += 1
-                c = column_map[t_indices[p]]
-                if c >= 0:
-                    cols[m] = c
-                    rels[m] = rel
-                    m += 1
-        n_relevant[u] = r_all
-        if r_all == 0:
-            continue
-        order = np.argsort(cols[:m])
-        cols_sorted = cols[:m][order]
-        rels_sorted = rels[:m][order]
-        for r in range(min(k, lengths[u])):
-            item = item_index[u, r]
-            pos = np.searchsorted(cols_sorted, item)
-            if pos < m and cols_sorted[pos] == item:
-                gains[u, r] = rels_sorted[pos]
-        top = np.sort(all_rels[:r_all])[::-1]
-        for r in range(min(k, r_all)):
-            ideal[u, r] = top[r]
-    return gains, ideal, n_relevant
 
 
 @dataclass
@@ -160,13 +115,14 @@ def judge(recs: RecBatch, truth: Any, k: int) -> Judged:
             f"k={k} is larger than the lists in recs (n={recs.n}); recommend with n >= {k}."
         )
     matrix, rows, columns = _truth_parts(recs, truth)
-    gains, ideal, n_relevant = _judge_rows(
-        recs.item_index,
-        recs.lengths,
+    indptr, indices = csr_arrays(matrix)
+    gains, ideal, n_relevant = judge_rows(
+        np.ascontiguousarray(recs.item_index, dtype=np.int32),
+        np.ascontiguousarray(recs.lengths, dtype=np.int64),
         rows,
-        matrix.indptr,
-        matrix.indices,
-        matrix.data.astype(np.float64),
+        indptr,
+        indices,
+        np.ascontiguousarray(matrix.data, dtype=np.float64),
         columns,
         k,
     )

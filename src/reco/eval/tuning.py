@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from .._validation import check_int, check_option, check_random_state
 from ..base import Recommender
@@ -139,7 +138,7 @@ def search(
         candidates = tqdm(candidates, desc=f"search {type(estimator).__name__}")
     rows = []
     for params in candidates:
-        model = clone(estimator).set_params(**params)
+        model = _clone(estimator).set_params(**params)
         started = time.perf_counter()
         model.fit(validation.train)
         fit_s = time.perf_counter() - started
@@ -165,5 +164,12 @@ def search(
         )
     best_row = int(np.nanargmax(scores))
     best_params = {name: rows[best_row][name] for name in space}
-    best = clone(estimator).set_params(**best_params).fit(split.train)
+    best = _clone(estimator).set_params(**best_params).fit(split.train)
     return SearchResult(best_params, float(trace["score"].iloc[best_row]), best, trace)
+
+
+def _clone(estimator: Any) -> Any:
+    """``sklearn.base.clone`` (imported when a search runs: it is slow to import)."""
+    from sklearn.base import clone
+
+    return clone(estimator)

@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._threads import run_chunks
+from .._topk import csr_arrays
 from .._validation import as_written, check_int, check_option
 from ..data import Baskets, IdMap
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
@@ -181,7 +182,7 @@ def frequent_itemsets(
         maximal ones (no superset is frequent). Supersets longer than ``max_len`` count: with
         ``max_len=2`` a pair inside a frequent triple is not maximal (as in mlxtend's fpmax).
     algorithm : {"auto", "eclat", "fpgrowth", "apriori"}
-        ``"eclat"`` (and ``"auto"``): depth-first over transaction bitsets (numba); the
+        ``"eclat"`` (and ``"auto"``): depth-first over transaction bitsets (compiled); the
         fastest here on sparse and dense data (``benchmarks/bench_mining.py``).
         ``"fpgrowth"``: FP-growth on prefix trees; needs no bitsets (memory grows with the
         total basket size, not items x transactions), so it works where the bitsets would not
@@ -284,8 +285,7 @@ def _search(matrix, threshold: int, max_len: int, algorithm: str, n_threads: int
     """Run one search: itemsets as flat labels, offsets, counts, and each label's item."""
     counts = np.bincount(matrix.indices, minlength=matrix.shape[1])
     frequent = np.flatnonzero(counts >= threshold)
-    indptr = matrix.indptr.astype(np.int64)
-    indices = matrix.indices.astype(np.int64)
+    indptr, indices = csr_arrays(matrix)
     label = np.full(matrix.shape[1], -1, np.int32)
     if algorithm == "fpgrowth":
         # frequent first: shared prefixes near the root of the tree
@@ -324,8 +324,7 @@ def _group_by_length(labels, offsets, rows, item_of_label, destination, n_thread
     :func:`_eclat.group_layout`); chunks of rows are filled on parallel threads."""
     n_chunks = max(1, min(4 * n_threads, rows.size // 16384))
     starts, block, fill = _eclat.group_layout(offsets, rows, n_chunks)
-    small = item_of_label.size == 0 or item_of_label.max() < 2**31
-    grouped = np.empty(block[-1], np.int32 if small else np.int64)
+    grouped = np.empty(block[-1], np.int32)  # item indices: an item map holds < 2^31
     positions = np.empty(rows.size, np.int64)
     chunk = max(1, -(-rows.size // n_chunks))
 
@@ -416,7 +415,7 @@ def _select(result: FrequentItemsets, kind: str, n_threads: int = 1) -> np.ndarr
     if kind == "all":
         return np.ones(n_rows, dtype=bool)
     flat, table = result._sorted_items, result._table
-    subsumed = np.zeros(n_rows, dtype=bool)
+    subsumed = np.zeros(n_rows, dtype=np.uint8)
 
     def mark(first, stop):
         _table.mark_subsumed(
@@ -424,4 +423,4 @@ def _select(result: FrequentItemsets, kind: str, n_threads: int = 1) -> np.ndarr
         )
 
     run_chunks(mark, n_rows, n_threads, chunk=max(1, -(-n_rows // (4 * n_threads))))
-    return ~subsumed
+    return subsumed == 0

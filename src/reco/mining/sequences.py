@@ -4,7 +4,7 @@ A *sequence pattern* is an ordered tuple of items ``(a, b, c)``; a session *cont
 the items occur in that order (not necessarily adjacent), optionally with at most ``max_gap``
 between consecutive matched events and ``max_span`` between the first and last. Support
 counts sessions, each at most once. Patterns are grown depth first from their prefixes
-(Pei et al. 2001, PrefixSpan) by a numba kernel (:mod:`reco.mining._prefixspan`), the
+(Pei et al. 2001, PrefixSpan) by a compiled kernel (:mod:`reco.mining._prefixspan`), the
 projected database held as embeddings (position of the last matched event, time of the first).
 
 Without time constraints only the earliest embedding per session matters (every later
@@ -189,7 +189,7 @@ def frequent_sequences(
         items,
         session_of.astype(np.int64),
         session_end.astype(np.int64),
-        times,
+        np.ascontiguousarray(times, dtype=np.float64),
         starts.astype(np.int64),
         (starts + session_length).astype(np.int64),
         len(uniques),

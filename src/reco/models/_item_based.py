@@ -14,11 +14,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._threads import run_chunks
-from .._topk import TopK
+from .._topk import TopK, as_mask, csr_arrays
 from ..base import Recommender
 from ._kernels import item_topk_rows, score_topk_rows
 
-_EMPTY_BOOL = np.zeros(0, dtype=bool)
+_NO_SEEN = (np.zeros(1, np.int64), np.zeros(0, np.int32))
 
 
 def topk_similarity(
@@ -50,16 +50,18 @@ def topk_similarity(
     counts = np.ones(n_items) if counts is None else np.asarray(counts, np.float64)
     counts = np.where(counts > 0, counts, 1.0)
     col_scale = np.ones(n_items) if col_scale is None else np.asarray(col_scale, np.float64)
+    a_indptr, a_indices = csr_arrays(left)
+    r_indptr, r_indices = csr_arrays(right)
     a_data = left.data.astype(np.float64)
     r_data = right.data.astype(np.float64)
 
     def work(start: int, stop: int) -> None:
         item_topk_rows(
-            left.indptr,
-            left.indices,
+            a_indptr,
+            a_indices,
             a_data,
-            right.indptr,
-            right.indices,
+            r_indptr,
+            r_indices,
             r_data,
             mode,
             norms,
@@ -97,6 +99,13 @@ def canonical(matrix: sp.csr_array) -> sp.csr_array:
 class ItemBasedRecommender(Recommender):
     """Base of recommenders scoring ``history @ weights_`` (see the module docstring)."""
 
+    def _after_load(self) -> None:
+        # dense weights are read by rows: a Fortran-ordered array (files written before 0.2)
+        # would make every `history @ weights_` copy the whole matrix
+        weights = getattr(self, "weights_", None)
+        if isinstance(weights, np.ndarray) and not weights.flags.c_contiguous:
+            self.weights_ = np.ascontiguousarray(weights)
+
     # -- scoring -----------------------------------------------------------------------------
     def _score_users(self, user_index: np.ndarray):
         return self._score_history(self.history_[user_index])
@@ -112,21 +121,27 @@ class ItemBasedRecommender(Recommender):
     def _fused(self, history, rows, seen, seen_rows, n, blocked) -> TopK:
         weights = self.weights_
         out = TopK(len(rows), n)
-        seen_indptr = seen.indptr if seen is not None else np.zeros(1, np.int64)
-        seen_indices = seen.indices if seen is not None else np.zeros(0, np.int32)
-        seen_rows = seen_rows if seen is not None else np.full(len(rows), -1, np.int64)
-        blocked = _EMPTY_BOOL if blocked is None else blocked
-        h_data = history.data.astype(np.float32)
-        w_data = weights.data.astype(np.float32)
+        seen_indptr, seen_indices = csr_arrays(seen) if seen is not None else _NO_SEEN
+        seen_rows = (
+            np.ascontiguousarray(seen_rows, np.int64)
+            if seen is not None
+            else np.full(len(rows), -1, np.int64)
+        )
+        blocked = as_mask(blocked)
+        h_indptr, h_indices = csr_arrays(history)
+        h_data = np.ascontiguousarray(history.data, dtype=np.float32)
+        w_indptr, w_indices = csr_arrays(weights)
+        w_data = np.ascontiguousarray(weights.data, dtype=np.float32)
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
 
         def work(start: int, stop: int) -> None:
             score_topk_rows(
-                history.indptr,
-                history.indices,
+                h_indptr,
+                h_indices,
                 h_data,
                 rows,
-                weights.indptr,
-                weights.indices,
+                w_indptr,
+                w_indices,
                 w_data,
                 weights.shape[1],
                 seen_indptr,
@@ -217,17 +232,18 @@ def check_dense_memory(model: str, n_items: int, copies: float, max_memory: int 
 
 
 def gram_matrix(X: sp.csr_array, n_threads: int) -> np.ndarray:
-    """Dense ``X^T X`` (float32) accumulated by a numba kernel in column blocks, in parallel."""
+    """Dense ``X^T X`` (float32) accumulated by a compiled kernel in column blocks, in parallel."""
     from ._kernels import gram_columns
 
     X = sp.csr_array(X, dtype=np.float32)
     X.sort_indices()
     n_items = X.shape[1]
     gram = np.zeros((n_items, n_items), np.float32)
-    data = X.data.astype(np.float32)
+    indptr, indices = csr_arrays(X)
+    data = np.ascontiguousarray(X.data, dtype=np.float32)
 
     def work(start: int, stop: int) -> None:
-        gram_columns(X.indptr, X.indices, data, n_items, start, stop, gram[:, start:stop])
+        gram_columns(indptr, indices, data, start, stop, gram)
 
     run_chunks(work, n_items, n_threads, chunk=max(64, n_items // (4 * max(1, n_threads))))
     return gram

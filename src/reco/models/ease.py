@@ -36,18 +36,20 @@ def ease_weights(gram: np.ndarray, regularization: float) -> np.ndarray:
     inverse, info = lapack.spotri(factor, lower=0, overwrite_c=1)
     if info != 0:
         raise ConvergenceError(f"EASE: inverting the Cholesky factor failed (info={info}).")
-    # spotri fills the upper triangle: mirror it, one row block at a time (bounded memory)
+    # spotri's output is Fortran-ordered with P in its upper triangle: its transpose is a
+    # C-ordered view with P in the lower triangle. Serving reads rows, so B is built there
+    # (a Fortran-ordered B makes every `history @ B` copy the whole matrix).
+    p = inverse.T if inverse.flags.f_contiguous else np.ascontiguousarray(inverse.T)
     step = max(1, (64 * 2**20) // (4 * max(1, n)))
-    for start in range(0, n, step):
+    for start in range(0, n, step):  # mirror, one row block at a time (bounded memory)
         stop = min(n, start + step)
-        inverse[start:stop, :start] = inverse[:start, start:stop].T
-        block = inverse[start:stop, start:stop]
-        upper = np.triu(block)
-        inverse[start:stop, start:stop] = upper + np.triu(block, 1).T
-    diagonal = inverse.diagonal().copy()
-    inverse /= -diagonal[None, :]
-    inverse[np.diag_indices(n)] = 0.0
-    return inverse
+        p[start:stop, stop:] = p[stop:, start:stop].T
+        block = p[start:stop, start:stop]
+        p[start:stop, start:stop] = np.tril(block) + np.tril(block, -1).T
+    diagonal = p.diagonal().copy()
+    p /= -diagonal[None, :]
+    p[np.diag_indices(n)] = 0.0
+    return p
 
 
 class EASE(ItemBasedRecommender):
@@ -59,7 +61,7 @@ class EASE(ItemBasedRecommender):
         \qquad \hat B = I - P\,\mathrm{diagMat}(1 \oslash \mathrm{diag}(P)),\;
         P = (X^\top X + \lambda I)^{-1}
 
-    and ``score(u, i) = x_u B[:, i]``. The Gram matrix is accumulated by a threaded numba
+    and ``score(u, i) = x_u B[:, i]``. The Gram matrix is accumulated by a threaded compiled
     kernel; the inverse goes through a float32 Cholesky factorisation (LAPACK), several times
     faster than ``numpy.linalg.inv``. Memory is dense in the catalog size (about three
     n_items x n_items float32 matrices): a catalog that would not fit is refused before work

@@ -63,7 +63,7 @@ class ItemKNN(ItemBasedRecommender):
     * ``jaccard``: :math:`|U_i \cap U_j| / (|U_i| + |U_j| - |U_i \cap U_j| + \text{shrink})`
       on the binarised matrix.
 
-    The similarity is built sparse, item by item, with a numba kernel (never a dense items x
+    The similarity is built sparse, item by item, with a compiled kernel (never a dense items x
     items matrix). Explainable: :meth:`explain` lists each history item's contribution.
 
     Parameters

@@ -7,107 +7,19 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from numba import njit
 
 from .._schema import Array, Csr
+from .._topk import csr_arrays
 from .._validation import check_int, check_number, check_option
 from ..base import Recommender
 from ..data import Interactions
 from ..exceptions import DataValidationError
 from ..mining import METRICS, association_rules, frequent_itemsets
+from ._kernels import rule_max_scores
 
 __all__ = ["AssociationRuleRecommender"]
 
 _METRICS = ("confidence", "lift", "support", "jaccard", "kulczynski")
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _scatter_max(start, stop, indices, data, best, mark, touched, n_touched):  # pragma: no cover
-    """``best[c] = max(best[c], data[q])`` over one rule row, recording newly touched c."""
-    for q in range(start, stop):
-        c = indices[q]
-        if not mark[c]:
-            mark[c] = True
-            touched[n_touched] = c
-            n_touched += 1
-        if data[q] > best[c]:
-            best[c] = data[q]
-    return n_touched
-
-
-@njit(cache=True, nogil=True)
-def _max_scores(
-    h_indptr,
-    h_indices,
-    single_indptr,
-    single_indices,
-    single_data,
-    pair_keys,
-    pair_indptr,
-    pair_indices,
-    pair_data,
-    n_items,
-):  # pragma: no cover - compiled
-    """CSR of max rule strength per consequent, over the rules whose antecedent is in the row.
-
-    Antecedents: each history item (``single_*`` rows) and each pair of history items found
-    in ``pair_keys`` (sorted ``a * n_items + b``, a < b; rows of ``pair_*``).
-    """
-    n_rows = h_indptr.size - 1
-    best = np.zeros(n_items, np.float32)
-    touched = np.empty(n_items, np.int64)
-    mark = np.zeros(n_items, np.bool_)
-    out_indptr = np.zeros(n_rows + 1, np.int64)
-    out_indices = np.empty(16, np.int64)
-    out_data = np.empty(16, np.float32)
-    size = 0
-    for r in range(n_rows):
-        n_touched = 0
-        a0, a1 = h_indptr[r], h_indptr[r + 1]
-        for p in range(a0, a1):
-            j = h_indices[p]
-            n_touched = _scatter_max(
-                single_indptr[j],
-                single_indptr[j + 1],
-                single_indices,
-                single_data,
-                best,
-                mark,
-                touched,
-                n_touched,
-            )
-            if pair_keys.size:
-                for p2 in range(p + 1, a1):
-                    key = j * n_items + h_indices[p2]
-                    at = np.searchsorted(pair_keys, key)
-                    if at < pair_keys.size and pair_keys[at] == key:
-                        n_touched = _scatter_max(
-                            pair_indptr[at],
-                            pair_indptr[at + 1],
-                            pair_indices,
-                            pair_data,
-                            best,
-                            mark,
-                            touched,
-                            n_touched,
-                        )
-        if size + n_touched > out_indices.size:
-            grow = max(size + n_touched, 2 * out_indices.size)
-            bigger_i = np.empty(grow, np.int64)
-            bigger_d = np.empty(grow, np.float32)
-            bigger_i[:size] = out_indices[:size]
-            bigger_d[:size] = out_data[:size]
-            out_indices, out_data = bigger_i, bigger_d
-        ordered = np.sort(touched[:n_touched])
-        for t in range(n_touched):
-            c = ordered[t]
-            out_indices[size] = c
-            out_data[size] = best[c]
-            size += 1
-            best[c] = 0.0
-            mark[c] = False
-        out_indptr[r + 1] = size
-    return out_indptr, out_indices[:size], out_data[:size]
 
 
 class AssociationRuleRecommender(Recommender):
@@ -297,20 +209,17 @@ class AssociationRuleRecommender(Recommender):
         history = sp.csr_array(history)
         history.sort_indices()
         single, pair = self.single_weights_, self.pair_weights_
-        indptr, indices, data = _max_scores(
-            history.indptr.astype(np.int64),
-            history.indices.astype(np.int64),
-            single.indptr.astype(np.int64),
-            single.indices.astype(np.int64),
-            single.data,
-            self.pair_keys_.astype(np.int64),
-            pair.indptr.astype(np.int64),
-            pair.indices.astype(np.int64),
-            pair.data,
+        indptr, indices, data = rule_max_scores(
+            *csr_arrays(history),
+            *csr_arrays(single),
+            np.ascontiguousarray(single.data, dtype=np.float32),
+            np.ascontiguousarray(self.pair_keys_, dtype=np.int64),
+            *csr_arrays(pair),
+            np.ascontiguousarray(pair.data, dtype=np.float32),
             len(self.item_map_),
         )
         scores = sp.csr_array(
-            (data, indices.astype(np.int32), indptr), shape=(history.shape[0], len(self.item_map_))
+            (data, indices, indptr), shape=(history.shape[0], len(self.item_map_))
         )
         scores.has_sorted_indices = True
         if self.fallback is None:

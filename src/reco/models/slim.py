@@ -33,7 +33,7 @@ class SLIM(ItemBasedRecommender):
         w_i = \arg\min_{w \ge 0,\; w_{i} = 0}\;
         \tfrac12 \|x_i - X w\|^2 + \ell_1 \|w\|_1 + \tfrac12 \ell_2 \|w\|^2
 
-    and ``score(u, i) = x_u w_i``. Solved by coordinate descent on the Gram matrix (numba),
+    and ``score(u, i) = x_u w_i``. Solved by coordinate descent on the Gram matrix (compiled),
     items in parallel threads; only items that co-occur with i more than :math:`\ell_1` can get
     weight, so each regression is small. In scikit-learn's ``ElasticNet(alpha, l1_ratio)``
     terms: :math:`\ell_1 = n_{users}\,\alpha\,r`, :math:`\ell_2 = n_{users}\,\alpha\,(1-r)`.

@@ -1,0 +1,485 @@
+"""Compiled kernels for item-based models (serial; they release the GIL).
+
+* :func:`item_topk_rows`: for each item i (a row of ``A = X^T``), accumulate
+  ``acc[j] = sum_u A[i, u] R[u, j]`` over the users who touched i (a sparse "co-occurrence" row,
+  never a dense item x item matrix), turn it into a similarity and keep the best ``k`` j.
+* :func:`score_topk_rows`: for each history row, ``scores = h @ W`` with a sparse ``W`` (rows =
+  history items, columns = candidates), masked and cut to the top ``n`` in the same pass.
+* :func:`gram_columns`, :func:`slim_columns`: the Gram matrix and SLIM's coordinate descent.
+* :func:`rule_max_scores`: the association-rule recommender's max-over-rules scores.
+
+Callers spread row ranges over a thread pool. Ties in top-k selection go to the lower item
+index, as everywhere in reco. Index arrays are int64 (indptr, rows) and int32 (indices).
+"""
+
+from libc.math cimport INFINITY, fabs, pow
+from libc.stdint cimport int32_t, int64_t, uint8_t
+from libcpp.algorithm cimport sort
+from libcpp.vector cimport vector
+
+import numpy as np
+
+from reco._heap cimport drain, push, worse
+
+# similarity modes of item_topk_rows
+RAW, COSINE, ASYMMETRIC_COSINE, JACCARD = 0, 1, 2, 3
+
+
+cdef inline double _similarity(
+    int mode, double d, int64_t i, int64_t j, const double* norms, const double* counts,
+    double alpha, double shrink, const double* col_scale,
+) noexcept nogil:
+    if mode == 0:
+        return d * col_scale[j]
+    if mode == 1:
+        return d / (norms[i] * norms[j] + shrink)
+    if mode == 2:
+        return d / (pow(norms[i], 2 * alpha) * pow(norms[j], 2 * (1 - alpha)) + shrink)
+    return d / (counts[i] + counts[j] - d + shrink)
+
+
+cdef void _dense_similarity(
+    double* acc, int64_t n, int mode, int64_t i, const double* norms, const double* counts,
+    double alpha, double shrink, const double* col_scale,
+) noexcept nogil:
+    """``acc[j] <- sim(acc[j])`` for every j, one tight loop per mode (vectorisable)."""
+    cdef int64_t j
+    cdef double left
+    if mode == 0:
+        for j in range(n):
+            acc[j] = acc[j] * col_scale[j]
+    elif mode == 1:
+        left = norms[i]
+        for j in range(n):
+            acc[j] = acc[j] / (left * norms[j] + shrink)
+    elif mode == 2:
+        left = pow(norms[i], 2 * alpha)
+        for j in range(n):
+            acc[j] = acc[j] / (left * pow(norms[j], 2 * (1 - alpha)) + shrink)
+    else:
+        left = counts[i]
+        for j in range(n):
+            acc[j] = acc[j] / (left + counts[j] - acc[j] + shrink)
+
+
+def item_topk_rows(
+    const int64_t[::1] a_indptr,
+    const int32_t[::1] a_indices,
+    const double[::1] a_data,
+    const int64_t[::1] r_indptr,
+    const int32_t[::1] r_indices,
+    const double[::1] r_data,
+    int mode,
+    const double[::1] norms,
+    const double[::1] counts,
+    double alpha,
+    double shrink,
+    const double[::1] col_scale,
+    int64_t k,
+    int64_t start,
+    int64_t stop,
+    int32_t[:, ::1] out_indices,
+    float[:, ::1] out_values,
+    int32_t[::1] out_len,
+):
+    """Top-``k`` similar items for rows ``start:stop``; writes ``out_*[i - start]``.
+
+    Similarity of the accumulated dot product ``d = acc[j]`` for each mode:
+    RAW ``d * col_scale[j]``; COSINE ``d / (norms[i] norms[j] + shrink)``;
+    ASYMMETRIC_COSINE ``d / (norms[i]^(2 alpha) norms[j]^(2 (1 - alpha)) + shrink)``;
+    JACCARD ``d / (counts[i] + counts[j] - d + shrink)``. Norms and counts of items with no
+    interaction must be non-zero placeholders (their ``d`` is 0). The diagonal is skipped;
+    only positive similarities are kept. Rows whose accumulation touches many items are
+    transformed and scanned densely; light rows keep a list of the items they touched.
+    """
+    cdef int64_t n_items = col_scale.shape[0]
+    cdef vector[double] acc_v = vector[double](max(n_items, 1), 0.0)
+    cdef vector[int32_t] touched_v = vector[int32_t](max(n_items, 1))
+    cdef vector[uint8_t] mark_v = vector[uint8_t](max(n_items, 1), 0)
+    cdef vector[float] heap_s_v = vector[float](max(k, 1))
+    cdef vector[int32_t] heap_i_v = vector[int32_t](max(k, 1))
+    cdef double* acc = acc_v.data()
+    cdef int32_t* touched = touched_v.data()
+    cdef uint8_t* mark = mark_v.data()
+    cdef float* heap_s = heap_s_v.data()
+    cdef int32_t* heap_i = heap_i_v.data()
+    cdef int64_t i, p, q, u, j, t, work, n_touched, size, row
+    cdef double w, d
+    cdef float value, threshold
+    cdef bint dense
+    with nogil:
+        for i in range(start, stop):
+            work = 0
+            for p in range(a_indptr[i], a_indptr[i + 1]):
+                u = a_indices[p]
+                work += r_indptr[u + 1] - r_indptr[u]
+            dense = work * 4 > n_items
+            n_touched = 0
+            for p in range(a_indptr[i], a_indptr[i + 1]):
+                u = a_indices[p]
+                w = a_data[p]
+                if dense:
+                    for q in range(r_indptr[u], r_indptr[u + 1]):
+                        acc[r_indices[q]] += w * r_data[q]
+                else:
+                    for q in range(r_indptr[u], r_indptr[u + 1]):
+                        j = r_indices[q]
+                        if not mark[j]:
+                            mark[j] = 1
+                            touched[n_touched] = <int32_t>j
+                            n_touched += 1
+                        acc[j] += w * r_data[q]
+            acc[i] = 0.0
+            size = 0
+            threshold = 0.0
+            if dense:
+                _dense_similarity(
+                    acc, n_items, mode, i, &norms[0], &counts[0], alpha, shrink, &col_scale[0]
+                )
+                for j in range(n_items):
+                    value = <float>acc[j]
+                    if value > threshold:
+                        size = push(heap_s, heap_i, size, k, value, j)
+                        if size == k:
+                            threshold = heap_s[0]
+                for j in range(n_items):
+                    acc[j] = 0.0
+            else:
+                for t in range(n_touched):
+                    j = touched[t]
+                    d = acc[j]
+                    acc[j] = 0.0
+                    mark[j] = 0
+                    if d == 0.0:
+                        continue
+                    value = <float>_similarity(
+                        mode, d, i, j, &norms[0], &counts[0], alpha, shrink, &col_scale[0]
+                    )
+                    if value > 0 and (size < k or not worse(value, j, heap_s[0], heap_i[0])):
+                        size = push(heap_s, heap_i, size, k, value, j)
+            row = i - start
+            out_len[row] = <int32_t>drain(
+                heap_s, heap_i, size, &out_indices[row, 0], &out_values[row, 0]
+            )
+
+
+def score_topk_rows(
+    const int64_t[::1] h_indptr,
+    const int32_t[::1] h_indices,
+    const float[::1] h_data,
+    const int64_t[::1] rows,
+    const int64_t[::1] w_indptr,
+    const int32_t[::1] w_indices,
+    const float[::1] w_data,
+    int64_t n_items,
+    const int64_t[::1] seen_indptr,
+    const int32_t[::1] seen_indices,
+    const int64_t[::1] seen_rows,
+    const uint8_t[::1] blocked,
+    int64_t n,
+    int64_t start,
+    int64_t stop,
+    int32_t[:, ::1] out_items,
+    float[:, ::1] out_scores,
+    int32_t[::1] out_len,
+):
+    """Top-``n`` of ``H[rows[r]] @ W`` for output rows ``start:stop``, masked.
+
+    Candidates are the items with a non-zero score (reached through W); seen items
+    (``seen_rows[r]`` of the seen CSR, -1 none) and blocked items are skipped; NaN and -inf
+    never enter. Heavy rows are accumulated and scanned densely, light rows through a list of
+    touched items; both give the same result.
+    """
+    cdef bint use_blocked = blocked.shape[0] > 0
+    cdef vector[float] acc_v = vector[float](max(n_items, 1), 0.0)
+    cdef vector[int32_t] touched_v = vector[int32_t](max(n_items, 1))
+    cdef vector[uint8_t] mark_v = vector[uint8_t](max(n_items, 1), 0)
+    cdef vector[uint8_t] excluded_v = vector[uint8_t](max(n_items, 1), 0)
+    cdef vector[float] heap_s_v = vector[float](max(n, 1))
+    cdef vector[int32_t] heap_i_v = vector[int32_t](max(n, 1))
+    cdef float* acc = acc_v.data()
+    cdef int32_t* touched = touched_v.data()
+    cdef uint8_t* mark = mark_v.data()
+    cdef uint8_t* excluded = excluded_v.data()
+    cdef float* heap_s = heap_s_v.data()
+    cdef int32_t* heap_i = heap_i_v.data()
+    cdef int64_t r, h, p, q, i, j, t, work, n_touched, s_row, size, count
+    cdef float x, value, threshold
+    cdef bint dense
+    with nogil:
+        for r in range(start, stop):
+            h = rows[r]
+            work = 0
+            for p in range(h_indptr[h], h_indptr[h + 1]):
+                j = h_indices[p]
+                work += w_indptr[j + 1] - w_indptr[j]
+            dense = work * 4 > n_items
+            n_touched = 0
+            for p in range(h_indptr[h], h_indptr[h + 1]):
+                j = h_indices[p]
+                x = h_data[p]
+                if dense:
+                    for q in range(w_indptr[j], w_indptr[j + 1]):
+                        acc[w_indices[q]] += x * w_data[q]
+                else:
+                    for q in range(w_indptr[j], w_indptr[j + 1]):
+                        i = w_indices[q]
+                        if not mark[i]:
+                            mark[i] = 1
+                            touched[n_touched] = <int32_t>i
+                            n_touched += 1
+                        acc[i] += x * w_data[q]
+            s_row = seen_rows[r]
+            if s_row >= 0:
+                for p in range(seen_indptr[s_row], seen_indptr[s_row + 1]):
+                    excluded[seen_indices[p]] = 1
+            size = 0
+            threshold = -INFINITY
+            count = n_items if dense else n_touched
+            for t in range(count):
+                i = t if dense else touched[t]
+                value = acc[i]
+                if not dense:
+                    acc[i] = 0.0
+                    mark[i] = 0
+                if value == 0 or not value >= threshold:  # also drops NaN and -inf
+                    continue
+                if excluded[i] or (use_blocked and blocked[i]) or value == -INFINITY:
+                    continue
+                if size == n and worse(value, i, heap_s[0], heap_i[0]):
+                    continue
+                size = push(heap_s, heap_i, size, n, value, i)
+                if size == n:
+                    threshold = heap_s[0]
+            if dense:
+                for i in range(n_items):
+                    acc[i] = 0.0
+            if s_row >= 0:
+                for p in range(seen_indptr[s_row], seen_indptr[s_row + 1]):
+                    excluded[seen_indices[p]] = 0
+            out_len[r] = <int32_t>drain(heap_s, heap_i, size, &out_items[r, 0], &out_scores[r, 0])
+
+
+def gram_columns(
+    const int64_t[::1] indptr,
+    const int32_t[::1] indices,
+    const float[::1] data,
+    int64_t start,
+    int64_t stop,
+    float[:, ::1] out,
+):
+    """``out[:, c] += X^T X[:, c]`` for item columns ``start:stop`` (X users x items CSR,
+    sorted indices): each user's pairs (i, j) with j in the range, accumulated densely."""
+    cdef int64_t u, a, b, lo, hi, p, q
+    cdef int64_t n_rows = indptr.shape[0] - 1
+    cdef float x
+    with nogil:
+        for u in range(n_rows):
+            a = indptr[u]
+            b = indptr[u + 1]
+            if a == b:
+                continue
+            lo = a
+            while lo < b and indices[lo] < start:
+                lo += 1
+            hi = lo
+            while hi < b and indices[hi] < stop:
+                hi += 1
+            if lo == hi:
+                continue
+            for p in range(a, b):
+                x = data[p]
+                for q in range(lo, hi):
+                    out[indices[p], indices[q]] += x * data[q]
+
+
+def slim_columns(
+    const double[:, ::1] gram,
+    double l1,
+    double l2,
+    int64_t max_iter,
+    double tol,
+    int64_t max_features,
+    int64_t start,
+    int64_t stop,
+    int64_t[:, ::1] out_rows,
+    double[:, ::1] out_values,
+    int64_t[::1] out_len,
+):
+    """Non-negative elastic-net regressions of item columns ``start:stop`` on the others.
+
+    For target i: minimise ``0.5 w'Gw - c'w + l1 sum(w) + 0.5 l2 w'w`` over ``w >= 0``,
+    ``w_i = 0`` (c = G[:, i]) by cyclic coordinate descent on the Gram matrix. Items with
+    ``c_j <= l1`` can never become non-zero (their partial residual only shrinks), so only the
+    others are visited; ``max_features > 0`` keeps the strongest ``c_j`` of them (ties: the
+    lower index).
+    """
+    cdef int64_t n_items = gram.shape[0]
+    cdef vector[int64_t] candidates
+    cdef vector[double] w, residual, diagonal
+    cdef vector[int64_t] order
+    cdef int64_t i, j, a, b, count, length, r, it
+    cdef double old, new, delta, max_delta, max_w
+    cdef const double* c
+    cdef const double* row
+    with nogil:
+        for i in range(start, stop):
+            c = &gram[i, 0]
+            candidates.clear()
+            for j in range(n_items):
+                if j != i and c[j] > l1:
+                    candidates.push_back(j)
+            count = candidates.size()
+            if max_features > 0 and count > max_features:
+                _strongest(candidates, c, max_features)
+                count = max_features
+            w.assign(count, 0.0)
+            residual.resize(count)
+            diagonal.resize(count)
+            for a in range(count):
+                residual[a] = c[candidates[a]]
+                diagonal[a] = gram[candidates[a], candidates[a]]
+            for it in range(max_iter):
+                max_delta = 0.0
+                max_w = 0.0
+                for a in range(count):
+                    old = w[a]
+                    new = (residual[a] + diagonal[a] * old - l1) / (diagonal[a] + l2)
+                    if new < 0.0:
+                        new = 0.0
+                    delta = new - old
+                    if delta != 0.0:
+                        w[a] = new
+                        row = &gram[candidates[a], 0]
+                        for b in range(count):
+                            residual[b] -= row[candidates[b]] * delta
+                        if fabs(delta) > max_delta:
+                            max_delta = fabs(delta)
+                    if new > max_w:
+                        max_w = new
+                if max_delta <= tol * max(max_w, 1e-12):
+                    break
+            length = 0
+            r = i - start
+            for a in range(count):
+                if w[a] > 0.0:
+                    out_rows[r, length] = candidates[a]
+                    out_values[r, length] = w[a]
+                    length += 1
+            out_len[r] = length
+
+
+cdef extern from *:
+    """
+    #include <algorithm>
+    #include <vector>
+    #include <cstdint>
+    /* keep the `keep` candidates with the largest c[j] (stable: ties keep the lower j),
+       then restore ascending item order */
+    static void reco_strongest(std::vector<int64_t>& candidates, const double* c, int64_t keep) {
+        std::stable_sort(candidates.begin(), candidates.end(),
+                         [c](int64_t a, int64_t b) { return c[a] > c[b]; });
+        candidates.resize(keep);
+        std::sort(candidates.begin(), candidates.end());
+    }
+    """
+    void _strongest "reco_strongest"(vector[int64_t]& candidates, const double* c, int64_t keep) noexcept nogil
+
+
+cdef inline int64_t _scatter_max(
+    int64_t start, int64_t stop, const int32_t* indices, const float* data, float* best,
+    uint8_t* mark, int64_t* touched, int64_t n_touched,
+) noexcept nogil:
+    """``best[c] = max(best[c], data[q])`` over one rule row, recording newly touched c."""
+    cdef int64_t q, c
+    for q in range(start, stop):
+        c = indices[q]
+        if not mark[c]:
+            mark[c] = 1
+            touched[n_touched] = c
+            n_touched += 1
+        if data[q] > best[c]:
+            best[c] = data[q]
+    return n_touched
+
+
+cdef int64_t _find_key(const int64_t* keys, int64_t n, int64_t key) noexcept nogil:
+    """Position of ``key`` in sorted ``keys``, or -1."""
+    cdef int64_t lo = 0, hi = n, mid
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < n and keys[lo] == key else -1
+
+
+def rule_max_scores(
+    const int64_t[::1] h_indptr,
+    const int32_t[::1] h_indices,
+    const int64_t[::1] single_indptr,
+    const int32_t[::1] single_indices,
+    const float[::1] single_data,
+    const int64_t[::1] pair_keys,
+    const int64_t[::1] pair_indptr,
+    const int32_t[::1] pair_indices,
+    const float[::1] pair_data,
+    int64_t n_items,
+):
+    """CSR ``(indptr, indices int32, data float32)`` of max rule strength per consequent, over
+    the rules whose antecedent is in the row.
+
+    Antecedents: each history item (``single_*`` rows) and each pair of history items found
+    in ``pair_keys`` (sorted ``a * n_items + b``, a < b; rows of ``pair_*``).
+    """
+    cdef int64_t n_rows = h_indptr.shape[0] - 1
+    cdef int64_t n_keys = pair_keys.shape[0]
+    cdef vector[float] best = vector[float](max(n_items, 1), 0.0)
+    cdef vector[int64_t] touched = vector[int64_t](max(n_items, 1))
+    cdef vector[uint8_t] mark = vector[uint8_t](max(n_items, 1), 0)
+    cdef vector[int32_t] out_indices
+    cdef vector[float] out_data
+    out_indptr = np.zeros(n_rows + 1, np.int64)
+    cdef int64_t[::1] indptr_view = out_indptr
+    cdef int64_t r, p, p2, j, at, t, c, a0, a1, n_touched
+    cdef const int32_t* s_ind = &single_indices[0] if single_indices.shape[0] else NULL
+    cdef const float* s_dat = &single_data[0] if single_data.shape[0] else NULL
+    cdef const int32_t* p_ind = &pair_indices[0] if pair_indices.shape[0] else NULL
+    cdef const float* p_dat = &pair_data[0] if pair_data.shape[0] else NULL
+    cdef const int64_t* keys = &pair_keys[0] if n_keys else NULL
+    with nogil:
+        for r in range(n_rows):
+            n_touched = 0
+            a0 = h_indptr[r]
+            a1 = h_indptr[r + 1]
+            for p in range(a0, a1):
+                j = h_indices[p]
+                n_touched = _scatter_max(
+                    single_indptr[j], single_indptr[j + 1], s_ind, s_dat, best.data(),
+                    mark.data(), touched.data(), n_touched,
+                )
+                if n_keys:
+                    for p2 in range(p + 1, a1):
+                        at = _find_key(keys, n_keys, j * n_items + h_indices[p2])
+                        if at >= 0:
+                            n_touched = _scatter_max(
+                                pair_indptr[at], pair_indptr[at + 1], p_ind, p_dat,
+                                best.data(), mark.data(), touched.data(), n_touched,
+                            )
+            sort(touched.begin(), touched.begin() + n_touched)
+            for t in range(n_touched):
+                c = touched[t]
+                out_indices.push_back(<int32_t>c)
+                out_data.push_back(best[c])
+                best[c] = 0.0
+                mark[c] = 0
+            indptr_view[r + 1] = out_indices.size()
+    indices = np.empty(out_indices.size(), np.int32)
+    data = np.empty(out_data.size(), np.float32)
+    cdef int32_t[::1] iv = indices
+    cdef float[::1] dv = data
+    for t in range(<int64_t>out_indices.size()):
+        iv[t] = out_indices[t]
+        dv[t] = out_data[t]
+    return out_indptr, indices, data
