@@ -21,7 +21,7 @@ SOURCES = sorted((ROOT / "src").rglob("*.pyx"))
 if sys.platform == "win32":
     ARGS = ["/O2", "/std:c++17"]
 else:
-    ARGS = ["-O3", "-std=c++17", "-fno-math-errno", "-Wno-unreachable-code"]
+    ARGS = ["-O3", "-g0", "-std=c++17", "-fno-math-errno", "-Wno-unreachable-code"]
     if os.environ.get("RECO_NATIVE") == "1":
         ARGS.append("-march=native")
 

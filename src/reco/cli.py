@@ -232,6 +232,37 @@ def _churn_section(shop, clv: pd.DataFrame) -> None:
         )
 
 
+def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if not 1 <= args.port <= 65535:
+        parser.error(f"--port must be in 1..65535; got {args.port}")
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1; got {args.workers}")
+    if args.reload_interval < 0:
+        parser.error(f"--reload-interval must be >= 0; got {args.reload_interval}")
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print("reco serve needs Starlette and uvicorn: pip install 'reco[serve]'", file=sys.stderr)
+        return 2
+    from .exceptions import RecoError
+    from .serve import run
+
+    try:
+        run(
+            args.model_file,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            unknown_users=args.unknown,
+            reload_interval=args.reload_interval,
+        )
+    except (RecoError, OSError) as error:
+        print(f"reco serve: cannot serve {args.model_file!r}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reco", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -240,7 +271,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_demo.add_argument("--products", type=int, default=500)
     run_demo.add_argument("--seed", type=int, default=0)
     run_demo.add_argument("--holdout-days", type=int, default=30)
+    serve = commands.add_parser(
+        "serve",
+        help="serve a saved recommender over HTTP (needs reco[serve])",
+        description="GET /recommend, POST /recommend_for_items, GET /similar, GET /health; "
+        "a new model file at the same path is picked up without a restart.",
+    )
+    serve.add_argument("model_file", metavar="MODEL_FILE", help="a file written by model.save")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--unknown",
+        choices=["raise", "popular", "empty"],
+        default="raise",
+        help="users the model has not seen: 404 (raise), popular items, or an empty list",
+    )
+    serve.add_argument(
+        "--reload-interval", type=float, default=1.0, help="seconds between file checks"
+    )
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(parser, args)
     if args.command == "demo":
         if args.customers < 10 or args.products < 10:
             parser.error("--customers and --products must be at least 10")
