@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -77,13 +78,31 @@ _EMPTY_INDPTR = np.zeros(1, dtype=np.int64)
 _EMPTY_INDICES = np.zeros(0, dtype=np.int32)
 
 
+# kernel-ready index arrays of large CSRs (a model's history and weights), so that serving a
+# single user does not convert a whole int32 indptr on every call: id -> (ref, indptr,
+# indices, converted); an entry lives as long as its matrix and its arrays are unchanged
+_CONVERTED: dict[int, tuple] = {}
+_CACHE_ROWS = 4096
+
+
 def csr_arrays(matrix: sp.csr_array | sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     """``(indptr as int64, indices as int32)`` of a CSR, the index types every kernel takes
-    (no copy when they already are)."""
-    return (
-        np.ascontiguousarray(matrix.indptr, dtype=np.int64),
-        np.ascontiguousarray(matrix.indices, dtype=np.int32),
+    (no copy when they already are; converted once for large matrices)."""
+    indptr, indices = matrix.indptr, matrix.indices
+    if indptr.dtype == np.int64 and indices.dtype == np.int32:
+        return np.ascontiguousarray(indptr), np.ascontiguousarray(indices)
+    key = id(matrix)
+    hit = _CONVERTED.get(key)
+    if hit is not None and hit[0]() is matrix and hit[1] is indptr and hit[2] is indices:
+        return hit[3]
+    converted = (
+        np.ascontiguousarray(indptr, dtype=np.int64),
+        np.ascontiguousarray(indices, dtype=np.int32),
     )
+    if indptr.size > _CACHE_ROWS:
+        ref = weakref.ref(matrix, lambda _, key=key: _CONVERTED.pop(key, None))
+        _CONVERTED[key] = (ref, indptr, indices, converted)
+    return converted
 
 
 def as_mask(blocked: np.ndarray | None) -> np.ndarray:

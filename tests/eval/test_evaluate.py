@@ -204,3 +204,17 @@ def test_plots_return_axes(data):
         assert ax.get_xlabel()
     with pytest.raises(InvalidParameterError):
         plot_metric_vs_k(result, "recall")
+
+
+def test_paired_t_matches_scipy():
+    from scipy import stats
+
+    from reco.eval.evaluate import _one_sample_t
+
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 30, 2000):
+        diff = rng.normal(0.05, 1.0, n)
+        t, p = _one_sample_t(diff)
+        expected = stats.ttest_1samp(diff, 0.0)
+        assert t == pytest.approx(float(expected.statistic), rel=1e-12)
+        assert p == pytest.approx(float(expected.pvalue), rel=1e-9)

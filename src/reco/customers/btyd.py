@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from .._schema import Array, FloatDict, Scalar
 from .._validation import check_number, check_option
@@ -115,6 +114,18 @@ def _compress(data: dict, keys: tuple[str, ...]) -> dict:
 
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
+
+
+class _LazySpecial:
+    """``scipy.special``, imported on first use (it adds a tenth of a second to ``import``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from scipy import special
+
+        return getattr(special, name)
+
+
+_special = _LazySpecial()
 
 
 def _f64(values: Any) -> np.ndarray:
@@ -276,7 +287,7 @@ def _hyp2f1(a, b, c, z):
     """scipy's hyp2f1, with the Gauss series where scipy returns inf or NaN (it does for some
     integer c - a - b with z near 1, e.g. 2F1(2, 1; 101; 0.91))."""
     a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
-    out = np.asarray(hyp2f1(a, b, c, z), dtype=np.float64)
+    out = np.asarray(_special.hyp2f1(a, b, c, z), dtype=np.float64)
     bad = ~np.isfinite(out)
     if bad.any():
         out = out.copy()
@@ -450,15 +461,20 @@ class BetaGeo(_ContinuousBTYD):
         # MBG/NBD's beta function has b + x + 1 where BG/NBD's has b + x
         ux = data["ux"] + (1.0 if self._modified else 0.0)
         a12 = (
-            gammaln(r + data["ux"])
-            - gammaln(r)
+            _special.gammaln(r + data["ux"])
+            - _special.gammaln(r)
             + r * np.log(alpha)
-            + betaln(a, b + ux)
-            - betaln(a, b)
+            + _special.betaln(a, b + ux)
+            - _special.betaln(a, b)
         )
-        dr12 = digamma(r + data["ux"]) - digamma(r) + np.log(alpha)
-        da12 = digamma(a + b) - digamma(a + b + ux)
-        db12 = digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux)
+        dr12 = _special.digamma(r + data["ux"]) - _special.digamma(r) + np.log(alpha)
+        da12 = _special.digamma(a + b) - _special.digamma(a + b + ux)
+        db12 = (
+            _special.digamma(a + b)
+            + _special.digamma(b + ux)
+            - _special.digamma(b)
+            - _special.digamma(a + b + ux)
+        )
         return bgnbd_totals(
             r,
             alpha,
@@ -503,7 +519,7 @@ class BetaGeo(_ContinuousBTYD):
             + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)),
             -np.inf,
         )
-        return expit(-log_odds)
+        return _special.expit(-log_odds)
 
     def conditional_expected_purchases(
         self, t: Any, *, frequency: Any = None, recency: Any = None, T: Any = None
@@ -528,11 +544,11 @@ class BetaGeo(_ContinuousBTYD):
         t = np.broadcast_to(_column(t, "t"), x.shape) if np.ndim(t) == 0 else _column(t, "t")
         ratio = np.log(alpha) - np.log(alpha + t)
         first = (
-            betaln(a, b + x)
-            - betaln(a, b)
-            + gammaln(r + x)
-            - gammaln(r)
-            - gammaln(x + 1)
+            _special.betaln(a, b + x)
+            - _special.betaln(a, b)
+            + _special.gammaln(r + x)
+            - _special.gammaln(r)
+            - _special.gammaln(x + 1)
             + r * ratio
             + x * (np.log(t) - np.log(alpha + t))
         )
@@ -540,13 +556,15 @@ class BetaGeo(_ContinuousBTYD):
         for k in np.flatnonzero(x > 0):
             j = np.arange(int(x[k]))
             terms = np.exp(
-                gammaln(r + j)
-                - gammaln(r)
-                - gammaln(j + 1)
+                _special.gammaln(r + j)
+                - _special.gammaln(r)
+                - _special.gammaln(j + 1)
                 + r * ratio[k]
                 + j * (np.log(t[k]) - np.log(alpha + t[k]))
             )
-            out[k] += np.exp(betaln(a + 1, b + x[k] - 1) - betaln(a, b)) * (1 - terms.sum())
+            out[k] += np.exp(_special.betaln(a + 1, b + x[k] - 1) - _special.betaln(a, b)) * (
+                1 - terms.sum()
+            )
         return out
 
 
@@ -645,9 +663,9 @@ class GammaGamma(_MaximumLikelihood):
             _f64(data.get("log_m", np.log(data["m"]))),
             _f64(data.get("log_x", np.log(data["x"]))),
             _f64(data["weights"]),
-            _f64(gammaln(pux + q) - gammaln(pux) - gammaln(q)),
-            _f64(digamma(pux + q) - digamma(pux)),
-            _f64(digamma(pux + q) - digamma(q)),
+            _f64(_special.gammaln(pux + q) - _special.gammaln(pux) - _special.gammaln(q)),
+            _f64(_special.digamma(pux + q) - _special.digamma(pux)),
+            _f64(_special.digamma(pux + q) - _special.digamma(q)),
         )
 
     def conditional_expected_spend(
@@ -667,8 +685,8 @@ class GammaGamma(_MaximumLikelihood):
 
 def _lnbeta_grad(p, q):
     """(d/dp, d/dq) of ln B(p, q)."""
-    both = digamma(p + q)
-    return digamma(p) - both, digamma(q) - both
+    both = _special.digamma(p + q)
+    return _special.digamma(p) - both, _special.digamma(q) - both
 
 
 class BetaGeoBetaBinom(_MaximumLikelihood):
@@ -755,14 +773,19 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         i = np.arange(width - 1)[None, :]
         valid = i < (n - t_x)[:, None]
         xb, txb = x[:, None], t_x[:, None]
-        base_ab = betaln(alpha, beta)
-        base_gd = betaln(gamma, delta)
-        log_t0 = betaln(alpha + x, beta + n - x) - base_ab + betaln(gamma, delta + n) - base_gd
+        base_ab = _special.betaln(alpha, beta)
+        base_gd = _special.betaln(gamma, delta)
+        log_t0 = (
+            _special.betaln(alpha + x, beta + n - x)
+            - base_ab
+            + _special.betaln(gamma, delta + n)
+            - base_gd
+        )
         safe_i = np.where(valid, i, 0)
         log_ti = (
-            betaln(alpha + xb, beta + txb - xb + safe_i)
+            _special.betaln(alpha + xb, beta + txb - xb + safe_i)
             - base_ab
-            + betaln(gamma + 1, delta + txb + safe_i)
+            + _special.betaln(gamma + 1, delta + txb + safe_i)
             - base_gd
         )
         log_ti = np.where(valid, log_ti, -np.inf)
@@ -807,10 +830,10 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         x, t_x, n = self._rfn(frequency, recency, n_periods)
         ll, _ = self._loglik(self._param_array(), {"x": x, "t_x": t_x, "n": n})
         numerator = (
-            betaln(alpha + x, beta + n - x)
-            - betaln(alpha, beta)
-            + betaln(gamma, delta + n + 1)
-            - betaln(gamma, delta)
+            _special.betaln(alpha + x, beta + n - x)
+            - _special.betaln(alpha, beta)
+            + _special.betaln(gamma, delta + n + 1)
+            - _special.betaln(gamma, delta)
         )
         return np.exp(numerator - ll)
 
@@ -821,10 +844,10 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         alpha, beta, gamma, delta = self._param_array()
         n = _column(n, "n")
         ratio = np.exp(
-            gammaln(gamma + delta)
-            - gammaln(gamma + delta + n)
-            + gammaln(1 + delta + n)
-            - gammaln(1 + delta)
+            _special.gammaln(gamma + delta)
+            - _special.gammaln(gamma + delta + n)
+            + _special.gammaln(1 + delta + n)
+            - _special.gammaln(1 + delta)
         )
         return alpha / (alpha + beta) * delta / (gamma - 1) * (1 - ratio)
 
@@ -838,16 +861,16 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         t = _horizon(t)
         ll, _ = self._loglik(self._param_array(), {"x": x, "t_x": t_x, "n": n})
         log_front = (
-            betaln(alpha + x + 1, beta + n - x)
-            - betaln(alpha, beta)
-            + gammaln(gamma + delta)
-            - gammaln(1 + delta)
+            _special.betaln(alpha + x + 1, beta + n - x)
+            - _special.betaln(alpha, beta)
+            + _special.gammaln(gamma + delta)
+            - _special.gammaln(1 + delta)
             - ll
         )
         # delta / (gamma - 1) * (e^A - e^B): both factors change sign together at gamma = 1,
         # so the product is computed in log space from |A - B| (no overflow for large gamma)
-        A = gammaln(1 + delta + n) - gammaln(gamma + delta + n)
-        B = gammaln(1 + delta + n + t) - gammaln(gamma + delta + n + t)
+        A = _special.gammaln(1 + delta + n) - _special.gammaln(gamma + delta + n)
+        B = _special.gammaln(1 + delta + n + t) - _special.gammaln(gamma + delta + n + t)
         with np.errstate(divide="ignore"):
             log_difference = np.maximum(A, B) + np.log1p(-np.exp(-np.abs(A - B)))
             log_ratio = np.log(delta) - np.log(abs(gamma - 1))
@@ -862,23 +885,23 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
         for k in range(x.size):
             xk, nk = x[k], n[k]
             first = (
-                gammaln(nk + 1)
-                - gammaln(xk + 1)
-                - gammaln(nk - xk + 1)
-                + betaln(alpha + xk, beta + nk - xk)
-                - betaln(alpha, beta)
-                + betaln(gamma, delta + nk)
-                - betaln(gamma, delta)
+                _special.gammaln(nk + 1)
+                - _special.gammaln(xk + 1)
+                - _special.gammaln(nk - xk + 1)
+                + _special.betaln(alpha + xk, beta + nk - xk)
+                - _special.betaln(alpha, beta)
+                + _special.betaln(gamma, delta + nk)
+                - _special.betaln(gamma, delta)
             )
             i = np.arange(xk, nk)
             rest = (
-                gammaln(i + 1)
-                - gammaln(xk + 1)
-                - gammaln(i - xk + 1)
-                + betaln(alpha + xk, beta + i - xk)
-                - betaln(alpha, beta)
-                + betaln(gamma + 1, delta + i)
-                - betaln(gamma, delta)
+                _special.gammaln(i + 1)
+                - _special.gammaln(xk + 1)
+                - _special.gammaln(i - xk + 1)
+                + _special.betaln(alpha + xk, beta + i - xk)
+                - _special.betaln(alpha, beta)
+                + _special.betaln(gamma + 1, delta + i)
+                - _special.betaln(gamma, delta)
             )
             out[k] = np.exp(first) + np.exp(rest).sum()
         return out
@@ -927,8 +950,8 @@ class ParetoNBD(_ContinuousBTYD):
             _f64(data["weights"]),
             _NODES,
             _WEIGHTS,
-            _f64(gammaln(r + x) - gammaln(r)),
-            _f64(digamma(r + x) - digamma(r)),
+            _f64(_special.gammaln(r + x) - _special.gammaln(r)),
+            _f64(_special.digamma(r + x) - _special.digamma(r)),
         )
 
     def probability_alive(
@@ -982,9 +1005,9 @@ class ParetoNBD(_ContinuousBTYD):
 
             def nb(tau, xk=xk):
                 return np.exp(
-                    gammaln(r + xk)
-                    - gammaln(r)
-                    - gammaln(xk + 1)
+                    _special.gammaln(r + xk)
+                    - _special.gammaln(r)
+                    - _special.gammaln(xk + 1)
                     + r * (np.log(alpha) - np.log(alpha + tau))
                     + xk * (np.log(tau) - np.log(alpha + tau))
                 )
@@ -1025,7 +1048,7 @@ class ModifiedBetaGeo(BetaGeo):
         log_odds = (
             np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x))
         )
-        return expit(-log_odds)
+        return _special.expit(-log_odds)
 
     def conditional_expected_purchases(
         self, t: Any, *, frequency: Any = None, recency: Any = None, T: Any = None
@@ -1055,15 +1078,17 @@ class ModifiedBetaGeo(BetaGeo):
         for k in range(x.size):
             j = np.arange(int(x[k]) + 1)
             nb = np.exp(
-                gammaln(r + j)
-                - gammaln(r)
-                - gammaln(j + 1)
+                _special.gammaln(r + j)
+                - _special.gammaln(r)
+                - _special.gammaln(j + 1)
                 + r * (np.log(alpha) - np.log(alpha + t[k]))
                 + j * (np.log(t[k]) - np.log(alpha + t[k]))
             )
-            out[k] = np.exp(betaln(a, b + x[k] + 1) - betaln(a, b)) * nb[-1] + np.exp(
-                betaln(a + 1, b + x[k]) - betaln(a, b)
-            ) * (1 - nb[:-1].sum())
+            out[k] = np.exp(_special.betaln(a, b + x[k] + 1) - _special.betaln(a, b)) * nb[
+                -1
+            ] + np.exp(_special.betaln(a + 1, b + x[k]) - _special.betaln(a, b)) * (
+                1 - nb[:-1].sum()
+            )
         return out
 
 

@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack
 from threadpoolctl import threadpool_limits
 
 from .._schema import Array, Csr, DenseOrCsr
@@ -25,6 +24,8 @@ def ease_weights(gram: np.ndarray, regularization: float) -> np.ndarray:
     :math:`P = (G + \lambda I)^{-1}`, :math:`B_{ij} = -P_{ij} / P_{jj}`, :math:`B_{jj} = 0`,
     through a float32 Cholesky factorisation and inverse (LAPACK ``spotrf``/``spotri``).
     """
+    from scipy.linalg import lapack
+
     n = gram.shape[0]
     gram[np.diag_indices(n)] += regularization
     factor, info = lapack.spotrf(gram, lower=0, overwrite_a=1, clean=0)
