@@ -6,6 +6,9 @@ with the machine, the library versions and the date. The README quotes this file
 
     python benchmarks/run_all.py [--only bench_mining churn_backtest] [--out RESULTS.md]
 
+With ``--only`` the chosen benchmarks are run and their sections replaced; the others are
+kept from the existing file (each section names the day it ran).
+
 Peers install with ``pip install -e ".[bench]"``.
 """
 
@@ -38,6 +41,16 @@ BENCHMARKS = [
     ("bench_sequences.py", [], "sequential patterns against the prefixspan package"),
     ("bench_metrics.py", [], "ranking metrics against ranx"),
     ("bench_data.py", [], "Interactions.from_frame against the bare pandas + scipy route"),
+    (
+        "bench_coldstart.py",
+        [],
+        "first call against second call of every entry point, in a fresh environment",
+    ),
+    (
+        "bench_serving.py",
+        [],
+        "recommend() latency in process and reco serve under wrk, with model swaps",
+    ),
 ]
 PACKAGES = [
     "reco",
@@ -99,6 +112,23 @@ def run(script: str, arguments: list[str]) -> tuple[str, float, int]:
     return output, time.perf_counter() - started, done.returncode
 
 
+def previous_sections(path: Path) -> dict[str, list[str]]:
+    """The benchmark sections of an earlier RESULTS.md, by script name."""
+    if not path.exists():
+        return {}
+    out: dict[str, list[str]] = {}
+    current = None
+    for line in path.read_text().splitlines():
+        if line.startswith("## ") and ":" in line and not line.startswith("## Machine"):
+            current = line[3:].split(":", 1)[0] + ".py"
+            out[current] = []
+        elif line.startswith("## "):
+            current = None
+        if current is not None:
+            out[current].append(line)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None, help="script names (no .py)")
@@ -120,24 +150,35 @@ def main() -> int:
         f"- {versions()}",
         "",
     ]
+    # with --only, the other benchmarks keep their sections (each says when it ran)
+    kept = previous_sections(Path(args.out)) if args.only is not None else {}
+    sections: dict[str, list[str]] = {}
     failed = 0
+
+    def write() -> None:
+        body = [line for script, _, _ in BENCHMARKS for line in sections.get(script, [])]
+        Path(args.out).write_text("\n".join(lines + body))
+
+    for script, _, _ in BENCHMARKS:
+        if script in kept:
+            sections[script] = kept[script]
     for script, arguments, what in chosen:
         print(f"running {script} ...", flush=True)
         output, seconds, code = run(script, arguments)
         failed += code != 0
         command = " ".join(["python", f"benchmarks/{script}", *arguments])
-        lines += [
+        sections[script] = [
             f"## {script.removesuffix('.py')}: {what}",
             "",
-            f"`{command}` ({seconds / 60:.1f} min)",
+            f"`{command}` ({seconds / 60:.1f} min, run on {today})",
             "",
             "```",
             output,
             "```",
             "",
         ]
-        Path(args.out).write_text("\n".join(lines))  # after each one: a long run keeps its part
-    Path(args.out).write_text("\n".join(lines))
+        write()  # after each one: a long run keeps its part
+    write()
     print(f"wrote {args.out} ({len(chosen)} benchmarks, {failed} failed)")
     return 1 if failed else 0
 

@@ -9,13 +9,10 @@ different class, and turns any corruption into :class:`DataValidationError`.
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 import numbers
 import os
-import socket
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ._atomic import atomic_file
 from .data import IdMap
 from .exceptions import DataValidationError, InvalidParameterError, NotSupportedError
 
@@ -76,33 +74,6 @@ def _check_path(path: Any) -> Path:
     return Path(path)
 
 
-def _temporary_prefix(path: Path) -> str:
-    """Temporary files carry the host and process id, so a later save can tell stale ones."""
-    host = socket.gethostname().replace(".", "_") or "host"
-    return f".{path.name}.{host}.{os.getpid()}."
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """Delete temporary files left by saves to ``path`` from dead processes on this host
-    (a process killed mid-save cannot clean up after itself)."""
-    host = socket.gethostname().replace(".", "_") or "host"
-    prefix = f".{path.name}.{host}."
-    try:
-        candidates = list(path.parent.glob(f"{glob.escape(prefix)}*.tmp"))
-    except OSError:  # pragma: no cover - unreadable folder: nothing to clean
-        return
-    for candidate in candidates:
-        pid_text = candidate.name[len(prefix) :].split(".", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            candidate.unlink(missing_ok=True)
-        except (PermissionError, OverflowError, OSError):
-            continue
-
-
 def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Path:
     """Write ``estimator``'s parameters and fitted state to ``path`` atomically.
 
@@ -142,32 +113,9 @@ def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Pat
         raise FileNotFoundError(
             f"cannot save to {str(path)!r}: folder {str(directory)!r} does not exist."
         )
-    _remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_folder(directory)
+    with atomic_file(path) as handle:
+        np.savez(handle, **arrays)
     return path
-
-
-def _fsync_folder(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. a platform without directory handles
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 def _fitted_payload(estimator: Any) -> tuple[dict, dict, dict]:

@@ -1,0 +1,115 @@
+"""``recommend_all``: top-n lists for every user, chunk by chunk, streamed to a file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_bool, check_ids, check_int, check_n, check_option
+from ..base import Recommender
+from ..exceptions import DataValidationError
+from ._write import TableWriter
+
+__all__ = ["recommend_all", "recommendation_rows"]
+
+
+def recommendation_rows(batch: Any) -> pd.DataFrame:
+    """A ``RecBatch`` as long rows ``user, item, score, rank`` (rank 1 = best), in list
+    order; empty lists give no rows."""
+    n = batch.item_index.shape[1]
+    lengths = np.asarray(batch.lengths, dtype=np.int64)
+    keep = np.arange(n)[None, :] < lengths[:, None]
+    positions = batch.item_index[keep]
+    return pd.DataFrame(
+        {
+            "user": np.repeat(np.asarray(batch.users), lengths),
+            "item": batch.item_map.ids(positions),
+            "score": batch.scores[keep].astype(np.float32),
+            "rank": np.broadcast_to(np.arange(1, n + 1, dtype=np.int32), keep.shape)[keep],
+        }
+    )
+
+
+@contextlib.contextmanager
+def _threads(model: Recommender, n_threads: int | None):
+    """Use ``n_threads`` for this job when given (the model's own setting is restored)."""
+    if n_threads is None or not hasattr(model, "n_threads"):
+        yield
+        return
+    previous = model.n_threads
+    model.n_threads = n_threads
+    try:
+        yield
+    finally:
+        model.n_threads = previous
+
+
+def recommend_all(
+    model: Recommender,
+    users: Any = None,
+    n: int = 10,
+    *,
+    out: str | os.PathLike,
+    exclude_seen: bool = True,
+    exclude_items: Any = None,
+    candidates: Any = None,
+    unknown: str = "raise",
+    chunk_size: int = 20_000,
+    n_threads: int | None = None,
+    show_progress: bool = True,
+) -> Path:
+    """Write ``user, item, score, rank`` rows for every user (or ``users``) to ``out``.
+
+    ``out`` ends in ``.parquet`` (streamed row group by row group; needs pyarrow) or ``.csv``.
+    Users are scored ``chunk_size`` at a time, so memory is bounded by the chunk, not by the
+    number of users; each chunk equals ``model.recommend_batch(chunk, n, ...)``. The file is
+    written to a temporary name in the same folder and renamed when complete: a job killed
+    at any moment leaves the old file or the new complete one. Users are checked before
+    anything is written (``unknown="raise"`` refuses unknown ids up front).
+
+    Returns the path written.
+    """
+    if not isinstance(model, Recommender):
+        raise DataValidationError(
+            f"model must be a fitted reco recommender; got {type(model).__name__}."
+        )
+    model._check_fitted()
+    n = check_n(n)
+    exclude_seen = check_bool(exclude_seen, "exclude_seen")
+    check_option(unknown, "unknown", ("raise", "popular", "empty"))
+    chunk_size = check_int(chunk_size, "chunk_size", low=1)
+    if n_threads is not None:
+        n_threads = check_int(n_threads, "n_threads", low=1)
+    show_progress = check_bool(show_progress, "show_progress")
+    if users is None:
+        users = model.user_map_.array
+    else:
+        users = check_ids(users, "users")
+        if unknown == "raise":
+            model.user_map_.index(users)  # raises UnknownIdError naming the unknown ids
+    empty = recommendation_rows(model.recommend_batch(users[:0], n))
+    from tqdm.auto import tqdm
+
+    with (
+        _threads(model, n_threads),
+        TableWriter(out, empty) as writer,
+        tqdm(total=len(users), unit="users", disable=not show_progress, desc="recommend") as bar,
+    ):
+        for start in range(0, len(users), chunk_size):
+            chunk = users[start : start + chunk_size]
+            batch = model.recommend_batch(
+                chunk,
+                n,
+                exclude_seen=exclude_seen,
+                exclude_items=exclude_items,
+                candidates=candidates,
+                unknown=unknown,
+            )
+            writer.write(recommendation_rows(batch))
+            bar.update(len(chunk))
+    return writer.path
