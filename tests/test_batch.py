@@ -142,3 +142,69 @@ def test_killed_job_leaves_old_or_complete_file(tmp_path):
     recommend_all(model, n=20, out=target, show_progress=False)  # a later run cleans up
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return make_shop(1500, 150, random_state=1)
+
+
+def test_score_customers_matches_the_parts(shop, tmp_path):
+    from reco.batch import score_customers
+    from reco.customers import (
+        BetaGeo,
+        ChurnModel,
+        GammaGamma,
+        RFMScorer,
+        lifetime_value,
+        summary,
+    )
+
+    cutoff = "2024-10-01"
+    lines = shop.order_lines
+    churn = ChurnModel(horizon=60, random_state=0).fit(lines, value="value", cutoff=cutoff)
+    whole = _read(
+        score_customers(
+            lines,
+            cutoff=cutoff,
+            out=tmp_path / "all.parquet",
+            models={"churn": churn},
+            show_progress=False,
+        )
+    )
+    chunked = _read(
+        score_customers(
+            lines,
+            cutoff=cutoff,
+            out=tmp_path / "chunks.csv",
+            chunk_size=97,
+            models={"churn": churn},
+            show_progress=False,
+        )
+    )
+    pd.testing.assert_frame_equal(whole, chunked, check_dtype=False, atol=1e-9)
+    kept = lines[pd.to_datetime(lines["timestamp"]) <= pd.Timestamp(cutoff)]
+    table = summary(kept, value="value", observation_end=cutoff)
+    purchases, spend = BetaGeo().fit(table), GammaGamma().fit(table)
+    value = lifetime_value(purchases, spend, table).reindex(table.index)
+    segments = RFMScorer().fit_transform(table)
+    assert whole["customer"].tolist() == table.index.tolist()
+    np.testing.assert_allclose(whole["clv"], value["clv"], rtol=1e-10)
+    assert whole["segment"].tolist() == segments["segment"].astype(str).tolist()
+    p_churn = churn.predict_proba(lines, value="value", cutoff=cutoff)
+    np.testing.assert_allclose(whole["p_churn"], p_churn.reindex(table.index), rtol=1e-12)
+
+
+def test_score_customers_bad_input(shop, tmp_path):
+    from reco.batch import score_customers
+    from reco.exceptions import DataValidationError
+
+    with pytest.raises(InvalidParameterError, match="unknown key"):
+        score_customers(shop.order_lines, out=tmp_path / "c.csv", models={"spam": 1})
+    with pytest.raises(InvalidParameterError, match="horizon"):
+        score_customers(shop.order_lines, out=tmp_path / "c.csv", horizon=0)
+    with pytest.raises(DataValidationError, match="DataFrame"):
+        score_customers([1, 2], out=tmp_path / "c.csv")
+    with pytest.raises(InvalidParameterError, match="must end in"):
+        score_customers(shop.order_lines, out=tmp_path / "c.json")
+    assert list(tmp_path.iterdir()) == []

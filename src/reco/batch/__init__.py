@@ -2,6 +2,7 @@
 written atomically (and, in :mod:`reco.batch.dask` and :mod:`reco.batch.spark`, the same jobs
 on a cluster)."""
 
+from .customers import score_customers
 from .recommend import recommend_all, recommendation_rows
 
-__all__ = ["recommend_all", "recommendation_rows"]
+__all__ = ["recommend_all", "recommendation_rows", "score_customers"]

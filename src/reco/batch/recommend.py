@@ -13,7 +13,7 @@ import pandas as pd
 from .._validation import check_bool, check_ids, check_int, check_n, check_option
 from ..base import Recommender
 from ..exceptions import DataValidationError
-from ._write import TableWriter
+from ._write import TableWriter, table_format
 
 __all__ = ["recommend_all", "recommendation_rows"]
 
@@ -79,6 +79,7 @@ def recommend_all(
             f"model must be a fitted reco recommender; got {type(model).__name__}."
         )
     model._check_fitted()
+    table_format(out)  # before any work: a bad path fails fast
     n = check_n(n)
     exclude_seen = check_bool(exclude_seen, "exclude_seen")
     check_option(unknown, "unknown", ("raise", "popular", "empty"))
