@@ -109,6 +109,31 @@ class IdMap:
                 positions = positions[~unknown]
         return positions
 
+    def coerce(self, values: Any) -> np.ndarray:
+        """External ids read as text (a CSV column, a URL) in this map's kind: integers for
+        an integer map (``"42"`` -> 42), strings for a map of strings (42 -> ``"42"``);
+        other maps get ``values`` unchanged. Values that cannot be converted raise
+        :class:`DataValidationError`."""
+        array = check_ids(values, f"{self.name} ids")
+        kind = self._index.dtype.kind
+        if kind in "iu":
+            if array.dtype.kind in "iu":
+                return array
+            try:
+                converted = [int(v) for v in array.tolist()]
+                if any(isinstance(v, float) and not float(v).is_integer() for v in array.tolist()):
+                    raise ValueError
+            except (TypeError, ValueError, OverflowError):
+                bad = [v for v in array.tolist() if not _integral(v)]
+                raise DataValidationError(
+                    f"{self.name} ids of this model are integers; got values such as "
+                    f"{preview(bad)}."
+                ) from None
+            return np.asarray(converted, dtype=np.uint64 if kind == "u" else np.int64)
+        if self._index.inferred_type in ("string", "empty") and array.dtype.kind != "U":
+            return np.asarray([str(v) for v in array.tolist()], dtype=object)
+        return array
+
     def _position(self, id_: Any) -> int:
         """Index of one id, or -1 when unknown."""
         try:
@@ -264,3 +289,10 @@ class IdMap:
                 raise DataValidationError(f"{name} ids in the file are not text: {error}") from None
             return cls(ids, name=name)
         raise DataValidationError(f"unknown id-map kind {kind!r} in the file.")
+
+
+def _integral(value: Any) -> bool:
+    try:
+        return float(value).is_integer() and not isinstance(value, bool)
+    except (TypeError, ValueError, OverflowError):
+        return False

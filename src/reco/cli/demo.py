@@ -1,22 +1,16 @@
-"""The ``reco`` command.
-
-``reco demo`` runs the whole pipeline that exists so far on a generated shop and prints a short
-report; each capability adds its step.
-"""
+"""``reco demo``: the whole pipeline on a generated shop, with a short report per step."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["main"]
+__all__ = ["add_demo", "demo"]
 
 EVENT_WEIGHTS = {"view": 1.0, "cart": 3.0, "purchase": 10.0}
 
@@ -26,12 +20,12 @@ def _section(title: str) -> None:
 
 
 def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
-    from . import __version__
-    from .base import Recommender
-    from .data import Interactions
-    from .datasets import make_shop
-    from .eval import hit_rate
-    from .models import EASE, ItemKNN, Popularity, RP3beta
+    from .. import __version__
+    from ..base import Recommender
+    from ..data import Interactions
+    from ..datasets import make_shop
+    from ..eval import hit_rate
+    from ..models import EASE, ItemKNN, Popularity, RP3beta
 
     print(f"reco {__version__} demo: a generated shop, end to end")
 
@@ -120,7 +114,7 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
         print(f"why {top} for customer {user}: because of {reasons}")
 
     _section("5. Frequently bought together (association rules on the orders)")
-    from .mining import association_rules, frequent_itemsets
+    from ..mining import association_rules, frequent_itemsets
 
     orders = shop.order_lines.rename(
         columns={"order_id": "transaction_id", "product_id": "item_id"}
@@ -148,7 +142,7 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
     )
 
     _section("6. Customer value (RFM segments, BG/NBD + Gamma-Gamma lifetime value)")
-    from .customers import BetaGeo, GammaGamma, RFMScorer, lifetime_value, summary
+    from ..customers import BetaGeo, GammaGamma, RFMScorer, lifetime_value, summary
 
     rfm_input = summary(shop.order_lines, value="value", freq="D")
     segments = RFMScorer().fit_transform(rfm_input)["segment"].value_counts()
@@ -200,7 +194,7 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
 
 
 def _churn_section(shop, clv: pd.DataFrame) -> None:
-    from .customers import ChurnModel, churn_features, value_at_risk
+    from ..customers import ChurnModel, churn_features, value_at_risk
 
     _section("7. Churn (who is about to leave, and what they are worth)")
     horizon = 60
@@ -232,74 +226,23 @@ def _churn_section(shop, clv: pd.DataFrame) -> None:
         )
 
 
-def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    if not 1 <= args.port <= 65535:
-        parser.error(f"--port must be in 1..65535; got {args.port}")
-    if args.workers < 1:
-        parser.error(f"--workers must be at least 1; got {args.workers}")
-    if args.reload_interval < 0:
-        parser.error(f"--reload-interval must be >= 0; got {args.reload_interval}")
-    try:
-        import starlette  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
-        print("reco serve needs Starlette and uvicorn: pip install 'reco[serve]'", file=sys.stderr)
-        return 2
-    from .exceptions import RecoError
-    from .serve import run
-
-    try:
-        run(
-            args.model_file,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            unknown_users=args.unknown,
-            reload_interval=args.reload_interval,
-        )
-    except (RecoError, OSError) as error:
-        print(f"reco serve: cannot serve {args.model_file!r}: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="reco", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run_demo = commands.add_parser("demo", help="run the whole pipeline on a generated shop")
-    run_demo.add_argument("--customers", type=int, default=5000)
-    run_demo.add_argument("--products", type=int, default=500)
-    run_demo.add_argument("--seed", type=int, default=0)
-    run_demo.add_argument("--holdout-days", type=int, default=30)
-    serve = commands.add_parser(
-        "serve",
-        help="serve a saved recommender over HTTP (needs reco[serve])",
-        description="GET /recommend, POST /recommend_for_items, GET /similar, GET /health; "
-        "a new model file at the same path is picked up without a restart.",
+def add_demo(commands) -> None:
+    parser = commands.add_parser(
+        "demo",
+        help="run the whole pipeline on a generated shop",
+        description="Generate a shop and run every step: recommenders, rules, customer value, "
+        "churn, serving.",
+        epilog="example:\n  reco demo --customers 2000 --products 200",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("model_file", metavar="MODEL_FILE", help="a file written by model.save")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
-    serve.add_argument(
-        "--unknown",
-        choices=["raise", "popular", "empty"],
-        default="raise",
-        help="users the model has not seen: 404 (raise), popular items, or an empty list",
-    )
-    serve.add_argument(
-        "--reload-interval", type=float, default=1.0, help="seconds between file checks"
-    )
-    args = parser.parse_args(argv)
-    if args.command == "serve":
-        return _serve(parser, args)
-    if args.command == "demo":
-        if args.customers < 10 or args.products < 10:
-            parser.error("--customers and --products must be at least 10")
-        return demo(args.customers, args.products, args.seed, args.holdout_days)
-    parser.error(f"unknown command {args.command!r}")  # pragma: no cover
-    return 2
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--products", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--holdout-days", type=int, default=30)
+    parser.set_defaults(run=_run_demo)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def _run_demo(args, parser) -> int:
+    if args.customers < 10 or args.products < 10:
+        parser.error("--customers and --products must be at least 10")
+    return demo(args.customers, args.products, args.seed, args.holdout_days)
