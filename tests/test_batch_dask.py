@@ -1,0 +1,65 @@
+"""reco.batch.dask on a real LocalCluster with 2 worker processes: rows equal the
+single-process path exactly. Skip locally with -m "not cluster"; CI runs it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reco.batch import recommend_all
+from reco.models import ItemKNN, Popularity
+from reco.testing import conformance_data
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ItemKNN(k=10).fit(conformance_data())
+
+
+def test_dask_rows_equal_single_process(client, model, tmp_path):
+    import dask.dataframe as dd
+
+    from reco.batch import dask as reco_dask
+
+    users = pd.DataFrame({"user": model.user_map_.array, "other": 1})
+    frame = dd.from_pandas(users, npartitions=4)
+    got = reco_dask.recommend_all(model, frame, 5, candidates=["i01", "i02", "i11", "i12", "i13"])
+    got = got.compute().reset_index(drop=True)
+    single = recommend_all(
+        model, n=5, out=tmp_path / "single.parquet", show_progress=False,
+        candidates=["i01", "i02", "i11", "i12", "i13"],
+    )  # fmt: skip
+    expected = pd.read_parquet(single)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert np.array_equal(got["score"].to_numpy(), expected["score"].to_numpy())
+
+
+def test_dask_to_parquet_and_bad_input(client, model, tmp_path):
+    import dask.dataframe as dd
+
+    from reco.batch import dask as reco_dask
+    from reco.exceptions import DataValidationError
+
+    frame = dd.from_pandas(pd.DataFrame({"user": ["u01", "u02", "u03"]}), npartitions=2)
+    out = reco_dask.recommend_all(model, frame, 3, out=str(tmp_path / "recs"))
+    written = pd.read_parquet(out).sort_values(["user", "rank"]).reset_index(drop=True)
+    assert written["user"].tolist() == ["u01"] * 3 + ["u02"] * 3 + ["u03"] * 3
+    with pytest.raises(DataValidationError, match="dask DataFrame"):
+        reco_dask.recommend_all(model, pd.DataFrame({"user": ["u01"]}))
+    with pytest.raises(Exception, match="not fitted"):
+        reco_dask.recommend_all(Popularity(), frame)
