@@ -34,6 +34,7 @@ def test_python_examples_run(tmp_path, monkeypatch):
     at_risk = namespace["at_risk"]
     assert len(at_risk) == 10 and at_risk["value_at_risk"].is_monotonic_decreasing
     assert at_risk["p_churn"].between(0, 1).all() and (at_risk["value_at_risk"] > 0).all()
+    assert namespace["recs"].count() == 10  # the Spark example: 5 items for each of 2 users
     metrics = namespace["check"].metrics.set_index("method")
     assert set(metrics.index) == {"model", "recency_rule", "btyd"}
     model, btyd = metrics.loc["model", "roc_auc"], metrics.loc["btyd", "roc_auc"]
