@@ -184,6 +184,7 @@ def test_score_customers_matches_the_parts(shop, tmp_path):
     )
     pd.testing.assert_frame_equal(whole, chunked, check_dtype=False, atol=1e-9)
     kept = lines[pd.to_datetime(lines["timestamp"]) <= pd.Timestamp(cutoff)]
+    kept = kept.sort_values(["customer_id", "timestamp", "value"], kind="stable")
     table = summary(kept, value="value", observation_end=cutoff)
     purchases, spend = BetaGeo().fit(table), GammaGamma().fit(table)
     value = lifetime_value(purchases, spend, table).reindex(table.index)

@@ -63,3 +63,36 @@ def test_dask_to_parquet_and_bad_input(client, model, tmp_path):
         reco_dask.recommend_all(model, pd.DataFrame({"user": ["u01"]}))
     with pytest.raises(Exception, match="not fitted"):
         reco_dask.recommend_all(Popularity(), frame)
+
+
+def test_dask_score_customers_equals_single_process(client, tmp_path):
+    import dask.dataframe as dd
+
+    from reco.batch import dask as reco_dask
+    from reco.batch import score_customers
+    from reco.datasets import make_shop
+
+    lines = make_shop(800, 80, random_state=2).order_lines
+    for cutoff in (None, "2024-10-01"):
+        single = pd.read_parquet(
+            score_customers(lines, cutoff=cutoff, out=tmp_path / "one.parquet",
+                            show_progress=False)
+        ).set_index("customer").sort_index()  # fmt: skip
+        frame = dd.from_pandas(lines.sample(frac=1.0, random_state=0), npartitions=5)
+        got = reco_dask.score_customers(frame, cutoff=cutoff).compute()
+        got = got.set_index("customer").sort_index()
+        got.index = got.index.astype(single.index.dtype)
+        pd.testing.assert_frame_equal(got, single, check_dtype=False, rtol=1e-9)
+
+
+def test_dask_score_customers_bad_input(client, model):
+    import dask.dataframe as dd
+
+    from reco.batch import dask as reco_dask
+    from reco.exceptions import DataValidationError, NotSupportedError
+
+    frame = dd.from_pandas(pd.DataFrame({"customer_id": [1], "timestamp": ["2024-01-01"]}), 1)
+    with pytest.raises(DataValidationError, match="lack column"):
+        reco_dask.score_customers(frame)
+    with pytest.raises(NotSupportedError, match="churn"):
+        reco_dask.score_customers(frame.assign(value=1.0), models={"churn": object()})

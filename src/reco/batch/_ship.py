@@ -14,8 +14,9 @@ from typing import Any
 
 __all__ = ["model_bytes", "model_from_bytes"]
 
-_LOADED: dict[str, Any] = {}
+_LOADED: dict[str, Any] = {}  # SHA-256 -> model, the most recently used last
 _LOCK = threading.Lock()
+_KEEP = 8
 
 
 def model_bytes(model: Any) -> bytes:
@@ -27,17 +28,19 @@ def model_bytes(model: Any) -> bytes:
 
 
 def model_from_bytes(data: bytes) -> Any:
-    """The model in ``data``, loaded once per process."""
-    from ..base import Recommender
+    """The model (any reco estimator) in ``data``, loaded once per process; the few most
+    recently used stay loaded."""
+    from ..base import Estimator
 
     key = hashlib.sha256(data).hexdigest()
     with _LOCK:
-        model = _LOADED.get(key)
+        model = _LOADED.pop(key, None)
         if model is None:
             with tempfile.TemporaryDirectory(prefix="reco-ship-") as folder:
                 path = Path(folder) / "model.npz"
                 path.write_bytes(data)
-                model = Recommender.load(path)
-            _LOADED.clear()  # one model per process at a time: a new one replaces the old
-            _LOADED[key] = model
+                model = Estimator.load(path)
+            while len(_LOADED) >= _KEEP:
+                _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = model
         return model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_bool, check_int, check_number
-from ..exceptions import DataValidationError, InvalidParameterError
+from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
 from ._write import TableWriter, table_format
 
 __all__ = ["score_customers"]
@@ -82,8 +83,6 @@ def score_customers(
     scored and written ``chunk_size`` customers at a time; the file is written atomically
     (``.parquet`` or ``.csv``).
     """
-    from ..customers import BetaGeo, GammaGamma, RFMScorer, summary
-
     table_format(out)  # before any work: a bad path fails fast
     models = _models(models)
     horizon = check_int(horizon, "horizon", low=1, high=1200)
@@ -96,27 +95,9 @@ def score_customers(
             f"churn_options must be a dict of ChurnModel.predict_proba arguments; got "
             f"{type(churn_options).__name__}."
         )
-    if not isinstance(transactions, pd.DataFrame):
-        raise DataValidationError(
-            f"transactions must be a pandas DataFrame; got {type(transactions).__name__}."
-        )
-    data = transactions
-    if cutoff is not None:
-        missing = [c for c in (time,) if c not in data.columns]
-        if missing:
-            raise DataValidationError(
-                f"transactions lack the time column {time!r}; columns present: "
-                f"{list(data.columns)}."
-            )
-        from ..customers._log import as_datetimes, as_timestamp
-
-        at = as_timestamp(cutoff, "cutoff")
-        data = data[as_datetimes(data[time], time) <= at]
-        cutoff = pd.Timestamp(at)
-    table = summary(data, customer=customer, time=time, value=value, observation_end=cutoff)
-    rfm = models.get("rfm") or RFMScorer().fit(table)
-    purchases = models.get("purchases") or BetaGeo().fit(table)
-    spend = models.get("spend") or GammaGamma().fit(table)
+    cutoff = None if cutoff is None else as_cutoff(cutoff)
+    table = customer_table(transactions, customer, time, value, cutoff)
+    rfm, purchases, spend = fit_missing(table, models)
     churn = models.get("churn")
     p_churn = None
     if churn is not None:
@@ -128,7 +109,9 @@ def score_customers(
             cutoff=cutoff,
             **(churn_options or {}),
         )
-    empty = _rows(table.iloc[:0], rfm, purchases, spend, p_churn, horizon, period, discount_rate)
+    empty = customer_rows(
+        table.iloc[:0], rfm, purchases, spend, p_churn, horizon, period, discount_rate
+    )
     from tqdm.auto import tqdm
 
     with (
@@ -138,13 +121,102 @@ def score_customers(
         for start in range(0, len(table), chunk_size):
             chunk = table.iloc[start : start + chunk_size]
             writer.write(
-                _rows(chunk, rfm, purchases, spend, p_churn, horizon, period, discount_rate)
+                customer_rows(chunk, rfm, purchases, spend, p_churn, horizon, period, discount_rate)
             )
             bar.update(len(chunk))
     return writer.path
 
 
-def _rows(chunk, rfm, purchases, spend, p_churn, horizon, period, discount_rate) -> pd.DataFrame:
+def as_cutoff(cutoff: Any) -> pd.Timestamp:
+    """A cutoff date as a naive UTC Timestamp (the log parser's convention)."""
+    from ..customers._log import as_timestamp
+
+    return pd.Timestamp(as_timestamp(cutoff, "cutoff"))
+
+
+def customer_table(
+    transactions: pd.DataFrame, customer: str, time: str, value: str, end: pd.Timestamp | None
+) -> pd.DataFrame:
+    """The :func:`reco.customers.summary` of the rows up to ``end`` (observation end ``end``;
+    the latest purchase when None). Rows of one customer must all be in ``transactions``."""
+    from ..customers import summary
+    from ..customers._log import as_datetimes
+
+    if not isinstance(transactions, pd.DataFrame):
+        raise DataValidationError(
+            f"transactions must be a pandas DataFrame; got {type(transactions).__name__}."
+        )
+    data = transactions
+    if end is not None:
+        if time not in data.columns:
+            raise DataValidationError(
+                f"transactions lack the time column {time!r}; columns present: "
+                f"{list(data.columns)}."
+            )
+        data = data[as_datetimes(data[time], time) <= end.to_datetime64()]
+    # a fixed row order (customer, time, value): sums come out the same, bit for bit,
+    # whatever order the rows arrived in (a shuffled file, a cluster's partitions)
+    keys = [c for c in (customer, time, value) if c in data.columns]
+    with contextlib.suppress(TypeError):  # unorderable mixed types: summary reports them
+        data = data.sort_values(keys, kind="stable")
+    return summary(data, customer=customer, time=time, value=value, observation_end=end)
+
+
+def empty_table(index_name: str) -> pd.DataFrame:
+    """A summary with no customers (what :func:`customer_table` gives for no rows)."""
+    return pd.DataFrame(
+        {
+            "frequency": np.zeros(0, np.int64),
+            "recency": np.zeros(0),
+            "T": np.zeros(0),
+            "monetary_value": np.zeros(0),
+        },
+        index=pd.Index([], name=index_name),
+    )
+
+
+def partition_table(
+    part: pd.DataFrame, customer: str, time: str, value: str, end: pd.Timestamp
+) -> pd.DataFrame:
+    """:func:`customer_table` of one partition holding whole customers (none: empty)."""
+    if len(part) == 0:
+        return empty_table(customer)
+    return customer_table(part, customer, time, value, end)
+
+
+def latest(times: pd.Series, time: str) -> np.datetime64:
+    """The latest time of a column (the log parser's UTC convention; NaT when empty)."""
+    from ..customers._log import as_datetimes
+
+    values = as_datetimes(times, time)
+    return values.max() if values.size else np.datetime64("NaT", "us")
+
+
+def check_distributed_models(models: Any) -> dict[str, Any]:
+    models = _models(models)
+    if models.get("churn") is not None:
+        raise NotSupportedError(
+            "churn models are not shipped to clusters yet (a ChurnModel holds a scikit-learn "
+            "classifier, which has no pickle-free file form); score churn with "
+            "reco.batch.score_customers, or pass models without 'churn'."
+        )
+    return models
+
+
+def fit_missing(table: pd.DataFrame, models: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """The RFM scorer, purchase model and spend model: given ones, the others fitted on
+    ``table``."""
+    from ..customers import BetaGeo, GammaGamma, RFMScorer
+
+    rfm = models.get("rfm") or RFMScorer().fit(table)
+    purchases = models.get("purchases") or BetaGeo().fit(table)
+    spend = models.get("spend") or GammaGamma().fit(table)
+    return rfm, purchases, spend
+
+
+def customer_rows(
+    chunk, rfm, purchases, spend, p_churn, horizon, period, discount_rate
+) -> pd.DataFrame:
     from ..customers import lifetime_value
 
     scores = rfm.transform(chunk)
@@ -174,7 +246,7 @@ def _rows(chunk, rfm, purchases, spend, p_churn, horizon, period, discount_rate)
             "R": scores["R"].to_numpy(),
             "F": scores["F"].to_numpy(),
             "M": scores["M"].to_numpy(),
-            "segment": scores["segment"].astype(str).to_numpy(),
+            "segment": scores["segment"].astype(str).array,
             "expected_purchases": value["expected_purchases"].to_numpy(np.float64),
             "probability_alive": value["probability_alive"].to_numpy(np.float64),
             "expected_spend": value["expected_spend"].to_numpy(np.float64),

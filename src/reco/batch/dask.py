@@ -82,3 +82,91 @@ def recommend_all(
         return rows
     rows.to_parquet(out, write_index=False)
     return out
+
+
+def _score_table(
+    table: pd.DataFrame, shipped: dict[str, bytes], options: dict[str, Any]
+) -> pd.DataFrame:
+    from .customers import customer_rows
+
+    rfm, purchases, spend = (model_from_bytes(shipped[k]) for k in ("rfm", "purchases", "spend"))
+    return customer_rows(table, rfm, purchases, spend, None, **options)
+
+
+def score_customers(
+    transactions: Any,
+    *,
+    customer: str = "customer_id",
+    time: str = "timestamp",
+    value: str = "value",
+    cutoff: Any = None,
+    out: str | None = None,
+    models: dict[str, Any] | None = None,
+    horizon: int = 12,
+    period: float = 30.0,
+    discount_rate: float = 0.01,
+) -> Any:
+    """:func:`reco.batch.score_customers` over a Dask DataFrame of transactions.
+
+    The transactions are shuffled so that each customer's rows share a partition; each
+    partition's summary is computed on the cluster and kept there; missing models are fitted
+    on the summaries (one row per customer, gathered on the client); the rows are scored on
+    the cluster. Rows equal the single-process ones (in partition order, not by customer).
+    Returns a lazy Dask DataFrame, or writes ``to_parquet(out)`` and returns ``out``. Churn
+    models are not supported here.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    from .._validation import check_int, check_number
+    from .customers import (
+        as_cutoff,
+        check_distributed_models,
+        customer_rows,
+        fit_missing,
+        latest,
+        partition_table,
+    )
+
+    if not isinstance(transactions, dd.DataFrame):
+        raise DataValidationError(
+            f"transactions must be a dask DataFrame; got {type(transactions).__name__}. For "
+            "pandas data use reco.batch.score_customers."
+        )
+    missing = [c for c in (customer, time, value) if c not in transactions.columns]
+    if missing:
+        raise DataValidationError(
+            f"transactions lack column(s) {missing}; columns present: {list(transactions.columns)}."
+        )
+    models = check_distributed_models(models)
+    options = {
+        "horizon": check_int(horizon, "horizon", low=1, high=1200),
+        "period": check_number(period, "period", low=0, low_open=True),
+        "discount_rate": check_number(discount_rate, "discount_rate", low=0),
+    }
+    if cutoff is not None:
+        end = as_cutoff(cutoff)
+    else:
+        ends = [dask.delayed(latest)(p[time], time) for p in transactions.to_delayed()]
+        found = [e for e in dask.compute(*ends) if not np.isnat(e)]
+        if not found:
+            raise DataValidationError("the transactions frame is empty; nothing to score.")
+        end = pd.Timestamp(max(found))
+    parts = transactions.shuffle(on=customer).to_delayed()
+    tables = dask.persist(
+        *[dask.delayed(partition_table)(p, customer, time, value, end) for p in parts]
+    )
+    # in customer order, as the single-process summary: the fits see identical data
+    table = pd.concat(dask.compute(*tables)).sort_index(kind="stable")
+    if table.empty:
+        raise DataValidationError(f"no transactions at or before {end}; nothing to score.")
+    fitted = dict(zip(("rfm", "purchases", "spend"), fit_missing(table, models), strict=True))
+    shipped = dask.delayed({k: model_bytes(m) for k, m in fitted.items()}, pure=True)
+    meta = customer_rows(table.iloc[:0], *fitted.values(), None, **options)
+    rows = dd.from_delayed(
+        [dask.delayed(_score_table)(t, shipped, options) for t in tables], meta=meta
+    )
+    if out is None:
+        return rows
+    rows.to_parquet(out, write_index=False)
+    return out
