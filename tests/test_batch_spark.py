@@ -67,3 +67,21 @@ def test_spark_bad_input(spark, model):
 
     with pytest.raises(DataValidationError, match="Spark DataFrame"):
         reco_spark.recommend_all(model, pd.DataFrame({"user": ["u01"]}))
+
+
+def test_spark_score_customers_equals_single_process(spark, tmp_path):
+    from reco.batch import score_customers
+    from reco.batch import spark as reco_spark
+    from reco.datasets import make_shop
+
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    lines = make_shop(800, 80, random_state=2).order_lines
+    frame = spark.createDataFrame(lines[["customer_id", "timestamp", "value"]]).repartition(3)
+    for cutoff in (None, "2024-10-01"):
+        single = pd.read_parquet(
+            score_customers(lines, cutoff=cutoff, out=tmp_path / "one.parquet",
+                            show_progress=False)
+        ).set_index("customer").sort_index()  # fmt: skip
+        got = reco_spark.score_customers(frame, cutoff=cutoff).toPandas()
+        got = got.set_index("customer").sort_index()
+        pd.testing.assert_frame_equal(got, single, check_dtype=False, rtol=1e-12)

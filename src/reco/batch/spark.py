@@ -84,3 +84,116 @@ def recommend_all(
         return rows
     rows.write.mode("overwrite").parquet(out)
     return out
+
+
+_SUMMARY = "frequency long, recency double, T double, monetary_value double"
+_ROWS = (
+    "frequency long, recency double, T double, monetary_value double, R long, F long, M long, "
+    "segment string, expected_purchases double, probability_alive double, "
+    "expected_spend double, clv double, p_churn double"
+)
+
+
+def _column_type(frame: Any, column: str) -> str:
+    from pyspark.sql.types import IntegerType, LongType, ShortType
+
+    kind = frame.schema[column].dataType
+    return "long" if isinstance(kind, (LongType, IntegerType, ShortType)) else "string"
+
+
+def score_customers(
+    transactions: Any,
+    *,
+    customer: str = "customer_id",
+    time: str = "timestamp",
+    value: str = "value",
+    cutoff: Any = None,
+    out: str | None = None,
+    models: dict[str, Any] | None = None,
+    horizon: int = 12,
+    period: float = 30.0,
+    discount_rate: float = 0.01,
+) -> Any:
+    """:func:`reco.batch.score_customers` over a Spark DataFrame of transactions.
+
+    The transactions are repartitioned by customer; each partition's summary is computed by
+    ``mapInPandas`` and cached; missing models are fitted on the summaries (one row per
+    customer, collected to the driver) and broadcast as their files; the rows are scored by
+    a second ``mapInPandas``. Rows equal the single-process ones. Returns a lazy Spark
+    DataFrame, or writes Parquet to ``out`` and returns ``out``. Churn models are not
+    supported here.
+    """
+    from pyspark.sql import DataFrame
+
+    from .._validation import check_int, check_number
+    from .customers import (
+        as_cutoff,
+        check_distributed_models,
+        customer_rows,
+        fit_missing,
+        latest,
+        partition_table,
+    )
+
+    if not isinstance(transactions, DataFrame):
+        raise DataValidationError(
+            f"transactions must be a Spark DataFrame; got {type(transactions).__name__}. For "
+            "pandas data use reco.batch.score_customers."
+        )
+    missing = [c for c in (customer, time, value) if c not in transactions.columns]
+    if missing:
+        raise DataValidationError(
+            f"transactions lack column(s) {missing}; columns present: {transactions.columns}."
+        )
+    models = check_distributed_models(models)
+    options = {
+        "horizon": check_int(horizon, "horizon", low=1, high=1200),
+        "period": check_number(period, "period", low=0, low_open=True),
+        "discount_rate": check_number(discount_rate, "discount_rate", low=0),
+    }
+    if cutoff is not None:
+        end = as_cutoff(cutoff)
+    else:
+
+        def latest_of(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            for part in batches:
+                stamp = latest(part[time], time)
+                if not np.isnat(stamp):
+                    yield pd.DataFrame({"latest": [int(stamp.astype("datetime64[us]").view("i8"))]})
+
+        found = transactions.select(time).mapInPandas(latest_of, "latest long").toPandas()
+        if found.empty:
+            raise DataValidationError("the transactions frame is empty; nothing to score.")
+        end = pd.Timestamp(int(found["latest"].max()), unit="us")
+    id_type = _column_type(transactions, customer)
+    columns = [customer, time, value]
+
+    def summarize(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        parts = list(batches)  # one partition: whole customers
+        part = pd.concat(parts) if parts else pd.DataFrame(columns=columns)
+        table = partition_table(part, customer, time, value, end)
+        yield table.rename_axis("customer").reset_index()
+
+    grouped = transactions.select(*columns).repartition(
+        transactions.rdd.getNumPartitions(), customer
+    )
+    summaries = grouped.mapInPandas(summarize, f"customer {id_type}, {_SUMMARY}").cache()
+    table = summaries.toPandas().set_index("customer").sort_index(kind="stable")
+    if table.empty:
+        raise DataValidationError(f"no transactions at or before {end}; nothing to score.")
+    table.index.name = customer
+    fitted = fit_missing(table, models)
+    shipped = transactions.sparkSession.sparkContext.broadcast([model_bytes(m) for m in fitted])
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        rfm, purchases, spend = (model_from_bytes(b) for b in shipped.value)
+        for part in batches:
+            chunk = part.set_index("customer")
+            rows = customer_rows(chunk, rfm, purchases, spend, None, **options)
+            yield rows.astype({"R": "int64", "F": "int64", "M": "int64"})
+
+    rows = summaries.mapInPandas(score, f"customer {id_type}, {_ROWS}")
+    if out is None:
+        return rows
+    rows.write.mode("overwrite").parquet(out)
+    return out
