@@ -163,6 +163,16 @@ def _query_list(params: Any, name: str) -> list[str] | None:
     return out
 
 
+def _item_lists(params: Any, model: Any) -> dict[str, list | None]:
+    """``exclude_items`` and ``candidates`` from the query string, as the model's item ids."""
+    item_id = _id_parser(model.item_map_, "item")
+    out = {}
+    for query, keyword in (("exclude", "exclude_items"), ("candidates", "candidates")):
+        values = _query_list(params, query)
+        out[keyword] = None if values is None else [item_id(v) for v in values]
+    return out
+
+
 def _check_length(values: list, name: str) -> None:
     if len(values) > MAX_LIST:
         raise InvalidParameterError(
@@ -251,15 +261,11 @@ def create_app(
         _only(params, {"user", "n", "exclude", "candidates", "exclude_seen"})
         if "user" not in params:
             raise InvalidParameterError("GET /recommend needs ?user=<id>.")
-        item_id = _id_parser(model.item_map_, "item")
-        exclude = _query_list(params, "exclude")
-        candidates = _query_list(params, "candidates")
         rec = model.recommend(
             _id_parser(model.user_map_, "user")(params["user"]),
             _n(params.get("n", "10")),
             exclude_seen=_flag(params.get("exclude_seen"), "exclude_seen", True),
-            exclude_items=None if exclude is None else [item_id(v) for v in exclude],
-            candidates=None if candidates is None else [item_id(v) for v in candidates],
+            **_item_lists(params, model),
             unknown=unknown_users,
         )
         return _answer(rec)
@@ -270,13 +276,8 @@ def create_app(
         if "item" not in params:
             raise InvalidParameterError("GET /similar needs ?item=<id>.")
         item_id = _id_parser(model.item_map_, "item")
-        exclude = _query_list(params, "exclude")
-        candidates = _query_list(params, "candidates")
         rec = model.similar_items(
-            item_id(params["item"]),
-            _n(params.get("n", "10")),
-            exclude_items=None if exclude is None else [item_id(v) for v in exclude],
-            candidates=None if candidates is None else [item_id(v) for v in candidates],
+            item_id(params["item"]), _n(params.get("n", "10")), **_item_lists(params, model)
         )
         return {"item": item_id(params["item"]), **_answer(rec)}
 

@@ -12,7 +12,7 @@ import pandas as pd
 from .._atomic import atomic_file
 from ..exceptions import InvalidParameterError, NotSupportedError
 
-__all__ = ["TableWriter", "table_format"]
+__all__ = ["TableWriter", "stream_chunks", "table_format"]
 
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
@@ -92,3 +92,28 @@ class TableWriter(contextlib.AbstractContextManager):
             self._context.__exit__(type(error), error, error.__traceback__)
             raise
         return self._context.__exit__(kind, value, traceback)
+
+
+def stream_chunks(
+    out: Any,
+    empty: pd.DataFrame,
+    items: Any,
+    chunk_size: int,
+    rows_of,
+    *,
+    unit: str,
+    show_progress: bool,
+) -> Path:
+    """Write ``rows_of(items[a:b])`` for consecutive chunks of ``items`` to ``out`` (one
+    atomic file, a progress bar); ``empty`` defines the file when there are no items."""
+    from tqdm.auto import tqdm
+
+    with (
+        TableWriter(out, empty) as writer,
+        tqdm(total=len(items), unit=unit, disable=not show_progress, desc=unit) as bar,
+    ):
+        for start in range(0, len(items), chunk_size):
+            chunk = items[start : start + chunk_size]
+            writer.write(rows_of(chunk))
+            bar.update(len(chunk))
+    return writer.path

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._validation import check_bool, check_int, check_number
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
-from ._write import TableWriter, table_format
+from ._write import stream_chunks, table_format
 
 __all__ = ["score_customers"]
 
@@ -109,22 +109,19 @@ def score_customers(
             cutoff=cutoff,
             **(churn_options or {}),
         )
-    empty = customer_rows(
-        table.iloc[:0], rfm, purchases, spend, p_churn, horizon, period, discount_rate
-    )
-    from tqdm.auto import tqdm
 
-    with (
-        TableWriter(out, empty) as writer,
-        tqdm(total=len(table), unit="customers", disable=not show_progress, desc="score") as bar,
-    ):
-        for start in range(0, len(table), chunk_size):
-            chunk = table.iloc[start : start + chunk_size]
-            writer.write(
-                customer_rows(chunk, rfm, purchases, spend, p_churn, horizon, period, discount_rate)
-            )
-            bar.update(len(chunk))
-    return writer.path
+    def rows_of(chunk: pd.DataFrame) -> pd.DataFrame:
+        return customer_rows(chunk, rfm, purchases, spend, p_churn, horizon, period, discount_rate)
+
+    return stream_chunks(
+        out,
+        rows_of(table.iloc[:0]),
+        table,
+        chunk_size,
+        rows_of,
+        unit="customers",
+        show_progress=show_progress,
+    )
 
 
 def as_cutoff(cutoff: Any) -> pd.Timestamp:
@@ -192,7 +189,31 @@ def latest(times: pd.Series, time: str) -> np.datetime64:
     return values.max() if values.size else np.datetime64("NaT", "us")
 
 
-def check_distributed_models(models: Any) -> dict[str, Any]:
+def distributed_setup(
+    columns: Any,
+    customer: str,
+    time: str,
+    value: str,
+    models: Any,
+    horizon: int,
+    period: float,
+    discount_rate: float,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The checked models and scoring options of a cluster run of ``score_customers``."""
+    missing = [c for c in (customer, time, value) if c not in list(columns)]
+    if missing:
+        raise DataValidationError(
+            f"transactions lack column(s) {missing}; columns present: {list(columns)}."
+        )
+    options = {
+        "horizon": check_int(horizon, "horizon", low=1, high=1200),
+        "period": check_number(period, "period", low=0, low_open=True),
+        "discount_rate": check_number(discount_rate, "discount_rate", low=0),
+    }
+    return _check_distributed_models(models), options
+
+
+def _check_distributed_models(models: Any) -> dict[str, Any]:
     models = _models(models)
     if models.get("churn") is not None:
         raise NotSupportedError(

@@ -13,7 +13,7 @@ import pandas as pd
 from .._validation import check_bool, check_ids, check_int, check_n, check_option
 from ..base import Recommender
 from ..exceptions import DataValidationError
-from ._write import TableWriter, table_format
+from ._write import stream_chunks, table_format
 
 __all__ = ["recommend_all", "recommendation_rows"]
 
@@ -93,24 +93,20 @@ def recommend_all(
         users = check_ids(users, "users")
         if unknown == "raise":
             model.user_map_.index(users)  # raises UnknownIdError naming the unknown ids
-    empty = recommendation_rows(model.recommend_batch(users[:0], n))
-    from tqdm.auto import tqdm
 
-    with (
-        _threads(model, n_threads),
-        TableWriter(out, empty) as writer,
-        tqdm(total=len(users), unit="users", disable=not show_progress, desc="recommend") as bar,
-    ):
-        for start in range(0, len(users), chunk_size):
-            chunk = users[start : start + chunk_size]
-            batch = model.recommend_batch(
-                chunk,
-                n,
-                exclude_seen=exclude_seen,
-                exclude_items=exclude_items,
-                candidates=candidates,
-                unknown=unknown,
-            )
-            writer.write(recommendation_rows(batch))
-            bar.update(len(chunk))
-    return writer.path
+    def rows_of(chunk: np.ndarray) -> pd.DataFrame:
+        batch = model.recommend_batch(
+            chunk,
+            n,
+            exclude_seen=exclude_seen,
+            exclude_items=exclude_items,
+            candidates=candidates,
+            unknown=unknown,
+        )
+        return recommendation_rows(batch)
+
+    with _threads(model, n_threads):
+        return stream_chunks(
+            out, rows_of(users[:0]), users, chunk_size, rows_of, unit="users",
+            show_progress=show_progress,
+        )  # fmt: skip

@@ -125,11 +125,10 @@ def score_customers(
     """
     from pyspark.sql import DataFrame
 
-    from .._validation import check_int, check_number
     from .customers import (
         as_cutoff,
-        check_distributed_models,
         customer_rows,
+        distributed_setup,
         fit_missing,
         latest,
         partition_table,
@@ -140,17 +139,9 @@ def score_customers(
             f"transactions must be a Spark DataFrame; got {type(transactions).__name__}. For "
             "pandas data use reco.batch.score_customers."
         )
-    missing = [c for c in (customer, time, value) if c not in transactions.columns]
-    if missing:
-        raise DataValidationError(
-            f"transactions lack column(s) {missing}; columns present: {transactions.columns}."
-        )
-    models = check_distributed_models(models)
-    options = {
-        "horizon": check_int(horizon, "horizon", low=1, high=1200),
-        "period": check_number(period, "period", low=0, low_open=True),
-        "discount_rate": check_number(discount_rate, "discount_rate", low=0),
-    }
+    models, options = distributed_setup(
+        transactions.columns, customer, time, value, models, horizon, period, discount_rate
+    )
     if cutoff is not None:
         end = as_cutoff(cutoff)
     else:

@@ -193,15 +193,22 @@ def _mine(args, parser) -> int:
         transaction=args.transaction,
         item=args.item,
     )
-    table = itemsets.frame.assign(itemset=lambda f: _as_lists(f["itemset"], args.itemsets))
-    write_table(table, args.itemsets)
-    message = f"{len(table):,} itemsets to {args.itemsets}"
+    rules = None
     if args.rules:
         rules = association_rules(itemsets, args.metric, args.min_threshold).frame
-        for side in ("antecedent", "consequent"):
-            rules[side] = _as_lists(rules[side], args.rules)
-        write_table(rules, args.rules)
-        message += f" and {len(rules):,} rules to {args.rules}"
+    return _write_patterns(itemsets.frame, "itemset", args.itemsets, rules, args.rules)
+
+
+def _write_patterns(
+    table: pd.DataFrame, column: str, out: str, rules: pd.DataFrame | None, rules_out: str | None
+) -> int:
+    """Write patterns (and rules) with their id tuples as lists (Parquet) or JSON (CSV)."""
+    write_table(table.assign(**{column: _as_lists(table[column], out)}), out)
+    message = f"{len(table):,} {column}s to {out}"
+    if rules is not None:
+        sides = {s: _as_lists(rules[s], rules_out) for s in ("antecedent", "consequent")}
+        write_table(rules.assign(**sides), rules_out)
+        message += f" and {len(rules):,} rules to {rules_out}"
     print(f"wrote {message}")
     return 0
 
@@ -220,18 +227,8 @@ def _sequences(args, parser) -> int:
         max_len=args.max_len,
         max_gap=args.max_gap,
     )
-    table = sequences.frame.assign(sequence=lambda f: _as_lists(f["sequence"], args.out))
-    write_table(table, args.out)
-    message = f"{len(table):,} sequences to {args.out}"
-    if args.rules:
-        rules = sequential_rules(sequences, args.min_confidence).frame
-        for side in ("antecedent", "consequent"):
-            if side in rules.columns:
-                rules[side] = _as_lists(rules[side], args.rules)
-        write_table(rules, args.rules)
-        message += f" and {len(rules):,} rules to {args.rules}"
-    print(f"wrote {message}")
-    return 0
+    rules = sequential_rules(sequences, args.min_confidence).frame if args.rules else None
+    return _write_patterns(sequences.frame, "sequence", args.out, rules, args.rules)
 
 
 # -- customers ---------------------------------------------------------------------------------

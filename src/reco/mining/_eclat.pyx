@@ -20,28 +20,14 @@ from libcpp.vector cimport vector
 
 import numpy as np
 
+from reco._arrays cimport int32_array, int64_array
+
 
 cdef extern from "_bits.h" nogil:
     int64_t and_popcount "reco_and_popcount"(const uint64_t* a, const uint64_t* b, int64_t n)
     int64_t and_count "reco_and_count"(
         const uint64_t* a, const uint64_t* b, uint64_t* out, int64_t n
     )
-
-
-cdef object _int32_array(vector[int32_t]& values):
-    out = np.empty(values.size(), np.int32)
-    cdef int32_t[::1] view = out
-    if values.size():
-        memcpy(&view[0], values.data(), values.size() * sizeof(int32_t))
-    return out
-
-
-cdef object _int64_array(vector[int64_t]& values):
-    out = np.empty(values.size(), np.int64)
-    cdef int64_t[::1] view = out
-    if values.size():
-        memcpy(&view[0], values.data(), values.size() * sizeof(int64_t))
-    return out
 
 
 def pair_counts(
@@ -209,7 +195,7 @@ def eclat(
                     f_size[depth] = new_size
                     f_next[depth] = 0
                     top = new_start + new_size
-    return _int32_array(out_items), _int64_array(out_offsets), _int64_array(out_counts)
+    return int32_array(out_items), int64_array(out_offsets), int64_array(out_counts)
 
 
 def relabel_sorted(
@@ -415,9 +401,9 @@ def apriori_level(const int64_t[:, ::1] rows, const uint64_t[:, ::1] bits, int64
                 for p in range(n_words):
                     out_bits.push_back(scratch[p])
                 size += 1
-    rows_out = _int64_array(out_rows).reshape(size, width + 1)
+    rows_out = int64_array(out_rows).reshape(size, width + 1)
     bits_out = np.empty((size, n_words), np.uint64)
     cdef uint64_t[:, ::1] bits_view = bits_out
     if size and n_words:
         memcpy(&bits_view[0, 0], out_bits.data(), size * n_words * sizeof(uint64_t))
-    return rows_out, _int64_array(out_counts), bits_out
+    return rows_out, int64_array(out_counts), bits_out

@@ -14,11 +14,12 @@ counts (int64).
 """
 
 from libc.stdint cimport int32_t, int64_t
-from libc.string cimport memcpy
 from libcpp.algorithm cimport sort
 from libcpp.vector cimport vector
 
 import numpy as np
+
+from reco._arrays cimport int32_array, int64_array
 
 
 cdef extern from *:
@@ -363,15 +364,4 @@ def fpgrowth(
             n_items[child] = n_ranked
             next_x[child] = n_ranked - 1
             depth = child
-    items_a = np.empty(out_items.size(), np.int32)
-    offsets_a = np.empty(out_offsets.size(), np.int64)
-    counts_a = np.empty(out_counts.size(), np.int64)
-    cdef int32_t[::1] iv = items_a
-    cdef int64_t[::1] ov = offsets_a
-    cdef int64_t[::1] cv = counts_a
-    if out_items.size():
-        memcpy(&iv[0], out_items.data(), out_items.size() * sizeof(int32_t))
-    memcpy(&ov[0], out_offsets.data(), out_offsets.size() * sizeof(int64_t))
-    if out_counts.size():
-        memcpy(&cv[0], out_counts.data(), out_counts.size() * sizeof(int64_t))
-    return items_a, offsets_a, counts_a
+    return int32_array(out_items), int64_array(out_offsets), int64_array(out_counts)

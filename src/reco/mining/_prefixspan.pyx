@@ -14,10 +14,11 @@ their parent, so memory is bounded by the projections along one search path.
 """
 
 from libc.stdint cimport int64_t
-from libc.string cimport memcpy
 from libcpp.vector cimport vector
 
 import numpy as np
+
+from reco._arrays cimport int64_array
 
 
 cdef inline void _suffix(
@@ -203,15 +204,4 @@ def prefixspan(
                     emb_first[slot] = start_time
             for k in range(first_child, f_start.size()):
                 f_stop[k] = fill[f_item[k]]
-    flat_a = np.empty(out_flat.size(), np.int64)
-    offsets_a = np.empty(out_offsets.size(), np.int64)
-    counts_a = np.empty(out_counts.size(), np.int64)
-    cdef int64_t[::1] fv = flat_a
-    cdef int64_t[::1] ov = offsets_a
-    cdef int64_t[::1] cv = counts_a
-    if out_flat.size():
-        memcpy(&fv[0], out_flat.data(), out_flat.size() * sizeof(int64_t))
-    memcpy(&ov[0], out_offsets.data(), out_offsets.size() * sizeof(int64_t))
-    if out_counts.size():
-        memcpy(&cv[0], out_counts.data(), out_counts.size() * sizeof(int64_t))
-    return flat_a, offsets_a, counts_a
+    return int64_array(out_flat), int64_array(out_offsets), int64_array(out_counts)

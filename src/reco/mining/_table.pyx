@@ -13,6 +13,8 @@ from libcpp.vector cimport vector
 
 import numpy as np
 
+from reco._arrays cimport int64_array
+
 
 cdef inline uint64_t _mix(uint64_t h, int64_t v) noexcept nogil:
     h ^= <uint64_t>v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2)
@@ -193,20 +195,11 @@ def rule_candidates(
     return (
         n,
         r,
-        _array(rows),
-        _array(masks),
-        _array(count_a),
-        _array(count_c),
+        int64_array(rows),
+        int64_array(masks),
+        int64_array(count_a),
+        int64_array(count_c),
     )
-
-
-cdef object _array(vector[int64_t]& values):
-    out = np.empty(values.size(), np.int64)
-    cdef int64_t[::1] view = out
-    cdef size_t k
-    for k in range(values.size()):
-        view[k] = values[k]
-    return out
 
 
 def split_rules(
