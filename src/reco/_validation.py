@@ -267,6 +267,30 @@ def check_ids(ids: Any, name: str) -> np.ndarray:
     return array
 
 
+def _check_few_ids(values: list, name: str) -> None:
+    """:func:`_check_id_values` for a handful of Python values."""
+    for value in values:
+        if isinstance(value, (str, bytes, float, bool, np.bool_, np.floating)):
+            continue
+        if isinstance(value, (int, np.integer)):
+            if not -(2**63) <= int(value) < 2**64:
+                raise InvalidParameterError(
+                    f"{name} must fit in 64 bits; got {value}. Store such ids as str."
+                )
+            continue
+        if isinstance(value, (complex, np.complexfloating)):
+            raise InvalidParameterError(
+                f"{name} must be str or int ids; got complex numbers. Convert them to str."
+            )
+        try:
+            hash(value)
+        except TypeError:
+            raise InvalidParameterError(
+                f"{name} must be hashable (str, int, tuple ...); got {type(value).__name__} "
+                f"values such as {value!r}."
+            ) from None
+
+
 def _check_id_values(array: np.ndarray, name: str) -> None:
     """Ids are hashable, not complex, and integers fit in 64 bits."""
     kind = array.dtype.kind
@@ -276,6 +300,9 @@ def _check_id_values(array: np.ndarray, name: str) -> None:
             "(a complex id would lose its imaginary part). Convert them to str."
         )
     if kind != "O" or array.size == 0:
+        return
+    if array.size <= 4:  # serving: one user or a short cart, checked without pandas
+        _check_few_ids(array.tolist(), name)
         return
     inferred = pd.api.types.infer_dtype(array, skipna=True)
     if inferred in ("string", "bytes", "floating", "boolean", "empty"):

@@ -44,7 +44,7 @@ class IdMap:
     [1, -1]
     """
 
-    __slots__ = ("_index", "name")
+    __slots__ = ("_index", "_values", "name")
 
     def __init__(self, ids: Any, *, name: str = "id") -> None:
         array = check_ids(ids, f"{name} ids")
@@ -174,7 +174,17 @@ class IdMap:
                 f"{self.name} indices must be in [0, {len(self) - 1}]; got values from "
                 f"{int(index.min())} to {int(index.max())}."
             )
-        return self._index.take(index.ravel()).to_numpy().reshape(index.shape)
+        return self._id_values().take(index)
+
+    def _id_values(self) -> np.ndarray:
+        """The ids as one numpy array, built once (serving maps a few indices per call)."""
+        try:
+            return self._values
+        except AttributeError:
+            values = self._index.to_numpy()
+            values.flags.writeable = False
+            object.__setattr__(self, "_values", values)
+            return values
 
     # -- container protocol ------------------------------------------------------------------
     def __len__(self) -> int:
@@ -203,8 +213,8 @@ class IdMap:
 
     @property
     def array(self) -> np.ndarray:
-        """All external ids, in index order."""
-        return self._index.to_numpy()
+        """All external ids, in index order (a read-only array)."""
+        return self._id_values()
 
     @property
     def pandas_index(self) -> pd.Index:
