@@ -7,6 +7,7 @@ NaN, which the optimiser treats as a bad step (numpy's error model).
 
 from libc.math cimport exp, fabs, log, pow
 from libc.stdint cimport int64_t
+from libcpp.vector cimport vector
 
 import numpy as np
 
@@ -37,15 +38,22 @@ def bgnbd_totals(
     cdef double total = 0.0, g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0
     cdef double log_a = log(a), w, xi, lat, latx, a3, a4, bx, top, log_sum, w3, w4
     cdef int64_t k, ix
+    # logs of the distinct alpha + T and alpha + t_x, once each (rows index them)
+    cdef vector[double] log_at = vector[double](at.shape[0])
+    cdef vector[double] log_atx = vector[double](atx.shape[0])
     with nogil:
+        for k in range(at.shape[0]):
+            log_at[k] = log(at[k])
+        for k in range(atx.shape[0]):
+            log_atx[k] = log(atx[k])
         for k in range(x.shape[0]):
             w = weights[k]
             xi = x[k]
             ix = x_index[k]
-            lat = log(at[t_index[k]])
+            lat = log_at[t_index[k]]
             a3 = -(r + xi) * lat
             if xi > 0 or modified:
-                latx = log(atx[tx_index[k]])
+                latx = log_atx[tx_index[k]]
                 bx = b + xi if modified else b + xi - 1.0
                 a4 = log_a - log(bx) - (r + xi) * latx
                 top = a3 if a3 > a4 else a4

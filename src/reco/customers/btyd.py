@@ -122,7 +122,9 @@ class _LazySpecial:
     def __getattr__(self, name: str) -> Any:
         from scipy import special
 
-        return getattr(special, name)
+        value = getattr(special, name)
+        setattr(self, name, value)  # found directly from now on
+        return value
 
 
 _special = _LazySpecial()
