@@ -200,6 +200,22 @@ def test_evaluate(files, capsys):
         ],
         ["rfm", "{orders}", "--bins", "1", "--out", "{tmp}/r.csv"],
         ["serve", "{model}", "--port", "0"],
+        ["similar", "{model}", "--n", "0", "--out", "{tmp}/s.csv"],
+        [
+            "sequences",
+            "{events}",
+            "--session",
+            "customer_id",
+            "--item",
+            "product_id",
+            "--min-support",
+            "-1",
+            "--out",
+            "{tmp}/s.csv",
+        ],
+        ["clv", "{orders}", "--horizon", "0", "--out", "{tmp}/c.csv"],
+        ["churn", "{orders}", "--horizon", "0", "--out", "{tmp}/c.csv"],
+        ["demo", "--customers", "3"],
     ],
 )
 def test_bad_arguments_exit_2(files, tmp_path, capsys, argv):
@@ -269,6 +285,41 @@ def test_bad_arguments_exit_2(files, tmp_path, capsys, argv):
             ],
             "did you mean 'product_id'",
         ),
+        (["similar", "{model}", "--items", "{bad_items}", "--out", "{tmp}/s.csv"], "not known"),
+        (
+            [
+                "mine",
+                "{events}",
+                "--transaction",
+                "order",
+                "--item",
+                "product_id",
+                "--min-support",
+                "0.1",
+                "--itemsets",
+                "{tmp}/i.csv",
+            ],
+            "no column 'order'",
+        ),
+        (["clv", "{events}", "--time", "ts", "--out", "{tmp}/c.csv"], "no column 'value'"),
+        (["churn", "{orders}", "--cutoff", "1990-01-01", "--out", "{tmp}/c.csv"], "cutoff"),
+        (
+            [
+                "evaluate",
+                "{bad_events}",
+                "--user",
+                "customer_id",
+                "--item",
+                "product_id",
+                "--time",
+                "ts",
+                "--models",
+                "Popularity",
+                "--out",
+                "{tmp}/m.csv",
+            ],
+            "--time",
+        ),
     ],
 )
 def test_bad_data_exit_1(files, tmp_path, capsys, argv, fragment):
@@ -278,8 +329,13 @@ def test_bad_data_exit_1(files, tmp_path, capsys, argv, fragment):
     bad = files / "bad.npz"
     bad.write_bytes(b"garbage")
     pd.DataFrame({"user": [999_999]}).to_csv(files / "bad_users.csv", index=False)
+    pd.DataFrame({"item": [999_999]}).to_csv(files / "bad_items.csv", index=False)
+    bad_events = pd.DataFrame({"customer_id": [1, 2], "product_id": [3, 4], "ts": ["x", "y"]})
+    bad_events.to_csv(files / "bad_events.csv", index=False)
     values = {"events": files / "events.csv", "orders": files / "orders.csv", "model": model,
-              "tmp": tmp_path, "bad": bad, "bad_users": files / "bad_users.csv"}  # fmt: skip
+              "tmp": tmp_path, "bad": bad, "bad_users": files / "bad_users.csv",
+              "bad_items": files / "bad_items.csv",
+              "bad_events": files / "bad_events.csv"}  # fmt: skip
     argv = [a.format(**values) for a in argv]
     assert main(argv) == 1
     err = capsys.readouterr().err

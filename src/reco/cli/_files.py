@@ -65,13 +65,14 @@ def parse_time(frame: pd.DataFrame, column: str | None, path: str) -> pd.DataFra
     values = frame[column]
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return frame
-    try:
-        parsed = pd.to_datetime(values, format="ISO8601")
-    except (ValueError, TypeError) as error:
+    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    bad = parsed.isna() & values.notna()
+    if bad.any():
         raise DataValidationError(
             f"{path!r}: column {column!r} (--time) must hold dates such as 2024-06-30 or "
-            f"2024-06-30T12:00:00; {error}"
-        ) from None
+            f"2024-06-30T12:00:00; {int(bad.sum()):,} value(s) are not, such as "
+            f"{values[bad].iloc[0]!r}."
+        )
     return frame.assign(**{column: parsed})
 
 
