@@ -8,12 +8,13 @@ reco estimators as their own.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from typing import Any
 
 from .exceptions import InvalidParameterError
 
-__all__ = ["Params"]
+__all__ = ["Params", "clone"]
 
 
 class Params:
@@ -95,3 +96,19 @@ def _same(value: Any, default: Any) -> bool:
     except Exception:
         return False
     return False
+
+
+def clone(estimator: Any) -> Any:
+    """An unfitted copy with the same parameters (``sklearn.base.clone``'s semantics).
+
+    reco estimators are rebuilt from their parameters (each cloned in turn); other objects with
+    ``get_params`` go to scikit-learn's clone (imported only then); anything else is deep-copied.
+    """
+    if isinstance(estimator, Params):
+        params = {k: clone(v) for k, v in estimator.get_params(deep=False).items()}
+        return type(estimator)(**params)
+    if hasattr(estimator, "get_params") and not isinstance(estimator, type):
+        from sklearn.base import clone as sklearn_clone
+
+        return sklearn_clone(estimator)
+    return copy.deepcopy(estimator)

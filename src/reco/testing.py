@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import clone
 
+from ._params import clone
 from .base import Recommender
 from .data import Interactions
 from .exceptions import (

@@ -90,7 +90,7 @@ def backtest_churn(
 
     ``horizon`` defaults to the model's; when given it replaces the model's on the clones.
     """
-    from sklearn.base import clone
+    from .._params import clone
 
     if not isinstance(model, ChurnModel):
         raise InvalidParameterError(

@@ -98,7 +98,7 @@ def _fit_if_needed(model: Recommender, split: Split) -> tuple[Recommender, float
                 "mismatch; pass an unfitted model (clone(model)) and evaluate fits it."
             )
         return model, float("nan")  # fitted elsewhere: no fit time to report
-    from sklearn.base import clone
+    from .._params import clone
 
     model = clone(model)
     started = time.perf_counter()

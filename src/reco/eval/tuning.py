@@ -169,7 +169,7 @@ def search(
 
 
 def _clone(estimator: Any) -> Any:
-    """``sklearn.base.clone`` (imported when a search runs: it is slow to import)."""
-    from sklearn.base import clone
+    """An unfitted copy (reco's clone: no scikit-learn import for reco's own models)."""
+    from .._params import clone
 
     return clone(estimator)
