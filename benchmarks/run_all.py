@@ -51,6 +51,11 @@ BENCHMARKS = [
         [],
         "recommend() latency in process and reco serve under wrk, with model swaps",
     ),
+    (
+        "bench_batch.py",
+        [],
+        "top-10 for 1M users to Parquet: one process, a Dask LocalCluster, implicit",
+    ),
 ]
 PACKAGES = [
     "reco",
