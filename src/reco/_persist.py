@@ -218,23 +218,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
     """One ``.npy`` member, its header checked against its declared size before reading."""
     if info.compress_type == zipfile.ZIP_STORED and not info.flag_bits & 0x1:
         return _read_stored_member(path, info)
-    with archive.open(info) as stream:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
-        if dtype.hasobject:
-            raise ValueError(f"member {info.filename} holds Python objects (pickle)")
-        count = math.prod(shape)
-        payload = info.file_size - stream.tell()
-        if count * dtype.itemsize != payload:
-            raise ValueError(
-                f"member {info.filename} declares shape {shape} of {dtype} "
-                f"({count * dtype.itemsize} bytes) but stores {payload} bytes"
-            )
+    with archive.open(info) as stream:  # a compressed member (reco writes none): inflate
+        shape, fortran, dtype, payload = _npy_header(stream, info, info.file_size)
         data = stream.read(payload)
     if len(data) != payload:
         raise ValueError(f"member {info.filename} is truncated")
