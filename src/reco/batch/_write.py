@@ -12,7 +12,7 @@ import pandas as pd
 from .._atomic import atomic_file
 from ..exceptions import InvalidParameterError, NotSupportedError
 
-__all__ = ["TableWriter", "stream_chunks", "table_format"]
+__all__ = ["TableWriter", "row_count", "stream_chunks", "table_format"]
 
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
@@ -44,6 +44,20 @@ def table_format(path: Any, name: str = "out") -> tuple[Path, str]:
                 "writing Parquet needs pyarrow: pip install 'reco[parquet]', or write .csv."
             ) from None
     return path, kind
+
+
+def row_count(path: Any) -> int:
+    """Rows of a table file this module wrote, without building a frame: Parquet's footer,
+    or the CSV records after the header."""
+    path, kind = table_format(path, "path")
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:  # quoted newlines stay in a row
+        return max(0, sum(1 for _ in csv.reader(handle)) - 1)
 
 
 class TableWriter(contextlib.AbstractContextManager):

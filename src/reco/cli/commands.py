@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..batch._write import row_count
 from ..exceptions import InvalidParameterError
 from ._files import (
     first_column,
@@ -141,8 +142,7 @@ def _recommend(args, parser) -> int:
         chunk_size=args.chunk_size,
         show_progress=_progress(args),
     )
-    rows = len(read_table(str(out), "output")) if args.out else 0
-    return _done(out, rows, "recommendations")
+    return _done(out, row_count(out), "recommendations")
 
 
 def _similar(args, parser) -> int:
@@ -265,7 +265,7 @@ def _clv(args, parser) -> int:
         discount_rate=args.discount_rate,
         show_progress=_progress(args),
     )
-    return _done(out, len(read_table(str(out), "output")), "customers")
+    return _done(out, row_count(out), "customers")
 
 
 def _churn(args, parser) -> int:
