@@ -58,7 +58,12 @@ def make_data(n_users: int, n_items: int, seed: int = 0) -> Interactions:
     matrix = sp.csr_array((np.ones(rows.size, np.float32), (rows, items)), shape=(n_users, n_items))
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
-    return Interactions.from_csr(matrix)
+    # a shop's own ids are text: customer numbers and SKUs
+    return Interactions.from_csr(
+        matrix,
+        user_ids=[f"C{u:07d}" for u in range(n_users)],
+        item_ids=[f"SKU-{i:06d}" for i in range(n_items)],
+    )
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float, float]:

@@ -408,3 +408,34 @@ def test_short_lists_can_be_filled_with_popular_items():
     assert (batch.scores[1, : batch.lengths[1]] >= -1).all()
     with pytest.raises(InvalidParameterError, match="fill"):
         model.recommend(user, 5, fill="random")
+
+
+def test_candidate_lists_are_remembered_but_never_confused():
+    """The whitelist memo returns what a fresh lookup would, for every variant of a list."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from reco.models import Popularity
+
+    matrix = sp.csr_array(np.arange(1, 25, dtype=np.float32).reshape(4, 6))
+    model = Popularity().fit(matrix)
+    variants = [
+        [1, 0],
+        [True, False],
+        [1, 0],
+        np.array([1, 0]),
+        np.array([1.0, 0.0]),
+        np.array([True, False]),
+        ["1", "0"],
+        [5, 4],
+        (5, 4),
+        [1, 0, 9],
+    ]
+    for candidates in variants:
+        fresh = Popularity().fit(matrix).recommend(0, 3, exclude_seen=False, candidates=candidates)
+        got = model.recommend(0, 3, exclude_seen=False, candidates=candidates)
+        assert got.items.tolist() == fresh.items.tolist(), candidates
+    lst = [2, 3]
+    model.recommend(0, 3, exclude_seen=False, candidates=lst)
+    lst[0] = 5  # changed in place: the memo must notice
+    assert sorted(model.recommend(0, 3, exclude_seen=False, candidates=lst).items) == [3, 5]

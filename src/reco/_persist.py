@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._atomic import atomic_file
+from ._checked_read import read_with_crc
 from .data import IdMap
 from .exceptions import DataValidationError, InvalidParameterError, NotSupportedError
 
@@ -200,14 +201,17 @@ def _read_stored_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray:
         start = info.header_offset + 30 + name_length + extra_length
         raw.seek(start)
         head = io.BytesIO(raw.read(min(info.file_size, 65_536 + 10)))
-        shape, fortran, dtype, payload = _npy_header(head, info, info.file_size)
+        shape, fortran, dtype, _ = _npy_header(head, info, info.file_size)
         header_bytes = head.getvalue()[: head.tell()]
-        raw.seek(start + len(header_bytes))
         array = np.empty(math.prod(shape), dtype=dtype)
         buffer = memoryview(array).cast("B")
-        if raw.readinto(buffer) != payload:
-            raise ValueError(f"member {info.filename} is truncated")
-    if zlib.crc32(buffer, zlib.crc32(header_bytes)) != info.CRC:
+        try:
+            crc = read_with_crc(
+                raw.fileno(), start + len(header_bytes), buffer, zlib.crc32(header_bytes)
+            )
+        except EOFError:
+            raise ValueError(f"member {info.filename} is truncated") from None
+    if crc != info.CRC:
         raise ValueError(f"member {info.filename} fails its CRC-32 check")
     if fortran and len(shape) > 1:
         return np.ascontiguousarray(array.reshape(shape, order="F"))

@@ -242,29 +242,40 @@ def check_finite(values: np.ndarray, name: str, *, allow_negative: bool = True) 
 
 def check_ids(ids: Any, name: str) -> np.ndarray:
     """A 1-D array of external ids from a list, array, Index or Series (a scalar is refused)."""
-    if isinstance(ids, (str, bytes)) or np.ndim(ids) == 0:
+    if isinstance(ids, (list, tuple)):
+        array = _list_ids(ids)
+    elif isinstance(ids, (pd.Series, pd.Index)):
+        array = ids.to_numpy()
+    elif isinstance(ids, (str, bytes)) or np.ndim(ids) == 0:
         raise InvalidParameterError(
             f"{name} must be a list or array of ids; got the single value {_plain(ids)!r}. "
             f"Wrap it in a list: [{_plain(ids)!r}]."
         )
-    if isinstance(ids, (pd.Series, pd.Index)):
-        array = ids.to_numpy()
     else:
         array = np.asarray(ids)
-        if array.dtype.kind in "US" or (array.ndim > 1 and isinstance(ids, (list, tuple))):
+        if array.dtype.kind in "US":
             # str ids as Python objects (numpy's fixed-width str drops trailing NULs and hashes
-            # slowly); a list of tuples is a list of tuple ids, not a 2-D array
-            array = (
-                pd.Series(list(ids), dtype=object).to_numpy()
-                if array.ndim > 1 or isinstance(ids, (list, tuple))
-                else array.astype(object)
-            )
+            # slowly)
+            array = array.astype(object)
     if array.ndim != 1:
         raise InvalidParameterError(
             f"{name} must be one-dimensional; got an array of shape {array.shape}."
         )
     _check_id_values(array, name)
     return array
+
+
+def _list_ids(ids: list | tuple) -> np.ndarray:
+    """A list's ids as one array: numbers as numbers; str, tuples and mixed kinds as Python
+    objects, one id per element (a list of tuples is a list of tuple ids, not a 2-D array)."""
+    if ids and not isinstance(ids[0], str):
+        try:
+            array = np.asarray(ids)
+        except ValueError:  # ragged: tuples of several lengths, tuples mixed with scalars
+            array = None
+        if array is not None and array.ndim == 1 and array.dtype.kind not in "USO":
+            return array
+    return np.fromiter(ids, dtype=object, count=len(ids)) if ids else np.asarray(ids)
 
 
 def _check_few_ids(values: list, name: str) -> None:

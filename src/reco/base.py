@@ -20,6 +20,7 @@ user blocks (never a dense users x items array) and wrap the result.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Hashable
 from typing import Any, ClassVar, Literal
@@ -324,16 +325,31 @@ class Recommender(Estimator):
         n_items = len(self.item_map_)
         if candidates is not None:
             blocked = np.ones(n_items, dtype=bool)
-            blocked[self.item_map_.index(check_ids(candidates, "candidates"), missing="skip")] = (
-                False
-            )
+            blocked[self._candidate_positions(candidates)] = False
         else:
             blocked = np.zeros(n_items, dtype=bool)
         if exclude_items is not None:
-            blocked[
-                self.item_map_.index(check_ids(exclude_items, "exclude_items"), missing="skip")
-            ] = True
+            excluded = check_ids(exclude_items, "exclude_items")
+            blocked[self.item_map_._index_checked(excluded, "skip")] = True
         return blocked
+
+    def _candidate_positions(self, candidates: Any) -> np.ndarray:
+        """Item indices of a candidate list, remembered for the next call: a backend passes
+        the same whitelist (the stock list) with every request, and comparing it with the
+        last one (element by element; the same str objects compare by identity) costs a
+        tenth of checking and looking up 2,000 str ids again."""
+        item_map = self.item_map_
+        key = _comparable(candidates)
+        memo = getattr(self, "_candidates_memo", None)
+        if memo is not None and memo[0] is item_map and key is not None:
+            with contextlib.suppress(TypeError, ValueError):  # ids that do not compare
+                if type(key) is type(memo[1]) and _same(key, memo[1]):
+                    return memo[2]
+        positions = item_map._index_checked(check_ids(candidates, "candidates"), "skip")
+        positions.flags.writeable = False
+        if key is not None:
+            self._candidates_memo = (item_map, key, positions)
+        return positions
 
     # -- serving -----------------------------------------------------------------------------
     def _rank_known(
@@ -667,3 +683,24 @@ class Recommender(Estimator):
         """Which of ``user``'s history items drove the score of ``item``, and by how much."""
         self._check_fitted()
         return self._explain(self.user_map_.index_one(user), self.item_map_.index_one(item))
+
+
+def _comparable(ids: Any) -> list | np.ndarray | None:
+    """A copy of an id list that a later list can be compared with (None: not worth it)."""
+    if isinstance(ids, (list, tuple)):
+        return list(ids)
+    if isinstance(ids, np.ndarray) and ids.ndim == 1:
+        return ids.tolist() if ids.dtype.kind == "O" else ids.copy()
+    return None
+
+
+def _same(key: list | np.ndarray, other: list | np.ndarray) -> bool:
+    if isinstance(key, np.ndarray):
+        return key.dtype == other.dtype and key.shape == other.shape and bool((key == other).all())
+    # equal lists hold equal ids (1 == 1.0 == True look up alike) except that a list of bools
+    # becomes a bool array, which matches no integer id: the first types must agree too
+    return (
+        len(key) == len(other)
+        and (not key or type(key[0]) is type(other[0]))
+        and bool(key == other)
+    )

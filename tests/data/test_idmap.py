@@ -80,3 +80,54 @@ def test_range_map_and_unsaveable_ids():
     with pytest.raises(NotSupportedError, match="cannot be saved"):
         IdMap([("a", 1), ("b", 2)]).to_arrays()
     assert IdMap(pd.Index(["x", "y"])).index(["y"]).tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    "ids, queries",
+    [
+        (list(range(50)), np.array([0, 49, 50, -1, 7] * 3, dtype=np.int64)),  # range map
+        (list(range(50)), np.array([3, 60, 2**64 - 1] * 3, dtype=np.uint64)),
+        ([i * 7 for i in range(50)], np.array([7, 8, 343, -7] * 2, dtype=np.int32)),
+        ([i * 7 for i in range(50)], np.array(["7", 7, 14.0, None, 21], dtype=object)),
+        (np.array([1, 2**63 + 5], dtype=np.uint64), np.array([2**63 + 5, 1, 3, -1, 1])),
+        ([f"sku{i}" for i in range(50)], np.array(["sku3", "x", 3, None, ("a",)], dtype=object)),
+        ([1, "a", ("t", 2)], np.array([1.0, True, "a", ("t", 2), "b"], dtype=object)),
+        ([0.5, 1.5, 2.5], np.array([1.5, 2.0, 2.5, 0.5, 9.0])),
+    ],
+)
+def test_lookups_of_many_ids_agree_with_pandas(ids, queries):
+    """The fast routes (range arithmetic, the index's hash table) answer as get_indexer."""
+    import pandas as pd
+
+    m = IdMap(ids, name="item")
+    expected = pd.Index(m.array, dtype=m.array.dtype).get_indexer(queries)
+    np.testing.assert_array_equal(m.index(queries, missing="negative"), expected)
+
+
+def test_str_ids_from_frames_and_lists_are_python_objects():
+    import pandas as pd
+
+    from reco import Interactions
+
+    data = Interactions.from_frame(
+        pd.DataFrame({"u": ["a", "b"], "i": ["x", "y"]}), user="u", item="i"
+    )
+    assert data.item_map.pandas_index.dtype == object
+    assert data.item_map.index(["y", "x", "z", "y", "x"], missing="negative").tolist() == [
+        1,
+        0,
+        -1,
+        1,
+        0,
+    ]
+
+
+def test_range_map_lookups_by_arithmetic():
+    m = IdMap.range(50, name="item")
+    for queries in (
+        np.array([0, 49, 50, -1, 7, 3], dtype=np.int64),
+        np.array([3, 60, 2**64 - 1, 0, 49], dtype=np.uint64),
+        np.array([5, -3, 2, 1, 0, 9], dtype=np.int8),
+    ):
+        expected = [int(q) if 0 <= int(q) < 50 else -1 for q in queries.tolist()]
+        assert m.index(queries, missing="negative").tolist() == expected

@@ -69,6 +69,10 @@ class IdMap:
     @classmethod
     def _from_index(cls, index: pd.Index, name: str) -> IdMap:
         """Wrap a pandas Index already known to be unique and NaN-free (internal)."""
+        if isinstance(index.dtype, pd.StringDtype):
+            # str ids as Python objects, as IdMap(ids) keeps them: the object hash table
+            # looks ids up twice as fast, and fitted and loaded maps behave the same
+            index = index.astype(object)
         self = object.__new__(cls)
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "name", name)
@@ -94,13 +98,13 @@ class IdMap:
             Unknown ids raise :class:`UnknownIdError`, are dropped, or map to -1.
         """
         check_option(missing, "missing", ("raise", "skip", "negative"))
-        array = check_ids(ids, f"{self.name} ids")
+        return self._index_checked(check_ids(ids, f"{self.name} ids"), missing)
+
+    def _index_checked(self, array: np.ndarray, missing: Missing) -> np.ndarray:
+        """:meth:`index` of an array that already passed ``check_ids``."""
         if array.size == 0:
             return np.empty(0, dtype=np.int32)
-        if array.size <= 4:  # serving path: a hash lookup per id beats get_indexer's set-up
-            positions = np.array([self._position(v) for v in array], dtype=np.int32)
-        else:
-            positions = self._index.get_indexer(array).astype(np.int32, copy=False)
+        positions = self._positions(array)
         unknown = positions < 0
         if unknown.any():
             if missing == "raise":
@@ -133,6 +137,24 @@ class IdMap:
         if self._index.inferred_type in ("string", "empty") and array.dtype.kind != "U":
             return np.asarray([str(v) for v in array.tolist()], dtype=object)
         return array
+
+    def _positions(self, array: np.ndarray) -> np.ndarray:
+        """Positions (int32, -1 when unknown) of checked ids, by the cheapest exact route."""
+        index = self._index
+        if array.size <= 4:  # serving path: a hash lookup per id beats get_indexer's set-up
+            return np.array([self._position(v) for v in array], dtype=np.int32)
+        if isinstance(index, pd.RangeIndex) and array.dtype.kind in "iu" and index.step == 1:
+            inside = (array >= index.start) & (array < index.stop)
+            return np.where(inside, array - index.start, -1).astype(np.int32)
+        # the index's own hash table, without get_indexer's conversions of the query (which
+        # cost a millisecond per call for 2,000 str ids: a candidate list on every request)
+        query = _engine_query(index.dtype, array)
+        if query is not None:
+            try:
+                return index._engine.get_indexer(query).astype(np.int32, copy=False)
+            except (AttributeError, TypeError, ValueError):  # another pandas: the public route
+                pass
+        return index.get_indexer(array).astype(np.int32, copy=False)
 
     def _position(self, id_: Any) -> int:
         """Index of one id, or -1 when unknown."""
@@ -306,3 +328,20 @@ def _integral(value: Any) -> bool:
         return float(value).is_integer() and not isinstance(value, bool)
     except (TypeError, ValueError, OverflowError):
         return False
+
+
+def _engine_query(dtype: Any, array: np.ndarray) -> np.ndarray | None:
+    """``array`` in the form the hash table of an index of ``dtype`` takes, or None when the
+    public ``get_indexer`` must convert it (mixed kinds, datetimes, extension types)."""
+    kind = getattr(dtype, "kind", None)
+    if kind == "O" or isinstance(dtype, pd.StringDtype):
+        return array if array.dtype.kind == "O" else None
+    if kind == "i" and array.dtype.kind in "iu":
+        if array.dtype.kind == "u" and array.size and array.max() >= 2**63:
+            return None
+        return array.astype(np.int64, copy=False)
+    if kind == "u" and array.dtype.kind in "iu":
+        if array.dtype.kind == "i" and array.size and array.min() < 0:
+            return None
+        return array.astype(np.uint64, copy=False)
+    return None

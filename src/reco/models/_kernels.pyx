@@ -5,6 +5,8 @@
   never a dense item x item matrix), turn it into a similarity and keep the best ``k`` j.
 * :func:`score_topk_rows`: for each history row, ``scores = h @ W`` with a sparse ``W`` (rows =
   history items, columns = candidates), masked and cut to the top ``n`` in the same pass.
+* :func:`dense_score_topk_rows`: the same with a dense ``W`` (EASE), optionally scoring only a
+  whitelist's columns.
 * :func:`gram_columns`, :func:`slim_columns`: the Gram matrix and SLIM's coordinate descent.
 * :func:`rule_max_scores`: the association-rule recommender's max-over-rules scores.
 
@@ -254,6 +256,82 @@ def score_topk_rows(
             if dense:
                 for i in range(n_items):
                     acc[i] = 0.0
+            if s_row >= 0:
+                for p in range(seen_indptr[s_row], seen_indptr[s_row + 1]):
+                    excluded[seen_indices[p]] = 0
+            out_len[r] = <int32_t>drain(heap_s, heap_i, size, &out_items[r, 0], &out_scores[r, 0])
+
+
+def dense_score_topk_rows(
+    const int64_t[::1] h_indptr,
+    const int32_t[::1] h_indices,
+    const float[::1] h_data,
+    const int64_t[::1] rows,
+    const float[:, ::1] weights,
+    const int32_t[::1] allowed,
+    const int64_t[::1] seen_indptr,
+    const int32_t[::1] seen_indices,
+    const int64_t[::1] seen_rows,
+    const uint8_t[::1] blocked,
+    int64_t n,
+    int64_t start,
+    int64_t stop,
+    int32_t[:, ::1] out_items,
+    float[:, ::1] out_scores,
+    int32_t[::1] out_len,
+):
+    """Top-``n`` of ``H[rows[r]] @ W`` with a dense C-ordered ``W``, masked, in one pass.
+
+    Every item is a candidate (a score of 0 too); seen and blocked items, NaN and -inf never
+    enter. With a non-empty ``allowed`` (sorted item indices, e.g. a whitelist) only those
+    columns are scored: ``s_i = sum_p x_p W[j_p, i]``, summed in the same order as the full
+    row, so both routes give the same floats.
+    """
+    cdef int64_t n_items = weights.shape[1]
+    cdef int64_t n_allowed = allowed.shape[0]
+    cdef bint use_blocked = blocked.shape[0] > 0
+    cdef vector[float] acc_v = vector[float](max(n_items, 1), 0.0)
+    cdef vector[uint8_t] excluded_v = vector[uint8_t](max(n_items, 1), 0)
+    cdef vector[float] heap_s_v = vector[float](max(n, 1))
+    cdef vector[int32_t] heap_i_v = vector[int32_t](max(n, 1))
+    cdef float* acc = acc_v.data()
+    cdef uint8_t* excluded = excluded_v.data()
+    cdef float* heap_s = heap_s_v.data()
+    cdef int32_t* heap_i = heap_i_v.data()
+    cdef const float* w_row
+    cdef int64_t r, h, p, i, t, s_row, size, count
+    cdef float x, value, threshold
+    with nogil:
+        for r in range(start, stop):
+            h = rows[r]
+            count = n_allowed if n_allowed > 0 else n_items
+            for t in range(count):
+                acc[t] = 0.0
+            for p in range(h_indptr[h], h_indptr[h + 1]):
+                x = h_data[p]
+                w_row = &weights[h_indices[p], 0]
+                if n_allowed > 0:
+                    for t in range(n_allowed):
+                        acc[t] += x * w_row[allowed[t]]
+                else:
+                    for t in range(n_items):
+                        acc[t] += x * w_row[t]
+            s_row = seen_rows[r]
+            if s_row >= 0:
+                for p in range(seen_indptr[s_row], seen_indptr[s_row + 1]):
+                    excluded[seen_indices[p]] = 1
+            size = 0
+            threshold = -INFINITY
+            for t in range(count):
+                value = acc[t]
+                if not value > threshold:  # also drops NaN and -inf
+                    continue
+                i = allowed[t] if n_allowed > 0 else t
+                if excluded[i] or (use_blocked and blocked[i]):
+                    continue
+                size = push(heap_s, heap_i, size, n, value, i)
+                if size == n:
+                    threshold = heap_s[0]
             if s_row >= 0:
                 for p in range(seen_indptr[s_row], seen_indptr[s_row + 1]):
                     excluded[seen_indices[p]] = 0
