@@ -101,13 +101,10 @@ def score_customers(
     churn = models.get("churn")
     p_churn = None
     if churn is not None:
+        options = churn_options or {}
+        rows = in_fixed_order(transactions, [customer, time, *churn_columns(options), value])
         p_churn = churn.predict_proba(
-            transactions,
-            customer=customer,
-            time=time,
-            value=value,
-            cutoff=cutoff,
-            **(churn_options or {}),
+            rows, customer=customer, time=time, value=value, cutoff=cutoff, **options
         )
 
     def rows_of(chunk: pd.DataFrame) -> pd.DataFrame:
@@ -151,12 +148,90 @@ def customer_table(
                 f"{list(data.columns)}."
             )
         data = data[as_datetimes(data[time], time) <= end.to_datetime64()]
-    # a fixed row order (customer, time, value): sums come out the same, bit for bit,
-    # whatever order the rows arrived in (a shuffled file, a cluster's partitions)
-    keys = [c for c in (customer, time, value) if c in data.columns]
-    with contextlib.suppress(TypeError):  # unorderable mixed types: summary reports them
-        data = data.sort_values(keys, kind="stable")
+    data = in_fixed_order(data, [customer, time, value])
     return summary(data, customer=customer, time=time, value=value, observation_end=end)
+
+
+def in_fixed_order(frame: pd.DataFrame, columns: list[str | None]) -> pd.DataFrame:
+    """The rows sorted by ``columns`` (those present): sums come out the same, bit for bit,
+    whatever order the rows arrived in (a shuffled file, a cluster's partitions)."""
+    keys = list(dict.fromkeys(c for c in columns if c is not None and c in frame.columns))
+    with contextlib.suppress(TypeError):  # unorderable mixed types: the readers report them
+        frame = frame.sort_values(keys, kind="stable")
+    return frame
+
+
+def churn_columns(options: dict[str, Any]) -> list[str]:
+    """The transaction columns a churn model reads besides customer, time and value."""
+    return [options[k] for k in ("order", "category") if isinstance(options.get(k), str)]
+
+
+def churn_arguments(churn_options: Any) -> dict[str, Any]:
+    """The ``churn_options`` a cluster run can honour: columns of the transactions only."""
+    if churn_options is None:
+        return {}
+    if not isinstance(churn_options, dict):
+        raise InvalidParameterError(
+            f"churn_options must be a dict with 'order' and/or 'category' column names; got "
+            f"{type(churn_options).__name__}."
+        )
+    extra = sorted(set(churn_options) - {"order", "category"})
+    if extra:
+        raise NotSupportedError(
+            f"churn_options {extra} are not supported on a cluster: only 'order' and "
+            "'category' (columns of the transactions). Browsing events ('events') are read "
+            "by reco.batch.score_customers on one machine."
+        )
+    return dict(churn_options)
+
+
+def partition_log(part: pd.DataFrame, customer, time, value, churn_args) -> Any:
+    """The purchase log of one partition holding whole customers (None when empty)."""
+    from ..customers._log import PurchaseLog
+
+    if len(part) == 0:
+        return None
+    rows = in_fixed_order(part, [customer, time, *churn_columns(churn_args), value])
+    return PurchaseLog.from_frame(
+        rows,
+        customer=customer,
+        time=time,
+        value=value,
+        order=churn_args.get("order"),
+        category=churn_args.get("category"),
+    )
+
+
+def partition_population(part, customer, time, value, churn_args, end) -> pd.DataFrame:
+    """This partition's share of the churn :class:`~reco.customers.churn.Population`."""
+    from ..customers.churn import population_parts
+
+    log = partition_log(part, customer, time, value, churn_args)
+    if log is None:
+        return pd.DataFrame(
+            {c: np.zeros(0) for c in ("gap_mean_days", "frequency", "recency", "T")},
+            index=pd.Index([], name=customer),
+        )
+    return population_parts(log, _instant(end))
+
+
+def churn_population(parts: list[pd.DataFrame]) -> Any:
+    """The churn population of all partitions, in customer order as on one machine."""
+    from ..customers.churn import population_of
+
+    return population_of(pd.concat(parts).sort_index(kind="stable"))
+
+
+def partition_churn(part, churn, population, customer, time, value, churn_args, end):
+    """P(churn) of one partition's customers with the population's statistics."""
+    log = partition_log(part, customer, time, value, churn_args)
+    if log is None:
+        return pd.Series(np.zeros(0), index=pd.Index([], name=customer), name="p_churn")
+    return churn._predict_log(log, _instant(end), None, population)
+
+
+def _instant(end: pd.Timestamp) -> np.datetime64:
+    return end.to_datetime64().astype("datetime64[us]")
 
 
 def empty_table(index_name: str) -> pd.DataFrame:
@@ -195,12 +270,17 @@ def distributed_setup(
     time: str,
     value: str,
     models: Any,
+    churn_options: Any,
     horizon: int,
     period: float,
     discount_rate: float,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The checked models and scoring options of a cluster run of ``score_customers``."""
-    missing = [c for c in (customer, time, value) if c not in list(columns)]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The checked models, churn options and scoring options of a cluster run of
+    ``score_customers``."""
+    churn_args = churn_arguments(churn_options)
+    missing = [
+        c for c in (customer, time, value, *churn_columns(churn_args)) if c not in list(columns)
+    ]
     if missing:
         raise DataValidationError(
             f"transactions lack column(s) {missing}; columns present: {list(columns)}."
@@ -210,17 +290,26 @@ def distributed_setup(
         "period": check_number(period, "period", low=0, low_open=True),
         "discount_rate": check_number(discount_rate, "discount_rate", low=0),
     }
-    return _check_distributed_models(models), options
+    return _check_distributed_models(models), churn_args, options
 
 
 def _check_distributed_models(models: Any) -> dict[str, Any]:
+    from ..customers import ChurnModel
+
     models = _models(models)
-    if models.get("churn") is not None:
-        raise NotSupportedError(
-            "churn models are not shipped to clusters yet (a ChurnModel holds a scikit-learn "
-            "classifier, which has no pickle-free file form); score churn with "
-            "reco.batch.score_customers, or pass models without 'churn'."
-        )
+    churn = models.get("churn")
+    if churn is not None:
+        if not isinstance(churn, ChurnModel):
+            raise InvalidParameterError(
+                f"models['churn'] must be a fitted reco.customers.ChurnModel; got "
+                f"{type(churn).__name__}."
+            )
+        churn._check_fitted()
+        if not churn.training_cutoffs_:
+            raise NotSupportedError(
+                "models['churn'] was fitted with fit_table, so it cannot build its features "
+                "from transactions; fit it with ChurnModel.fit on a transaction log."
+            )
     return models
 
 

@@ -85,12 +85,17 @@ def recommend_all(
 
 
 def _score_table(
-    table: pd.DataFrame, shipped: dict[str, bytes], options: dict[str, Any]
+    table: pd.DataFrame,
+    shipped: dict[str, bytes],
+    options: dict[str, Any],
+    part: pd.DataFrame | None = None,
+    churn: tuple | None = None,
 ) -> pd.DataFrame:
-    from .customers import customer_rows
+    from .customers import customer_rows, partition_churn
 
     rfm, purchases, spend = (model_from_bytes(shipped[k]) for k in ("rfm", "purchases", "spend"))
-    return customer_rows(table, rfm, purchases, spend, None, **options)
+    p_churn = None if churn is None else partition_churn(part, *churn)
+    return customer_rows(table, rfm, purchases, spend, p_churn, **options)
 
 
 def score_customers(
@@ -102,6 +107,7 @@ def score_customers(
     cutoff: Any = None,
     out: str | None = None,
     models: dict[str, Any] | None = None,
+    churn_options: dict[str, Any] | None = None,
     horizon: int = 12,
     period: float = 30.0,
     discount_rate: float = 0.01,
@@ -111,19 +117,24 @@ def score_customers(
     The transactions are shuffled so that each customer's rows share a partition; each
     partition's summary is computed on the cluster and kept there; missing models are fitted
     on the summaries (one row per customer, gathered on the client); the rows are scored on
-    the cluster. Rows equal the single-process ones (in partition order, not by customer).
-    Returns a lazy Dask DataFrame, or writes ``to_parquet(out)`` and returns ``out``. Churn
-    models are not supported here.
+    the cluster. With ``models["churn"]``, each partition also reports its customers' share
+    of the statistics churn features compare with (one row per customer: mean gap and daily
+    summary), which the client combines (the median gap, a BG/NBD fit) and sends back with
+    the model. Rows equal the single-process ones (in partition order, not by customer).
+    ``churn_options`` may name ``order`` and ``category`` columns. Returns a lazy Dask
+    DataFrame, or writes ``to_parquet(out)`` and returns ``out``.
     """
     import dask
     import dask.dataframe as dd
 
     from .customers import (
         as_cutoff,
+        churn_population,
         customer_rows,
         distributed_setup,
         fit_missing,
         latest,
+        partition_population,
         partition_table,
     )
 
@@ -132,8 +143,16 @@ def score_customers(
             f"transactions must be a dask DataFrame; got {type(transactions).__name__}. For "
             "pandas data use reco.batch.score_customers."
         )
-    models, options = distributed_setup(
-        transactions.columns, customer, time, value, models, horizon, period, discount_rate
+    models, churn_args, options = distributed_setup(
+        transactions.columns,
+        customer,
+        time,
+        value,
+        models,
+        churn_options,
+        horizon,
+        period,
+        discount_rate,
     )
     if cutoff is not None:
         end = as_cutoff(cutoff)
@@ -144,6 +163,9 @@ def score_customers(
             raise DataValidationError("the transactions frame is empty; nothing to score.")
         end = pd.Timestamp(max(found))
     parts = transactions.shuffle(on=customer).to_delayed()
+    churn = models.get("churn")
+    if churn is not None:  # the rows are read twice: kept on the cluster
+        parts = dask.persist(*parts)
     tables = dask.persist(
         *[dask.delayed(partition_table)(p, customer, time, value, end) for p in parts]
     )
@@ -154,9 +176,24 @@ def score_customers(
     fitted = dict(zip(("rfm", "purchases", "spend"), fit_missing(table, models), strict=True))
     shipped = dask.delayed({k: model_bytes(m) for k, m in fitted.items()}, pure=True)
     meta = customer_rows(table.iloc[:0], *fitted.values(), None, **options)
-    rows = dd.from_delayed(
-        [dask.delayed(_score_table)(t, shipped, options) for t in tables], meta=meta
-    )
+    if churn is None:
+        scored = [dask.delayed(_score_table)(t, shipped, options) for t in tables]
+    else:
+        shares = [
+            dask.delayed(partition_population)(p, customer, time, value, churn_args, end)
+            for p in parts
+        ]
+        population = churn_population(list(dask.compute(*shares)))
+        # the classifier travels pickled inside this one job, like every Dask task
+        # argument; reco's model files, which outlive a job, never hold pickle
+        sent = dask.delayed(
+            (churn, population, customer, time, value, churn_args, end), traverse=False
+        )
+        scored = [
+            dask.delayed(_score_table)(t, shipped, options, p, sent)
+            for t, p in zip(tables, parts, strict=True)
+        ]
+    rows = dd.from_delayed(scored, meta=meta)
     if out is None:
         return rows
     rows.to_parquet(out, write_index=False)

@@ -110,6 +110,7 @@ def score_customers(
     cutoff: Any = None,
     out: str | None = None,
     models: dict[str, Any] | None = None,
+    churn_options: dict[str, Any] | None = None,
     horizon: int = 12,
     period: float = 30.0,
     discount_rate: float = 0.01,
@@ -119,18 +120,23 @@ def score_customers(
     The transactions are repartitioned by customer; each partition's summary is computed by
     ``mapInPandas`` and cached; missing models are fitted on the summaries (one row per
     customer, collected to the driver) and broadcast as their files; the rows are scored by
-    a second ``mapInPandas``. Rows equal the single-process ones. Returns a lazy Spark
-    DataFrame, or writes Parquet to ``out`` and returns ``out``. Churn models are not
-    supported here.
+    a second ``mapInPandas``. With ``models["churn"]`` the partitions also report their
+    customers' share of the churn population (see :func:`reco.batch.dask.score_customers`),
+    combined on the driver and broadcast with the model, and the second pass reads the
+    partitioned transactions (cached) to build each customer's churn features. Rows equal the
+    single-process ones. ``churn_options`` may name ``order`` and ``category`` columns.
+    Returns a lazy Spark DataFrame, or writes Parquet to ``out`` and returns ``out``.
     """
     from pyspark.sql import DataFrame
 
     from .customers import (
         as_cutoff,
+        churn_columns,
         customer_rows,
         distributed_setup,
         fit_missing,
         latest,
+        partition_churn,
         partition_table,
     )
 
@@ -139,8 +145,16 @@ def score_customers(
             f"transactions must be a Spark DataFrame; got {type(transactions).__name__}. For "
             "pandas data use reco.batch.score_customers."
         )
-    models, options = distributed_setup(
-        transactions.columns, customer, time, value, models, horizon, period, discount_rate
+    models, churn_args, options = distributed_setup(
+        transactions.columns,
+        customer,
+        time,
+        value,
+        models,
+        churn_options,
+        horizon,
+        period,
+        discount_rate,
     )
     if cutoff is not None:
         end = as_cutoff(cutoff)
@@ -157,34 +171,74 @@ def score_customers(
             raise DataValidationError("the transactions frame is empty; nothing to score.")
         end = pd.Timestamp(int(found["latest"].max()), unit="us")
     id_type = _column_type(transactions, customer)
-    columns = [customer, time, value]
+    columns = [customer, time, value, *churn_columns(churn_args)]
 
     def summarize(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        parts = list(batches)  # one partition: whole customers
-        part = pd.concat(parts) if parts else pd.DataFrame(columns=columns)
-        table = partition_table(part, customer, time, value, end)
+        table = partition_table(_whole(batches, columns), customer, time, value, end)
         yield table.rename_axis("customer").reset_index()
 
     grouped = transactions.select(*columns).repartition(
         transactions.rdd.getNumPartitions(), customer
     )
+    churn = models.get("churn")
+    if churn is not None:  # read twice: summaries and population, then the scoring pass
+        grouped = grouped.cache()
     summaries = grouped.mapInPandas(summarize, f"customer {id_type}, {_SUMMARY}").cache()
     table = summaries.toPandas().set_index("customer").sort_index(kind="stable")
     if table.empty:
         raise DataValidationError(f"no transactions at or before {end}; nothing to score.")
     table.index.name = customer
     fitted = fit_missing(table, models)
-    shipped = transactions.sparkSession.sparkContext.broadcast([model_bytes(m) for m in fitted])
+    context = transactions.sparkSession.sparkContext
+    shipped = context.broadcast([model_bytes(m) for m in fitted])
+    if churn is None:
 
-    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        rfm, purchases, spend = (model_from_bytes(b) for b in shipped.value)
-        for part in batches:
-            chunk = part.set_index("customer")
-            rows = customer_rows(chunk, rfm, purchases, spend, None, **options)
+        def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            rfm, purchases, spend = (model_from_bytes(b) for b in shipped.value)
+            for part in batches:
+                chunk = part.set_index("customer")
+                rows = customer_rows(chunk, rfm, purchases, spend, None, **options)
+                yield rows.astype({"R": "int64", "F": "int64", "M": "int64"})
+
+        rows = summaries.mapInPandas(score, f"customer {id_type}, {_ROWS}")
+    else:
+        population = _churn_population(grouped, customer, time, value, churn_args, end)
+        # pickled by Spark inside this one job; reco's model files never hold pickle
+        sent = context.broadcast((churn, population, customer, time, value, churn_args, end))
+
+        def score_with_churn(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            rfm, purchases, spend = (model_from_bytes(b) for b in shipped.value)
+            part = _whole(batches, columns)
+            table = partition_table(part, customer, time, value, end)
+            p_churn = partition_churn(part, *sent.value)
+            rows = customer_rows(table, rfm, purchases, spend, p_churn, **options)
             yield rows.astype({"R": "int64", "F": "int64", "M": "int64"})
 
-    rows = summaries.mapInPandas(score, f"customer {id_type}, {_ROWS}")
+        rows = grouped.mapInPandas(score_with_churn, f"customer {id_type}, {_ROWS}")
     if out is None:
         return rows
     rows.write.mode("overwrite").parquet(out)
     return out
+
+
+def _whole(batches: Iterator[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """One partition's batches as one frame (a partition holds whole customers)."""
+    parts = list(batches)
+    return pd.concat(parts) if parts else pd.DataFrame(columns=columns)
+
+
+def _churn_population(grouped, customer, time, value, churn_args, end) -> Any:
+    """The churn population of every partition of ``grouped``, combined on the driver."""
+    from .customers import churn_population, partition_population
+
+    columns = list(grouped.columns)  # the frame itself stays on the driver
+
+    def shares(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        part = _whole(batches, columns)
+        share = partition_population(part, customer, time, value, churn_args, end)
+        yield share.rename_axis("customer").reset_index()
+
+    id_type = _column_type(grouped, customer)
+    schema = f"customer {id_type}, gap_mean_days double, frequency double, recency double, T double"
+    gathered = grouped.mapInPandas(shares, schema).toPandas().set_index("customer")
+    return churn_population([gathered])

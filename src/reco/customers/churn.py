@@ -13,6 +13,7 @@ import datetime
 import logging
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -223,6 +224,89 @@ def _parse_events(events: Any, customer: str, time: str, event: str) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Population:
+    """What churn features compare each customer with: statistics of every customer known at
+    the cutoff. A cluster computes them once from all partitions (:func:`population_parts`
+    per partition, :func:`population_of` on the gathered rows) and scores each partition
+    with them, so its features equal the single-process ones exactly."""
+
+    typical_gap: float  # median mean gap of the repeat buyers (days)
+    btyd: Any  # BetaGeo fitted on the daily summary, or None when it could not be fitted
+
+
+@dataclass(frozen=True)
+class _Purchases:
+    """The purchases of a log up to a cutoff, coded per customer (the rows in log order)."""
+
+    keep: np.ndarray  # rows at or before the cutoff
+    known: np.ndarray  # customer codes present, ascending
+    code: np.ndarray  # per kept row: position in ``known``
+    starts: np.ndarray  # kept rows that start a purchase
+    p_code: np.ndarray  # per purchase: position in ``known``
+    p_age: np.ndarray  # per purchase: days before the cutoff
+    c_first: np.ndarray  # per customer: index of the first purchase
+    c_last: np.ndarray
+    purchases: np.ndarray  # per customer (float64)
+
+    @classmethod
+    def at(cls, log: PurchaseLog, cutoff: np.datetime64) -> _Purchases:
+        keep = log.time <= cutoff
+        code_all = log.code[keep]  # sorted: the log is ordered by customer
+        changes = np.ones(code_all.size, dtype=bool)
+        changes[1:] = code_all[1:] != code_all[:-1]
+        code = np.cumsum(changes) - 1
+        n = int(changes.sum())
+        starts = np.flatnonzero(log.purchase[keep])
+        p_code = code[starts]
+        c_first = np.searchsorted(p_code, np.arange(n))  # first purchase of each customer
+        return cls(
+            keep=keep,
+            known=code_all[changes],
+            code=code,
+            starts=starts,
+            p_code=p_code,
+            p_age=days(cutoff - log.time[keep])[starts],  # days before the cutoff, >= 0
+            c_first=c_first,
+            c_last=np.append(c_first[1:], p_code.size) - 1,
+            purchases=np.bincount(p_code, minlength=n).astype(np.float64),
+        )
+
+    @property
+    def n(self) -> int:
+        return self.known.size
+
+    def mean_gaps(self) -> np.ndarray:
+        """Each customer's mean days between purchases (NaN for one-time buyers)."""
+        recency, tenure = self.p_age[self.c_last], self.p_age[self.c_first]
+        repeat = self.purchases > 1
+        return np.divide(
+            tenure - recency, self.purchases - 1, out=np.full(self.n, np.nan), where=repeat
+        )
+
+
+def population_parts(log: PurchaseLog, cutoff: np.datetime64) -> pd.DataFrame:
+    """Per customer known at ``cutoff``: ``gap_mean_days`` (NaN for one-time buyers) and
+    the daily summary ``frequency``, ``recency``, ``T`` that :class:`Population` is made of."""
+    bought = _Purchases.at(log, cutoff)
+    frequency, recency, T = _daily_summary(log.time[bought.keep], bought, cutoff)
+    return pd.DataFrame(
+        {"gap_mean_days": bought.mean_gaps(), "frequency": frequency, "recency": recency, "T": T},
+        index=log.ids[bought.known],
+    )
+
+
+def population_of(parts: pd.DataFrame, btyd: bool = True) -> Population:
+    """The :class:`Population` of the rows of :func:`population_parts`, in customer order."""
+    gaps = parts["gap_mean_days"].to_numpy(np.float64)
+    repeat = ~np.isnan(gaps)
+    typical = float(np.median(gaps[repeat])) if repeat.any() else 0.0
+    model = None
+    if btyd:
+        model = _fit_btyd(*(parts[c].to_numpy(np.float64) for c in ("frequency", "recency", "T")))
+    return Population(typical_gap=typical, btyd=model)
+
+
 def features_at(
     log: PurchaseLog,
     cutoff: np.datetime64,
@@ -230,33 +314,26 @@ def features_at(
     browsing: dict | None,
     horizon: np.timedelta64,
     btyd: bool,
+    population: Population | None = None,
 ) -> pd.DataFrame:
-    """:func:`churn_features` on a parsed log (``browsing`` from ``_parse_events``)."""
-    keep = log.time <= cutoff
-    code_all = log.code[keep]  # sorted: the log is ordered by customer
-    changes = np.ones(code_all.size, dtype=bool)
-    changes[1:] = code_all[1:] != code_all[:-1]
-    known = code_all[changes]
-    code = np.cumsum(changes) - 1
-    n = known.size
-    age = days(cutoff - log.time[keep])  # days before the cutoff, >= 0
-    first_row = log.purchase[keep]
-    starts = np.flatnonzero(first_row)
-    p_code = code[starts]
-    p_age = age[starts]
+    """:func:`churn_features` on a parsed log (``browsing`` from ``_parse_events``); the
+    population statistics come from the log itself unless given."""
+    bought = _Purchases.at(log, cutoff)
+    if population is None:
+        population = population_of(population_parts(log, cutoff), btyd)
+    n, p_code, p_age = bought.n, bought.p_code, bought.p_age
+    keep, code, starts = bought.keep, bought.code, bought.starts
     p_lines = np.diff(np.append(starts, code.size)).astype(np.float64)
 
     columns: dict[str, np.ndarray] = {}
-    purchases = np.bincount(p_code, minlength=n).astype(np.float64)
-    c_first = np.searchsorted(p_code, np.arange(n))  # first purchase of each customer
-    c_last = np.append(c_first[1:], p_code.size) - 1
-    recency, tenure = p_age[c_last], p_age[c_first]
+    purchases = bought.purchases
+    recency, tenure = p_age[bought.c_last], p_age[bought.c_first]
     columns["recency_days"] = recency
     columns["tenure_days"] = tenure
     columns["purchases"] = purchases
     _window_counts(columns, "purchases", p_code, p_age, None, windows, n)
 
-    columns.update(_gap_features(p_code, p_age, c_first, purchases, recency, tenure, n))
+    columns.update(_gap_features(bought, recency, tenure, population.typical_gap))
     columns["lines_per_purchase"] = np.bincount(p_code, p_lines, n) / purchases
     if log.value is not None:
         p_spend = np.add.reduceat(log.value[keep], starts) if starts.size else np.zeros(0)
@@ -270,10 +347,11 @@ def features_at(
             pairs // (int(log.category.max()) + 1), minlength=n
         ).astype(np.float64)
     if browsing is not None:
-        columns.update(_browsing_features(browsing, log.ids[known], cutoff, windows, tenure))
+        columns.update(_browsing_features(browsing, log.ids[bought.known], cutoff, windows, tenure))
     if btyd:
-        columns.update(_btyd_features(log.time[keep], starts, c_first, c_last, cutoff, horizon))
-    frame = pd.DataFrame(columns, index=log.ids[known])
+        summary = _daily_summary(log.time[keep], bought, cutoff)
+        columns.update(_btyd_features(population.btyd, *summary, horizon))
+    frame = pd.DataFrame(columns, index=log.ids[bought.known])
     return frame.astype(np.float64)
 
 
@@ -289,19 +367,19 @@ def _window_counts(columns, name, p_code, p_age, weights, windows, n) -> None:
         columns[f"{name}_trend_{w}d"] = np.divide(a - b, total, out=np.zeros(n), where=total > 0)
 
 
-def _gap_features(p_code, p_age, c_first, purchases, recency, tenure, n) -> dict:
+def _gap_features(bought: _Purchases, recency, tenure, typical: float) -> dict:
+    p_code, p_age, c_first, n = bought.p_code, bought.p_age, bought.c_first, bought.n
     gaps = np.zeros(p_age.size)
     gaps[1:] = p_age[:-1] - p_age[1:]
     gaps[c_first] = 0.0  # a customer's first purchase has no gap before it
-    repeat = purchases > 1
-    mean = np.divide(tenure - recency, purchases - 1, out=np.zeros(n), where=repeat)
+    repeat = bought.purchases > 1
+    mean = np.where(repeat, bought.mean_gaps(), 0.0)
     deviation = gaps - mean[p_code]
     deviation[c_first] = 0.0
     variance = np.divide(
-        np.bincount(p_code, deviation**2, n), purchases - 1, out=np.zeros(n), where=repeat
+        np.bincount(p_code, deviation**2, n), bought.purchases - 1, out=np.zeros(n), where=repeat
     )
     largest = np.maximum.reduceat(gaps, c_first) if gaps.size else np.zeros(0)
-    typical = float(np.median(mean[repeat])) if repeat.any() else 0.0
     reference = np.where(repeat, mean, typical)
     ratio = np.divide(recency, reference, out=np.zeros(n), where=reference > 0)
     return {
@@ -330,34 +408,62 @@ def _browsing_features(browsing, customers, cutoff, windows, tenure) -> dict:
     return out
 
 
-def _btyd_features(times, starts, c_first, c_last, cutoff, horizon) -> dict:
-    """BG/NBD P(alive) and expected purchases on the daily summary (calendar days)."""
-    from .btyd import BetaGeo
-
-    day = times[starts].astype("datetime64[D]").view(np.int64)
+def _daily_summary(
+    times: np.ndarray, bought: _Purchases, cutoff: np.datetime64
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(frequency, recency, T) per customer on calendar days (purchases on one day merged)."""
+    day = times[bought.starts].astype("datetime64[D]").view(np.int64)
     new_day = np.ones(day.size, dtype=bool)
     new_day[1:] = day[1:] != day[:-1]
-    new_day[c_first] = True
-    frequency = np.add.reduceat(new_day, c_first) - 1.0
-    recency = (day[c_last] - day[c_first]).astype(np.float64)
-    T = (cutoff.astype("datetime64[D]").view(np.int64) - day[c_first]).astype(np.float64)
-    span = float(days(horizon))
-    n = c_first.size
+    new_day[bought.c_first] = True
+    if not day.size:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    frequency = np.add.reduceat(new_day, bought.c_first) - 1.0
+    recency = (day[bought.c_last] - day[bought.c_first]).astype(np.float64)
+    T = (cutoff.astype("datetime64[D]").view(np.int64) - day[bought.c_first]).astype(np.float64)
+    return frequency, recency, T
+
+
+def _fit_btyd(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray) -> Any:
+    """BG/NBD fitted on a daily summary; None (with a warning) when it cannot be."""
+    from .btyd import BetaGeo
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # judged by the outputs below
             model = BetaGeo().fit(frequency=frequency, recency=recency, T=T)
-            alive = model.probability_alive()
-            expected = model.conditional_expected_purchases(span)
-        if not (np.isfinite(alive).all() and np.isfinite(expected).all()):
-            raise FloatingPointError("non-finite predictions")
+            if not np.isfinite(model.probability_alive()).all():
+                raise FloatingPointError("non-finite predictions")
     except (RecoError, FloatingPointError, ValueError) as error:
         warnings.warn(
             f"BG/NBD could not be fitted at this cutoff ({type(error).__name__}: {error}); "
             "btyd_p_alive and btyd_expected_purchases are NaN. Pass btyd=False to leave them "
             "out.",
             ConvergenceWarning,
+            stacklevel=5,
+        )
+        return None
+    return model
+
+
+def _btyd_features(model, frequency, recency, T, horizon) -> dict:
+    """BG/NBD P(alive) and expected purchases in the next ``horizon`` for each customer."""
+    n = frequency.size
+    nothing = {"btyd_p_alive": np.full(n, np.nan), "btyd_expected_purchases": np.full(n, np.nan)}
+    if model is None:
+        return nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        alive = model.probability_alive(frequency=frequency, recency=recency, T=T)
+        expected = model.conditional_expected_purchases(
+            float(days(horizon)), frequency=frequency, recency=recency, T=T
+        )
+    if not (np.isfinite(alive).all() and np.isfinite(expected).all()):
+        warnings.warn(
+            "BG/NBD gave non-finite predictions at this cutoff; btyd_p_alive and "
+            "btyd_expected_purchases are NaN. Pass btyd=False to leave them out.",
+            ConvergenceWarning,
             stacklevel=4,
         )
-        return {"btyd_p_alive": np.full(n, np.nan), "btyd_expected_purchases": np.full(n, np.nan)}
+        return nothing
     return {"btyd_p_alive": alive, "btyd_expected_purchases": expected}

@@ -307,18 +307,23 @@ class ChurnModel(Estimator):
         )
         return self._predict_log(log, at, browsing)
 
-    def features(self, log: PurchaseLog, at: np.datetime64, browsing: Any) -> pd.DataFrame:
-        """The feature table at ``at`` for the customers this model scores."""
+    def features(
+        self, log: PurchaseLog, at: np.datetime64, browsing: Any, population: Any = None
+    ) -> pd.DataFrame:
+        """The feature table at ``at`` for the customers this model scores (``population``:
+        the statistics of all customers, when ``log`` holds only some of them)."""
         p = self._validated()
-        X = features_at(log, at, p["windows"], browsing, p["horizon"], True)
+        X = features_at(log, at, p["windows"], browsing, p["horizon"], True, population)
         if self.active_since is not None:
             since = _since(self.active_since, at)
             recent = np.unique(log.code[(log.time <= at) & (log.time >= since)])
             X = X.loc[X.index.isin(log.ids[recent])]
         return X
 
-    def _predict_log(self, log: PurchaseLog, at: np.datetime64, browsing: Any) -> pd.Series:
-        return self._predict_features(self.features(log, at, browsing))
+    def _predict_log(
+        self, log: PurchaseLog, at: np.datetime64, browsing: Any, population: Any = None
+    ) -> pd.Series:
+        return self._predict_features(self.features(log, at, browsing, population))
 
     def _predict_features(self, X: pd.DataFrame) -> pd.Series:
         missing = [c for c in self.feature_names_ if c not in X.columns]
