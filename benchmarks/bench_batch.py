@@ -15,7 +15,16 @@ Prints fit seconds, scoring seconds, rows per second and peak resident memory (t
 and for Dask the largest worker's) of each. Target (issue 11): reco single process under
 2 GiB peak at 1M users x 20k items.
 
+Then one row per customer for 1,000,000 customers (``--customers``, BG/NBD-like purchases
+over two years, read from Parquet in each child):
+
+* reco: ``reco.batch.score_customers`` (summary, RFM, BG/NBD, Gamma-Gamma, 12-month CLV);
+* lifetimes: ``summary_data_from_transaction_data``, ``BetaGeoFitter``, ``GammaGammaFitter``
+  (repeat buyers), expected purchases, P(alive) and ``customer_lifetime_value`` (12 months),
+  written with ``DataFrame.to_parquet``. It computes less (no RFM) on the same input.
+
     python benchmarks/bench_batch.py [--users 1000000] [--items 20000] [--nnz 20000000]
+        [--customers 1000000]
 """
 
 from __future__ import annotations
@@ -131,6 +140,77 @@ def child(kind: str, folder: Path) -> dict:
             "worker_peak_mib": max(workers.values())}  # fmt: skip
 
 
+def customers_child(kind: str, folder: Path) -> dict:
+    """One row per customer from the transactions file: reco or lifetimes."""
+    import warnings
+
+    import pandas as pd
+
+    lines = pd.read_parquet(folder / "transactions.parquet")
+    out = folder / f"{kind}.parquet"
+    reset_peak()
+    started = time.perf_counter()
+    if kind == "customers_reco":
+        from reco.batch import score_customers
+
+        score_customers(lines, value="value", out=out, show_progress=False)
+    else:
+        warnings.filterwarnings("ignore")
+        from lifetimes import BetaGeoFitter, GammaGammaFitter
+        from lifetimes.utils import summary_data_from_transaction_data
+
+        table = summary_data_from_transaction_data(
+            lines, "customer_id", "timestamp", monetary_value_col="value", freq="D"
+        )
+        bgf = BetaGeoFitter().fit(table["frequency"], table["recency"], table["T"])
+        repeat = table[table["frequency"] > 0]
+        ggf = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+        table["expected_purchases"] = bgf.conditional_expected_number_of_purchases_up_to_time(
+            360, table["frequency"], table["recency"], table["T"]
+        )
+        table["probability_alive"] = bgf.conditional_probability_alive(
+            table["frequency"], table["recency"], table["T"]
+        )
+        table["clv"] = ggf.customer_lifetime_value(
+            bgf, table["frequency"], table["recency"], table["T"], table["monetary_value"],
+            time=12, freq="D", discount_rate=0.01,
+        )  # fmt: skip
+        table.reset_index().to_parquet(out)
+    import pyarrow.parquet as pq
+
+    return {"seconds": time.perf_counter() - started, "rows": pq.ParquetFile(out).metadata.num_rows,
+            "peak_mib": peak_mib()}  # fmt: skip
+
+
+def make_transactions(n_customers: int, path: Path, seed: int = 0) -> int:
+    """BG/NBD-like purchases over two years: each customer buys at a Gamma-distributed rate
+    and drops out after any purchase with a Beta-distributed probability; columns
+    customer_id, timestamp, value."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    dropout = rng.beta(2.0, 6.0, n_customers)
+    counts = rng.geometric(dropout)  # purchases until the customer drops out (>= 1)
+    gap = 1.0 / rng.gamma(2.0, 1 / 60.0, n_customers)  # mean days between purchases
+    customer = np.repeat(np.arange(n_customers, dtype=np.int64), counts)
+    first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+    steps = rng.exponential(1.0, customer.size) * gap[customer]
+    steps[first] = rng.uniform(0, 600, n_customers)  # the first purchase
+    day = np.cumsum(steps)
+    day -= np.repeat(day[first] - steps[first], counts)  # restart the sum per customer
+    keep = day < 730
+    frame = pd.DataFrame(
+        {
+            "customer_id": customer[keep],
+            "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(day[keep], unit="D"),
+            "value": np.round(rng.gamma(2.0, 25.0, int(keep.sum())), 2),
+        }
+    )
+    frame.to_parquet(path)
+    return len(frame)
+
+
 def run_child(kind: str, folder: Path) -> dict:
     done = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--folder", str(folder)],
@@ -147,11 +227,13 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--nnz", type=int, default=20_000_000)
+    parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--child")
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.folder)))
+        job = customers_child if args.child.startswith("customers") else child
+        print(json.dumps(job(args.child, args.folder)))
         return
 
     import scipy.sparse as sp
@@ -175,6 +257,8 @@ def main() -> None:
         model.save(folder / "model.npz")
         del matrix
         results = {kind: run_child(kind, folder) for kind in ("reco", "dask", "implicit")}
+        n_lines = make_transactions(args.customers, folder / "transactions.parquet")
+        customers = {k: run_child(k, folder) for k in ("customers_reco", "customers_lifetimes")}
     print(f"\n{'job':<44} {'fit s':>7} {'score s':>8} {'rows/s':>11} {'peak MiB':>9}")
     labels = {
         "reco": "reco recommend_all, 1 process",
@@ -196,6 +280,25 @@ def main() -> None:
         f"{reco['peak_mib']:.0f} MiB (target < 2048: "
         f"{'met' if reco['peak_mib'] < 2048 else 'NOT met'}); rows equal in count: "
         f"{reco['rows'] == peer['rows'] == results['dask']['rows']}"
+    )
+    print(
+        f"\none row per customer: {args.customers:,} customers, {n_lines:,} purchases\n"
+        f"{'job':<44} {'seconds':>8} {'rows/s':>11} {'peak MiB':>9}"
+    )
+    labels = {
+        "customers_reco": "reco score_customers (RFM, BG/NBD, GG, CLV)",
+        "customers_lifetimes": "lifetimes summary, BG/NBD, GG, CLV",
+    }
+    for kind, result in customers.items():
+        print(
+            f"{labels[kind]:<44} {result['seconds']:8.1f} "
+            f"{result['rows'] / result['seconds']:11,.0f} {result['peak_mib']:9.0f}"
+        )
+    reco, peer = customers["customers_reco"], customers["customers_lifetimes"]
+    print(
+        f"lifetimes / reco = {peer['seconds'] / reco['seconds']:.2f}x; peak memory "
+        f"lifetimes / reco = {peer['peak_mib'] / reco['peak_mib']:.2f}x; rows equal in count: "
+        f"{reco['rows'] == peer['rows']}"
     )
 
 

@@ -289,6 +289,37 @@ def test_conditional_expectation_is_finite_when_a_and_b_drift_large():
         assert got[k] == pytest.approx(float(expected), rel=1e-9)
 
 
+def test_conditional_expectation_with_a_and_b_in_the_hundred_thousands():
+    """A log with almost no dropout fits a ~ 2e5, b ~ 7e5: Euler's 2F1 overflows for every
+    customer, the direct form is used, and the series fallback (which took seconds per
+    thousand customers summing an overflowed series) is not needed; values match mpmath."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+    from reco.customers._btyd_kernels import hyp2f1_series
+
+    big = np.array([924706.9]), np.array([215505.9]), np.array([924713.4]), np.array([0.0437])
+    assert np.isinf(hyp2f1_series(*big)[0])  # overflow ends the sum at once
+    small = np.array([2.0]), np.array([1.0]), np.array([101.0]), np.array([0.91])
+    assert hyp2f1_series(*small)[0] == pytest.approx(
+        float(mpmath.hyp2f1(2, 1, 101, mpmath.mpf("0.91"))), rel=1e-12
+    )
+    model = BetaGeo()
+    model.params_ = {"r": 3.484, "alpha": 92.13, "a": 215506.9, "b": 709204.5}
+    x = np.array([0.0, 2.0, 7.0, 30.0])
+    t_x, T, t = np.array([0.0, 100.0, 300.0, 500.0]), 600.0, 30.0
+    got = model.conditional_expected_purchases(t, frequency=x, recency=t_x, T=np.full(4, T))
+    r, alpha, a, b = (mpmath.mpf(v) for v in model.params_.values())
+    for k in range(4):
+        xk, txk = mpmath.mpf(x[k]), mpmath.mpf(t_x[k])
+        z = t / (alpha + T + t)
+        inner = 1 - ((alpha + T) / (alpha + T + t)) ** (r + xk) * mpmath.hyp2f1(
+            r + xk, b + xk, a + b + xk - 1, z
+        )
+        odds = 0 if xk == 0 else a / (b + xk - 1) * ((alpha + T) / (alpha + txk)) ** (r + xk)
+        expected = (a + b + xk - 1) / (a - 1) * inner / (1 + odds)
+        assert got[k] == pytest.approx(float(expected), rel=1e-6)
+
+
 def test_repeat_buyers_at_recency_zero_are_predicted_but_not_fitted():
     from reco.customers import ModifiedBetaGeo, ParetoNBD
 

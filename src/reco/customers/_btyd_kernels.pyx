@@ -5,7 +5,7 @@ Floating point follows IEEE without traps: a log of 0 is -inf and a division by 
 NaN, which the optimiser treats as a bad step (numpy's error model).
 """
 
-from libc.math cimport exp, fabs, log, pow
+from libc.math cimport exp, fabs, isfinite, log, pow
 from libc.stdint cimport int64_t
 from libcpp.vector cimport vector
 
@@ -244,8 +244,7 @@ def pareto_totals(
     return total, np.array([g0, g1, g2, g3])
 
 
-def hyp2f1_series(double a, double b, double c, double z):
-    """Gauss series of 2F1(a, b; c; z) for 0 <= z < 1 (summed until terms stop mattering)."""
+cdef double _series(double a, double b, double c, double z) noexcept nogil:
     cdef double total = 1.0, term = 1.0
     cdef int64_t k
     for k in range(200_000):
@@ -253,7 +252,23 @@ def hyp2f1_series(double a, double b, double c, double z):
         total += term
         if fabs(term) < 1e-17 * fabs(total):
             break
+        if not isfinite(total):  # overflowed: no use summing on
+            break
     return total
+
+
+def hyp2f1_series(
+    const double[::1] a, const double[::1] b, const double[::1] c, const double[::1] z
+):
+    """Gauss series of 2F1(a, b; c; z) for 0 <= z < 1, element by element (summed until the
+    terms stop mattering; inf as soon as the sum overflows)."""
+    out_a = np.empty(a.shape[0])
+    cdef double[::1] out = out_a
+    cdef int64_t k
+    with nogil:
+        for k in range(a.shape[0]):
+            out[k] = _series(a[k], b[k], c[k], z[k])
+    return out_a
 
 
 def pareto_log_totals(

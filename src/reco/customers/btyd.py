@@ -289,12 +289,10 @@ def _hyp2f1(a, b, c, z):
     """scipy's hyp2f1, with the Gauss series where scipy returns inf or NaN (it does for some
     integer c - a - b with z near 1, e.g. 2F1(2, 1; 101; 0.91))."""
     a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
-    out = np.asarray(_special.hyp2f1(a, b, c, z), dtype=np.float64)
+    out = np.array(_special.hyp2f1(a, b, c, z), dtype=np.float64)
     bad = ~np.isfinite(out)
     if bad.any():
-        out = out.copy()
-        for k in np.flatnonzero(bad.ravel()):
-            out.flat[k] = hyp2f1_series(a.flat[k], b.flat[k], c.flat[k], z.flat[k])
+        out[bad] = hyp2f1_series(*(np.ascontiguousarray(v[bad]) for v in (a, b, c, z)))
     return out
 
 
@@ -305,14 +303,22 @@ def _scaled_hyp2f1(A, B, C, base, t):
     (parameters that do not grow with the purchase count) and the direct form. Where both
     are finite they must agree; where one under/overflows the other is used; where neither
     gives a trustworthy value (parameters in the millions, where scipy's 2F1 loses all
-    precision) the result is NaN, which the public predictions turn into an error.
+    precision) the result is NaN, which the public predictions turn into an error. The slow
+    series fallback runs only where scipy gives neither form.
     """
     one_minus_z = base / (base + t)
     z = t / (base + t)
+    A, B, C, one_minus_z, z = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (A, B, C, one_minus_z, z))
+    )
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        euler = np.asarray(one_minus_z ** (C - B) * _hyp2f1(C - A, C - B, C, z), np.float64)
-        direct = np.asarray(one_minus_z**A * _hyp2f1(A, B, C, z), np.float64)
-    euler, direct = np.broadcast_arrays(euler, direct)
+        euler = np.array(one_minus_z ** (C - B) * _special.hyp2f1(C - A, C - B, C, z))
+        direct = np.array(one_minus_z**A * _special.hyp2f1(A, B, C, z))
+        neither = ~np.isfinite(euler) & ~np.isfinite(direct)
+        if neither.any():
+            w, a, b, c, y = (v[neither] for v in (one_minus_z, A, B, C, z))
+            euler[neither] = w ** (c - b) * _hyp2f1(c - a, c - b, c, y)
+            direct[neither] = w**a * _hyp2f1(a, b, c, y)
     both = np.isfinite(euler) & np.isfinite(direct)
     agree = np.abs(euler - direct) <= 1e-6 * np.maximum(np.abs(euler), np.abs(direct)) + 1e-12
     out = np.where(np.isfinite(euler), euler, direct)
