@@ -2,7 +2,7 @@
 
 import pytest
 
-from reco.models import EASE, SLIM, AssociationRuleRecommender, ItemKNN, Popularity, RP3beta
+from reco.models import ALS, EASE, SLIM, AssociationRuleRecommender, ItemKNN, Popularity, RP3beta
 from reco.testing import recommender_checks
 
 MODELS = [
@@ -17,6 +17,17 @@ MODELS = [
     RP3beta(k=5, beta=0.0, normalize=True, neighbourhood="candidate"),
     SLIM(l1=0.5, l2=1.0),
     AssociationRuleRecommender(min_support=2, min_threshold=0.1),
+    ALS(n_factors=4, n_iter=6, alpha=5.0, random_state=0),
+    ALS(
+        n_factors=4,
+        n_iter=4,
+        solver="cholesky",
+        unobserved_weight=0.3,
+        reg_exponent=1.0,
+        confidence="log",
+        random_state=1,
+        n_threads=2,
+    ),
     AssociationRuleRecommender(
         min_support=2, metric="lift", min_threshold=1.0, max_antecedent_len=1
     ),

@@ -22,7 +22,6 @@ threads) share no parallel runtime.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import weakref
 from collections.abc import Callable
@@ -31,33 +30,23 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-from ._topk_kernels import topk_dense_rows, topk_sparse_rows
+from ._topk_kernels import dot_rows, dot_topk_rows, topk_dense_rows, topk_sparse_rows
 
-__all__ = ["TopK", "dot_topk", "select_topk"]
+__all__ = ["TopK", "dot_scores", "dot_topk", "select_topk"]
 
 # rows below this are scored on the calling thread: a pool costs more than it saves
 _MIN_ROWS_PER_THREAD = 256
 
 
-def _split_rows(
-    run: Callable[[int, int], None], n_rows: int, n_threads: int, single_thread_blas: bool = False
-) -> None:
-    """Call ``run(start, stop)`` on contiguous shares of the rows, one per thread.
-
-    Small jobs stay on the calling thread. With ``single_thread_blas`` BLAS is held to one
-    thread while the workers run (threadpoolctl; the previous setting is restored).
-    """
+def _split_rows(run: Callable[[int, int], None], n_rows: int, n_threads: int) -> None:
+    """Call ``run(start, stop)`` on contiguous shares of the rows, one per thread (small jobs
+    stay on the calling thread)."""
     threads = max(1, min(int(n_threads), n_rows // _MIN_ROWS_PER_THREAD))
     if threads == 1:
         run(0, n_rows)
         return
     bounds = np.linspace(0, n_rows, threads + 1).astype(int)
-    with contextlib.ExitStack() as stack:
-        if single_thread_blas:
-            from threadpoolctl import threadpool_limits
-
-            stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=threads))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         for future in [pool.submit(run, a, b) for a, b in itertools.pairwise(bounds)]:
             future.result()
 
@@ -201,26 +190,26 @@ def select_topk(
 
 def dot_topk(
     user_factors: np.ndarray,
-    item_factors: np.ndarray,
+    item_factors_t: np.ndarray,
     n: int,
     *,
     history: sp.csr_array | None = None,
     history_rows: np.ndarray | None = None,
     blocked: np.ndarray | None = None,
     n_threads: int = 1,
-    block_rows: int = 256,
 ) -> TopK:
-    """Top ``n`` of ``user_factors @ item_factors.T`` (float32), scored and masked in row blocks.
+    """Top ``n`` of ``user_factors @ item_factors_t`` (float32), scored and masked together.
 
-    Each worker thread takes a contiguous share of the rows and, block by block, multiplies
-    (BLAS) and selects (``topk_dense_rows``) while the block is still in cache; only
-    ``n_threads * block_rows * n_items`` scores exist at once. With several workers, BLAS is
-    held to one thread for the duration (threadpoolctl, restored after) so the workers do not
-    oversubscribe the cores. ``history_rows[r]`` is the history row of ``user_factors[r]``
-    (default: the same row).
+    ``item_factors_t`` is the item factors transposed (factors x items, C-ordered), made once
+    by the model: a serving call never copies the catalogue. A few users at a time are scored
+    by a compiled kernel into a buffer that stays in cache and selected from it; each score is
+    summed in one fixed order, so a user's list is the same, bit for bit, whether asked alone,
+    in a batch, on another thread or on another worker (BLAS's products change with the
+    batch shape). ``history_rows[r]`` is the history row of ``user_factors[r]`` (default:
+    the same row).
     """
-    user_factors = np.asarray(user_factors, dtype=np.float32)
-    item_factors_t = np.ascontiguousarray(np.asarray(item_factors, dtype=np.float32).T)
+    user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
+    item_factors_t = np.ascontiguousarray(item_factors_t, dtype=np.float32)
     n_rows = user_factors.shape[0]
     out = TopK(n_rows, n)
     if history is None:
@@ -235,23 +224,30 @@ def dot_topk(
         )
     blocked = as_mask(blocked)
 
-    def work(first: int, last: int) -> None:
-        for start in range(first, last, block_rows):
-            stop = min(last, start + block_rows)
-            scores = np.ascontiguousarray(user_factors[start:stop] @ item_factors_t)
-            topk_dense_rows(
-                scores,
-                rows[start:stop],
-                hist_indptr,
-                hist_indices,
-                blocked,
-                n,
-                0,
-                stop - start,
-                out.items[start:stop],
-                out.scores[start:stop],
-                out.lengths[start:stop],
-            )
+    def work(start: int, stop: int) -> None:
+        dot_topk_rows(
+            user_factors,
+            item_factors_t,
+            rows,
+            hist_indptr,
+            hist_indices,
+            blocked,
+            n,
+            start,
+            stop,
+            out.items,
+            out.scores,
+            out.lengths,
+        )
 
-    _split_rows(work, n_rows, n_threads, single_thread_blas=True)
+    _split_rows(work, n_rows, n_threads)
+    return out
+
+
+def dot_scores(user_factors: np.ndarray, item_factors_t: np.ndarray) -> np.ndarray:
+    """``user_factors @ item_factors_t`` with :func:`dot_topk`'s arithmetic (the scores a
+    list shows are the scores ``score()`` returns)."""
+    user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
+    out = np.empty((user_factors.shape[0], item_factors_t.shape[1]), np.float32)
+    dot_rows(user_factors, np.ascontiguousarray(item_factors_t, np.float32), out, 0, len(out))
     return out

@@ -8,8 +8,55 @@ indices int32, ``blocked`` uint8 (empty = nothing blocked), outputs int32 / floa
 from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint8_t
 from libc.stdlib cimport free, malloc
+from libcpp.vector cimport vector
 
 from reco._heap cimport drain, push
+
+
+cdef extern from "_dense_dot.h" nogil:
+    void reco_dot_rows(
+        const float* x, const float* yt, float* out, int64_t n_users, int64_t k, int64_t n_items
+    )
+    int RECO_DOT_USERS
+
+
+cdef inline int32_t _select_row(
+    const float* row,
+    int64_t n_items,
+    int64_t h,
+    const int64_t* hist_indptr,
+    const int32_t* hist_indices,
+    const uint8_t* blocked,
+    bint use_blocked,
+    int64_t n,
+    float* heap_s,
+    int32_t* heap_i,
+    int32_t* out_items,
+    float* out_scores,
+) noexcept nogil:
+    """Top ``n`` of one dense score row, skipping history row ``h`` (-1: none) and blocked
+    items. One comparison rejects most entries: ``s > threshold`` is false for NaN, for
+    -inf, and for anything not better than the worst kept entry (an equal score has a
+    higher index, so it ranks below). Only the survivors are checked against the masks."""
+    cdef int64_t j, seen_pos = 0, seen_end = 0, size = 0
+    cdef float s, threshold = -INFINITY
+    if h >= 0:
+        seen_pos = hist_indptr[h]
+        seen_end = hist_indptr[h + 1]
+    for j in range(n_items):
+        s = row[j]
+        if not s > threshold:
+            continue
+        if use_blocked and blocked[j]:
+            continue
+        while seen_pos < seen_end and hist_indices[seen_pos] < j:
+            seen_pos += 1
+        if seen_pos < seen_end and hist_indices[seen_pos] == j:
+            continue
+        size = push(heap_s, heap_i, size, n, s, j)
+        if size == n:
+            threshold = heap_s[0]
+    return <int32_t>drain(heap_s, heap_i, size, out_items, out_scores)
 
 
 def topk_dense_rows(
@@ -25,49 +72,84 @@ def topk_dense_rows(
     float[:, ::1] out_scores,
     int32_t[::1] out_len,
 ):
-    """Top n of dense rows ``start:stop``; ``rows[r]`` is the history row (-1 = none).
-
-    One comparison rejects most entries: ``s > threshold`` is false for NaN, for -inf, and
-    for anything not better than the worst kept entry (an equal score has a higher index, so
-    it ranks below). Only the survivors are checked against the seen and blocked items.
-    """
+    """Top n of dense rows ``start:stop``; ``rows[r]`` is the history row (-1 = none)."""
     cdef int64_t n_items = scores.shape[1]
-    cdef bint use_blocked = blocked.shape[0] > 0
-    cdef float* heap_s = <float*>malloc(max(n, 1) * sizeof(float))
-    cdef int32_t* heap_i = <int32_t*>malloc(max(n, 1) * sizeof(int32_t))
-    cdef int64_t r, j, h, seen_pos, seen_end, size
-    cdef float s, threshold
-    cdef const float* row
-    if heap_s == NULL or heap_i == NULL:
-        free(heap_s); free(heap_i)
-        raise MemoryError()
+    cdef vector[float] heap_s = vector[float](max(n, 1))
+    cdef vector[int32_t] heap_i = vector[int32_t](max(n, 1))
+    cdef int64_t r
+    if n_items == 0:
+        for r in range(start, stop):
+            out_len[r] = 0
+        return
     with nogil:
         for r in range(start, stop):
-            row = &scores[r, 0] if n_items > 0 else NULL
-            h = rows[r]
-            seen_pos = 0
-            seen_end = 0
-            if h >= 0:
-                seen_pos = hist_indptr[h]
-                seen_end = hist_indptr[h + 1]
-            size = 0
-            threshold = -INFINITY
-            for j in range(n_items):
-                s = row[j]
-                if not s > threshold:
-                    continue
-                if use_blocked and blocked[j]:
-                    continue
-                while seen_pos < seen_end and hist_indices[seen_pos] < j:
-                    seen_pos += 1
-                if seen_pos < seen_end and hist_indices[seen_pos] == j:
-                    continue
-                size = push(heap_s, heap_i, size, n, s, j)
-                if size == n:
-                    threshold = heap_s[0]
-            out_len[r] = <int32_t>drain(heap_s, heap_i, size, &out_items[r, 0], &out_scores[r, 0])
-    free(heap_s)
-    free(heap_i)
+            out_len[r] = _select_row(
+                &scores[r, 0], n_items, rows[r], &hist_indptr[0], &hist_indices[0],
+                &blocked[0] if blocked.shape[0] > 0 else NULL, blocked.shape[0] > 0, n,
+                heap_s.data(), heap_i.data(), &out_items[r, 0], &out_scores[r, 0],
+            )
+
+
+def dot_rows(
+    const float[:, ::1] X, const float[:, ::1] Yt, float[:, ::1] out, int64_t start, int64_t stop
+):
+    """``out[r] = X[r] @ Yt`` for rows ``start:stop``, each summed over the factors in one
+    fixed order (see ``_dense_dot.h``): the same floats whatever the batch."""
+    cdef int64_t k = X.shape[1], n_items = Yt.shape[1], r
+    if n_items == 0 or stop <= start:
+        return
+    cdef int64_t group = RECO_DOT_USERS
+    r = start
+    with nogil:
+        while r < stop:
+            reco_dot_rows(
+                &X[r, 0] if k > 0 else NULL, &Yt[0, 0] if k > 0 else NULL, &out[r, 0],
+                min(group, stop - r), k, n_items,
+            )
+            r += group
+
+
+def dot_topk_rows(
+    const float[:, ::1] X,
+    const float[:, ::1] Yt,
+    const int64_t[::1] rows,
+    const int64_t[::1] hist_indptr,
+    const int32_t[::1] hist_indices,
+    const uint8_t[::1] blocked,
+    int64_t n,
+    int64_t start,
+    int64_t stop,
+    int32_t[:, ::1] out_items,
+    float[:, ::1] out_scores,
+    int32_t[::1] out_len,
+):
+    """Top n of ``X[r] @ Yt`` for rows ``start:stop``, masked: a few users are scored into
+    a buffer (:func:`dot_rows`' arithmetic) and selected while it is in cache."""
+    cdef int64_t k = X.shape[1], n_items = Yt.shape[1], r, first, m
+    cdef vector[float] buffer = vector[float](max(<int64_t>RECO_DOT_USERS * n_items, 1))
+    cdef vector[float] heap_s = vector[float](max(n, 1))
+    cdef vector[int32_t] heap_i = vector[int32_t](max(n, 1))
+    if n_items == 0:
+        for r in range(start, stop):
+            out_len[r] = 0
+        return
+    cdef int64_t group = RECO_DOT_USERS
+    first = start
+    with nogil:
+        while first < stop:
+            m = min(group, stop - first)
+            reco_dot_rows(
+                &X[first, 0] if k > 0 else NULL, &Yt[0, 0] if k > 0 else NULL, buffer.data(),
+                m, k, n_items,
+            )
+            for r in range(first, first + m):
+                out_len[r] = _select_row(
+                    buffer.data() + (r - first) * n_items, n_items, rows[r], &hist_indptr[0],
+                    &hist_indices[0], &blocked[0] if blocked.shape[0] > 0 else NULL,
+                    blocked.shape[0] > 0, n, heap_s.data(), heap_i.data(), &out_items[r, 0],
+                    &out_scores[r, 0],
+                )
+            first += group
 
 
 def topk_sparse_rows(

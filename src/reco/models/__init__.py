@@ -1,5 +1,6 @@
 """Recommenders, all on the :class:`reco.base.Recommender` interface."""
 
+from .als import ALS
 from .ease import EASE
 from .itemknn import ItemKNN, bm25_weight, tfidf_weight
 from .popularity import Popularity
@@ -8,6 +9,7 @@ from .rules import AssociationRuleRecommender
 from .slim import SLIM
 
 __all__ = [
+    "ALS",
     "EASE",
     "SLIM",
     "AssociationRuleRecommender",

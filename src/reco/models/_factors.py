@@ -1,0 +1,103 @@
+"""Shared machinery of factor models: ``score(u, i) = x_u . y_i``.
+
+A subclass learns ``user_factors_`` (n_users x k) and ``item_factors_`` (n_items x k), both
+float32, and says how a history row that was not trained on becomes a user vector
+(:meth:`FactorRecommender._fold_in`). This module serves them: scoring and top-n through
+:func:`reco._topk.dot_topk` (BLAS in row blocks, masked and cut in the same pass, never a
+users x items matrix), and cosine similarity between items and between users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._schema import Array
+from .._topk import TopK, dot_scores, dot_topk, select_topk
+from .._validation import check_n
+from ..base import Recommender
+from ..results import RecList
+
+
+class FactorRecommender(Recommender):
+    """Base of factor models (see the module docstring)."""
+
+    _file_schema: ClassVar[dict[str, Any]] = {
+        **Recommender._file_schema,
+        "user_factors_": Array("float32", ("users", "factors")),
+        "item_factors_": Array("float32", ("items", "factors")),
+    }
+
+    def _fold_in(self, history: sp.csr_array) -> np.ndarray:
+        """User vectors (rows x k, float32) for history rows with the item factors fixed."""
+        raise NotImplementedError
+
+    def _after_load(self) -> None:
+        self.__dict__.pop("_item_factors_t", None)
+
+    def _items_t(self) -> np.ndarray:
+        """The item factors transposed (k x n_items, C-ordered), made once per model."""
+        cached = self.__dict__.get("_item_factors_t")
+        if cached is None or cached[0] is not self.item_factors_:
+            items_t = np.ascontiguousarray(self.item_factors_.T)
+            cached = (self.item_factors_, items_t)
+            self._item_factors_t = cached
+        return cached[1]
+
+    # -- scoring -----------------------------------------------------------------------------
+    def _score_users(self, user_index: np.ndarray) -> np.ndarray:
+        return dot_scores(self.user_factors_[user_index], self._items_t())
+
+    def _score_history(self, history: sp.csr_array) -> np.ndarray:
+        return dot_scores(self._fold_in(history), self._items_t())
+
+    def _rank_known(self, user_index, n, exclude_seen, blocked) -> TopK:
+        rows = np.asarray(user_index, dtype=np.int64)
+        return dot_topk(
+            self.user_factors_[rows],
+            self._items_t(),
+            n,
+            history=self.history_ if exclude_seen else None,
+            history_rows=rows,
+            blocked=blocked,
+            n_threads=self._threads(),
+        )
+
+    def _rank_baskets(self, matrix, n, exclude_seen, blocked) -> TopK:
+        return dot_topk(
+            self._fold_in(matrix),
+            self._items_t(),
+            n,
+            history=matrix if exclude_seen else None,
+            blocked=blocked,
+            n_threads=self._threads(),
+        )
+
+    # -- similarity --------------------------------------------------------------------------
+    def _similar_items_scores(self, item_index: np.ndarray) -> np.ndarray:
+        return _cosine(self.item_factors_[item_index], self.item_factors_)
+
+    def similar_users(self, user: Hashable, n: int = 10) -> RecList:
+        """The ``n`` users whose factors are closest to ``user``'s (cosine; never the user
+        itself). Returns a :class:`RecList` whose ``items`` are user ids."""
+        self._check_fitted()
+        n = min(check_n(n), len(self.user_map_))
+        index = self.user_map_.index_one(user)
+        blocked = np.zeros(len(self.user_map_), bool)
+        blocked[index] = True
+        scores = _cosine(self.user_factors_[[index]], self.user_factors_)
+        out = select_topk(scores, n, blocked=blocked)
+        found = out.items[0, : out.lengths[0]]
+        return RecList(user, self.user_map_.ids(found), out.scores[0, : found.size], found)
+
+
+def _cosine(rows: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each of ``rows`` with every row of ``table`` (0 for zero rows)."""
+    norms = np.linalg.norm(table, axis=1)
+    own = np.linalg.norm(rows, axis=1)
+    scores = rows @ table.T
+    scale = np.outer(own, norms)
+    return np.divide(scores, scale, out=np.zeros_like(scores), where=scale > 0).astype(np.float32)

@@ -1,0 +1,148 @@
+"""ALS against naive dense formulas: normal equations, the loss, fold-in, similarity."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from reco.exceptions import InvalidParameterError
+from reco.models import ALS
+
+
+@pytest.fixture(scope="module")
+def matrix():
+    rng = np.random.default_rng(3)
+    dense = (rng.random((60, 25)) < 0.15) * rng.integers(1, 5, (60, 25))
+    dense[0] = 0
+    dense[0, [1, 2, 3]] = [1, 2, 1]
+    return sp.csr_array(dense.astype(np.float32))
+
+
+def naive_user_vectors(model, matrix, items):
+    """Solve every row's normal equations densely: C_u weights, P_u targets."""
+    values = matrix.toarray().astype(np.float64)
+    observed = values > 0
+    scaled = np.log1p(values) if model.confidence == "log" else values
+    conf = np.where(observed, 1 + model.alpha * scaled, model.unobserved_weight)
+    Y = items.astype(np.float64)
+    out = []
+    for u in range(values.shape[0]):
+        lam = (
+            model.regularization
+            * (observed[u].sum() + model.unobserved_weight * values.shape[1]) ** model.reg_exponent
+        )
+        A = (Y.T * conf[u]) @ Y + lam * np.eye(Y.shape[1])
+        b = (Y.T * conf[u]) @ observed[u].astype(np.float64)
+        out.append(np.linalg.solve(A, b))
+    return np.array(out)
+
+
+def naive_loss(model, matrix):
+    values = matrix.toarray().astype(np.float64)
+    observed = values > 0
+    conf = np.where(observed, 1 + model.alpha * values, model.unobserved_weight)
+    X, Y = model.user_factors_.astype(np.float64), model.item_factors_.astype(np.float64)
+    predicted = X @ Y.T
+    error = (conf * (observed - predicted) ** 2).sum()
+    lam_u = (
+        model.regularization
+        * (observed.sum(1) + model.unobserved_weight * values.shape[1]) ** model.reg_exponent
+    )
+    lam_i = (
+        model.regularization
+        * (observed.sum(0) + model.unobserved_weight * values.shape[0]) ** model.reg_exponent
+    )
+    penalty = lam_u @ (X**2).sum(1) + lam_i @ (Y**2).sum(1)
+    return (error + penalty) / conf.sum()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"unobserved_weight": 0.2, "reg_exponent": 1.0, "regularization": 0.002},
+        {"confidence": "log", "alpha": 3.0, "regularization": 0.5},
+    ],
+)
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_user_vectors_solve_the_normal_equations(matrix, params, solver):
+    """After fit, the users are the exact least-squares optimum for the final items, and
+    folding a history in solves the same equations (a new user: the closed form)."""
+    model = ALS(n_factors=5, n_iter=4, solver=solver, random_state=0, **params).fit(matrix)
+    expected = naive_user_vectors(model, matrix, model.item_factors_)
+    np.testing.assert_allclose(model.user_factors_, expected, rtol=2e-3, atol=2e-5)
+    np.testing.assert_allclose(model._fold_in(matrix), expected, rtol=2e-3, atol=2e-5)
+    new_user = sp.csr_array(np.eye(1, 25, 7, dtype=np.float32) * 3)
+    np.testing.assert_allclose(
+        model._fold_in(new_user)[0],
+        naive_user_vectors(model, new_user, model.item_factors_)[0],
+        rtol=2e-3,
+        atol=2e-5,
+    )
+
+
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+@pytest.mark.parametrize("params", [{}, {"unobserved_weight": 0.3, "reg_exponent": 0.5}])
+def test_loss_is_the_objective_and_decreases_every_iteration(matrix, solver, params):
+    model = ALS(n_factors=6, n_iter=8, solver=solver, random_state=1, **params).fit(matrix)
+    assert model.loss_.shape == (8,)
+    assert np.all(np.diff(model.loss_) <= 1e-9 * model.loss_[:-1]), model.loss_
+    assert model.loss_[-1] == pytest.approx(naive_loss(model, matrix), rel=1e-4)
+
+
+def test_cg_reaches_the_exact_solve(matrix):
+    exact = ALS(n_factors=4, n_iter=6, solver="cholesky", random_state=2).fit(matrix)
+    cg = ALS(n_factors=4, n_iter=6, solver="cg", cg_steps=20, random_state=2).fit(matrix)
+    np.testing.assert_allclose(cg.item_factors_, exact.item_factors_, rtol=1e-3, atol=1e-4)
+
+
+def test_same_seed_same_factors_and_threads_do_not_matter(matrix):
+    one = ALS(n_factors=4, n_iter=3, random_state=5, n_threads=1).fit(matrix)
+    two = ALS(n_factors=4, n_iter=3, random_state=5, n_threads=2).fit(matrix)
+    np.testing.assert_array_equal(one.user_factors_, two.user_factors_)
+    np.testing.assert_array_equal(one.item_factors_, two.item_factors_)
+
+
+def test_similar_items_and_users_are_cosine(matrix):
+    model = ALS(n_factors=4, n_iter=3, random_state=0).fit(matrix)
+    Y = model.item_factors_.astype(np.float64)
+    cosine = (Y @ Y[3]) / (np.linalg.norm(Y, axis=1) * np.linalg.norm(Y[3]))
+    cosine[3] = -np.inf
+    similar = model.similar_items(3, 4)
+    assert similar.items.tolist() == np.argsort(-cosine, kind="stable")[:4].tolist()
+    np.testing.assert_allclose(similar.scores, np.sort(cosine)[::-1][:4], rtol=1e-5)
+    X = model.user_factors_.astype(np.float64)
+    norms = np.linalg.norm(X, axis=1) * np.linalg.norm(X[5])
+    cosine = np.divide(X @ X[5], norms, out=np.zeros(len(X)), where=norms > 0)  # 0: no history
+    cosine[5] = -np.inf
+    users = model.similar_users(5, 3)
+    assert users.user == 5 and users.items.tolist() == np.argsort(-cosine)[:3].tolist()
+
+
+def test_scores_do_not_depend_on_the_batch(matrix):
+    """A user's list is the same alone, in a batch, or in another order, bit for bit."""
+    model = ALS(n_factors=7, n_iter=2, random_state=0).fit(matrix)
+    batch = model.recommend_batch(list(range(60)), 5)
+    for user in (0, 13, 59):
+        single = model.recommend(user, 5)
+        np.testing.assert_array_equal(single.scores, batch.scores[user])
+    reordered = model.recommend_batch([59, 13, 0], 5)
+    np.testing.assert_array_equal(reordered.scores[1], batch.scores[13])
+    np.testing.assert_array_equal(model.score([13], list(range(25)))[0][batch.item_index[13]],
+                                  batch.scores[13])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_factors": 0}, "n_factors"),
+        ({"regularization": -1.0}, "regularization"),
+        ({"confidence": "exp"}, "confidence"),
+        ({"solver": "sgd"}, "solver"),
+        ({"unobserved_weight": -0.5}, "unobserved_weight"),
+        ({"regularization": 0.0, "unobserved_weight": 0.0}, "singular"),
+        ({"cg_steps": 0}, "cg_steps"),
+    ],
+)
+def test_bad_parameters(matrix, params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        ALS(**params).fit(matrix)
