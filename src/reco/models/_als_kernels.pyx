@@ -24,6 +24,21 @@ from libcpp.vector cimport vector
 
 import numpy as np
 
+
+cdef extern from "_als_rows.h" nogil:
+    void reco_gather(
+        const int32_t* idx, const float* conf, const float* w, int64_t n, const float* Y,
+        int64_t k, const float* x, float* out
+    )
+    void reco_scatter(
+        const int64_t* indptr, const int32_t* indices, const float* conf, const float* w,
+        const float* X, const float* P, int64_t k, int64_t start, int64_t stop, float* out
+    )
+    double reco_observed_loss(
+        const int64_t* indptr, const int32_t* indices, const float* conf, double alpha0,
+        const float* X, const float* Y, int64_t k, int64_t start, int64_t stop
+    )
+
 ctypedef void (*sgemm_t)(
     char* transa, char* transb, int* m, int* n, int* k, float* alpha, float* a, int* lda,
     float* b, int* ldb, float* beta, float* c, int* ldc
@@ -53,29 +68,29 @@ def _load_lapack():
 
 
 cdef inline float _dot(const float* a, const float* b, int64_t k) noexcept nogil:
-    cdef float total = 0.0
-    cdef int64_t f
-    for f in range(k):
-        total += a[f] * b[f]
-    return total
+    """Dot product with eight running sums (vectorisable, in a fixed order)."""
+    cdef float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0
+    cdef int64_t f = 0
+    while f + 8 <= k:
+        s0 += a[f] * b[f]
+        s1 += a[f + 1] * b[f + 1]
+        s2 += a[f + 2] * b[f + 2]
+        s3 += a[f + 3] * b[f + 3]
+        s4 += a[f + 4] * b[f + 4]
+        s5 += a[f + 5] * b[f + 5]
+        s6 += a[f + 6] * b[f + 6]
+        s7 += a[f + 7] * b[f + 7]
+        f += 8
+    while f < k:
+        s0 += a[f] * b[f]
+        f += 1
+    return ((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))
 
 
 cdef inline void _axpy(float s, const float* a, float* out, int64_t k) noexcept nogil:
     cdef int64_t f
     for f in range(k):
         out[f] += s * a[f]
-
-
-cdef inline void _sparse_apply(
-    const int64_t* indptr, const int32_t* indices, const float* wdiff, int64_t u,
-    const float* Y, int64_t k, const float* p, float* out,
-) noexcept nogil:
-    """out += sum_i w_ui (y_i . p) y_i over the row's observed items."""
-    cdef int64_t q
-    cdef const float* y
-    for q in range(indptr[u], indptr[u + 1]):
-        y = Y + <int64_t>indices[q] * k
-        _axpy(wdiff[q] * _dot(y, p, k), y, out, k)
 
 
 def cg_start(
@@ -103,9 +118,11 @@ def cg_start(
             res = &R[r, 0]
             for f in range(k):
                 res[f] = -res[f] - lam[r] * X[r, f]
-            for q in range(indptr[u], indptr[u + 1]):
-                y = &Y[indices[q], 0]
-                _axpy(confidence[q] - wdiff[q] * _dot(y, &X[r, 0], k), y, res, k)
+            q = indptr[u]
+            reco_gather(
+                &indices[q], &confidence[q], &wdiff[q], indptr[u + 1] - q, &Y[0, 0], k,
+                &X[r, 0], res,
+            )
             for f in range(k):
                 P[r, f] = res[f]
             rs[r] = _dot(res, res, k)
@@ -138,7 +155,10 @@ def cg_step(
             ap = &AP[r, 0]
             for f in range(k):
                 ap[f] += lam[r] * P[r, f]
-            _sparse_apply(&indptr[0], &indices[0], &wdiff[0], u, &Y[0, 0], k, &P[r, 0], ap)
+            reco_gather(
+                &indices[indptr[u]], NULL, &wdiff[indptr[u]], indptr[u + 1] - indptr[u],
+                &Y[0, 0], k, &P[r, 0], ap,
+            )
             curvature = _dot(&P[r, 0], ap, k)
             if not curvature > 0:
                 rs[r] = 0.0
@@ -152,6 +172,48 @@ def cg_step(
             for f in range(k):
                 P[r, f] = R[r, f] + beta * P[r, f]
             rs[r] = rs_new
+
+
+def scatter_start(
+    const int64_t[::1] indptr,
+    const int32_t[::1] indices,
+    const float[::1] confidence,
+    const float[::1] wdiff,
+    const float[:, ::1] X,
+    const float[:, ::1] Y,
+    int64_t start,
+    int64_t stop,
+    float[:, ::1] out,
+):
+    """The other orientation of :func:`cg_start`'s sparse part, for a side with few rows:
+    rows of ``indptr`` index the fixed vectors ``X`` (read in order), columns the updated
+    vectors ``Y`` (small, in cache); ``out[i] += (c_ui - w_ui x_u.y_i) x_u`` for rows
+    ``start:stop``."""
+    if stop > start and indices.shape[0] > 0:
+        with nogil:
+            reco_scatter(
+                &indptr[0], &indices[0], &confidence[0], &wdiff[0], &X[0, 0], &Y[0, 0],
+                X.shape[1], start, stop, &out[0, 0],
+            )
+
+
+def scatter_apply(
+    const int64_t[::1] indptr,
+    const int32_t[::1] indices,
+    const float[::1] wdiff,
+    const float[:, ::1] X,
+    const float[:, ::1] P,
+    int64_t start,
+    int64_t stop,
+    float[:, ::1] out,
+):
+    """``out[i] += w_ui (x_u . p_i) x_u`` over rows ``start:stop`` (see :func:`scatter_start`)."""
+    if stop > start and indices.shape[0] > 0:
+        with nogil:
+            reco_scatter(
+                &indptr[0], &indices[0], NULL, &wdiff[0], &X[0, 0], &P[0, 0], X.shape[1],
+                start, stop, &out[0, 0],
+            )
 
 
 def cholesky_rows(
@@ -230,12 +292,11 @@ def observed_loss(
 ):
     """``sum c_ui (1 - x_u.y_i)^2 - alpha0 (x_u.y_i)^2`` over the observed pairs of rows
     ``start:stop`` (the all-pairs term ``alpha0 sum (x.y)^2`` is added by the caller)."""
-    cdef int64_t k = Y.shape[1]
-    cdef int64_t u, q
-    cdef double total = 0.0, s
-    with nogil:
-        for u in range(start, stop):
-            for q in range(indptr[u], indptr[u + 1]):
-                s = _dot(&X[u, 0], &Y[indices[q], 0], k)
-                total += confidence[q] * (1.0 - s) * (1.0 - s) - alpha0 * s * s
+    cdef double total = 0.0
+    if stop > start and indices.shape[0] > 0:
+        with nogil:
+            total = reco_observed_loss(
+                &indptr[0], &indices[0], &confidence[0], alpha0, &X[0, 0], &Y[0, 0],
+                X.shape[1], start, stop,
+            )
     return total

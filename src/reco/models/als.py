@@ -19,6 +19,7 @@ and the frequency-scaled regularisation exponent :math:`\nu` (their iALS++ resul
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -36,6 +37,7 @@ from ._factors import FactorRecommender
 __all__ = ["ALS"]
 
 _BLOCK = 1024  # rows per CG block: one GEMM per step, the rows' state stays in cache
+_TILE_BYTES = 512 << 10  # a scatter tile's updated and accumulated rows stay in cache
 
 
 class ALS(FactorRecommender):
@@ -186,11 +188,12 @@ class ALS(FactorRecommender):
         progress = _progress(int(self.n_iter), self.show_progress)
         with threadpool_limits(limits=1, user_api="blas"):
             for iteration in range(int(self.n_iter)):
-                self._solve_side(conf_t, items, users, item_lam, self.solver)
+                self._solve_side(conf_t, items, users, item_lam, self.solver, conf)
                 # the last user solve is exact: the users end at the optimum for the final
                 # items, so a training user's history folded in gives their own vector
                 last = iteration == int(self.n_iter) - 1
-                self._solve_side(conf, users, items, user_lam, "cholesky" if last else self.solver)
+                solver = "cholesky" if last else self.solver
+                self._solve_side(conf, users, items, user_lam, solver, conf_t)
                 losses.append(self._loss(conf, users, items, user_lam, item_lam))
                 progress(losses[-1])
         return {
@@ -200,24 +203,41 @@ class ALS(FactorRecommender):
         }
 
     def _solve_side(
-        self, conf: sp.csr_array, X: np.ndarray, Y: np.ndarray, lam: np.ndarray, solver: str
+        self,
+        conf: sp.csr_array,
+        X: np.ndarray,
+        Y: np.ndarray,
+        lam: np.ndarray,
+        solver: str,
+        conf_t: sp.csr_array | None = None,
     ) -> None:
-        """Update every row of ``X`` (rows of ``conf``) with ``Y`` fixed, in place."""
-        from ._als_kernels import cg_start, cg_step, cholesky_rows
+        """Update every row of ``X`` (rows of ``conf``) with ``Y`` fixed, in place.
 
+        CG on a side with fewer rows than the fixed one (the items of a shop) reads the
+        other orientation ``conf_t``: the fixed vectors in order and the few updated ones
+        from cache, instead of gathering scattered fixed vectors once per row and step.
+        """
         alpha0 = np.float32(self.unobserved_weight)
         gram = (alpha0 * (Y.T @ Y)).astype(np.float32)
+        if solver == "cg" and conf_t is not None and X.shape[0] < Y.shape[0]:
+            self._cg_scatter(conf_t, X, Y, lam, gram, alpha0)
+            return
+        self._solve_rows(conf, X, Y, lam, gram, alpha0, solver)
+
+    def _solve_rows(self, conf, X, Y, lam, gram, alpha0, solver) -> None:
+        """Blocks of rows, each solved exactly or by CG steps on gathered fixed vectors."""
+        from ._als_kernels import cg_start, cg_step, cholesky_rows
+
         indptr, indices = csr_arrays(conf)
         confidence = conf.data
         wdiff = (confidence - alpha0).astype(np.float32)
-        exact = solver == "cholesky"
         steps = int(self.cg_steps)
         failures = []
 
         def work(start: int, stop: int) -> None:
             rows = np.arange(start, stop, dtype=np.int64)
             block, row_lam = X[start:stop].copy(), lam[start:stop]
-            if exact:
+            if solver == "cholesky":
                 failures.append(
                     cholesky_rows(indptr, indices, confidence, wdiff, rows, Y, gram, row_lam, block)
                 )
@@ -244,13 +264,71 @@ class ALS(FactorRecommender):
                 "Increase regularization (or unobserved_weight)."
             )
 
+    def _cg_scatter(self, conf_t, X, Y, lam, gram, alpha0) -> None:
+        """CG on all rows of ``X`` at once, the sparse products run over ``conf_t`` (rows:
+        the fixed vectors ``Y``, read in order) cut into column tiles of ``X``'s rows small
+        enough to stay in cache. A thread owns a tile and accumulates its rows in the same
+        order whatever the thread count."""
+        from ._als_kernels import scatter_apply, scatter_start
+
+        tiles = [
+            (low, high, indptr, indices, data, (data - alpha0).astype(np.float32))
+            for low, high, indptr, indices, data in _column_tiles(conf_t, X.shape[1])
+        ]
+        threads, n_fixed = self._threads(), conf_t.shape[0]
+
+        def sparse(kernel, with_confidence: bool, updated: np.ndarray) -> np.ndarray:
+            out = np.zeros_like(X)
+
+            def work(first: int, last: int) -> None:
+                for low, high, indptr, indices, data, wdiff in tiles[first:last]:
+                    values = (data, wdiff) if with_confidence else (wdiff,)
+                    kernel(
+                        indptr, indices, *values, Y, updated[low:high], 0, n_fixed,
+                        out[low:high],
+                    )  # fmt: skip
+
+            run_chunks(work, len(tiles), threads, chunk=1)
+            return out
+
+        lam = lam[:, None]
+        solution = X.copy()
+        residual = sparse(scatter_start, True, solution)
+        residual -= solution @ gram + lam * solution
+        direction = residual.copy()
+        norms = _row_dots(residual, residual)
+        for _ in range(int(self.cg_steps)):
+            product = direction @ gram + lam * direction
+            product += sparse(scatter_apply, False, direction)
+            curvature = _row_dots(direction, product)
+            active = (norms >= 1e-20) & (curvature > 0)
+            step = np.where(active, norms / np.where(active, curvature, 1), 0).astype(np.float32)
+            solution += step[:, None] * direction
+            residual -= step[:, None] * product
+            new_norms = _row_dots(residual, residual)
+            ratio = np.where(active, new_norms / np.where(active, norms, 1), 0).astype(np.float32)
+            direction = residual + ratio[:, None] * direction
+            norms = np.where(active, new_norms, 0).astype(np.float32)
+        X[:] = solution
+
     def _loss(self, conf, users, items, user_lam, item_lam) -> float:
         """The loss of the module docstring divided by the total weight."""
         from ._als_kernels import observed_loss
 
         alpha0 = float(self.unobserved_weight)
         indptr, indices = csr_arrays(conf)
-        observed = observed_loss(indptr, indices, conf.data, alpha0, users, items, 0, conf.shape[0])
+        parts = []
+
+        def work(start: int, stop: int) -> None:
+            parts.append(
+                (
+                    start,
+                    observed_loss(indptr, indices, conf.data, alpha0, users, items, start, stop),
+                )
+            )
+
+        run_chunks(work, conf.shape[0], self._threads(), chunk=4096)
+        observed = sum(value for _, value in sorted(parts))  # in row order: thread-free
         gram_u = users.T.astype(np.float64) @ users
         gram_i = items.T.astype(np.float64) @ items
         everywhere = alpha0 * float(np.sum(gram_u * gram_i))
@@ -327,3 +405,31 @@ def _progress(total: int, show: bool):
             bar.close()
 
     return step
+
+
+def _column_tiles(conf_t: sp.csr_array, k: int) -> list[tuple]:
+    """``conf_t`` cut by columns into tiles of at most ``_TILE_BYTES / (8 k)`` columns and
+    about equal entries: (low, high, indptr, local indices, data) each."""
+    n_cols = conf_t.shape[1]
+    widest = max(1, _TILE_BYTES // (8 * k))
+    counts = np.bincount(conf_t.indices, minlength=n_cols)
+    cuts = [0]
+    target = max(1, conf_t.nnz // max(1, -(-n_cols // widest)))
+    total = 0
+    for col in range(n_cols):  # close a tile when it is full of columns or of entries
+        if col > cuts[-1] and (col - cuts[-1] >= widest or total >= target):
+            cuts.append(col)
+            total = 0
+        total += int(counts[col])
+    cuts.append(n_cols)
+    tiles = []
+    for low, high in itertools.pairwise(cuts):
+        part = conf_t[:, low:high]
+        part.sort_indices()
+        indptr, indices = csr_arrays(part)
+        tiles.append((low, high, indptr, indices, part.data.astype(np.float32)))
+    return tiles
+
+
+def _row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", a, b)
