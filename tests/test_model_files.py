@@ -367,3 +367,68 @@ def test_the_persist_limit_is_documented():
     assert _persist.MAX_FILE_BYTES == 4 * 2**30
     assert "max_bytes" in Recommender.load.__doc__
     assert Path(_persist.__file__).is_file()
+
+
+def _data_offsets(path):
+    """Where each member's array data start in the file."""
+    import struct
+
+    offsets = {}
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as raw:
+        for info in archive.infolist():
+            raw.seek(info.header_offset)
+            local = raw.read(30)
+            name_length, extra_length = struct.unpack("<HH", local[26:30])
+            start = info.header_offset + 30 + name_length + extra_length
+            raw.seek(start)
+            version = np.lib.format.read_magic(raw)
+            if version == (1, 0):
+                np.lib.format.read_array_header_1_0(raw)
+            else:
+                np.lib.format.read_array_header_2_0(raw)
+            offsets[info.filename] = raw.tell()
+    return offsets
+
+
+def test_saved_arrays_are_aligned_and_large_ones_mapped(data, tmp_path):
+    """save() aligns every array on 64 bytes (still a plain .npz); load(mmap=True) maps them
+    in place (read-only, equal results, the pages shared); the default copies them."""
+    model = EASE(regularization=10.0).fit(data)
+    path = tmp_path / "ease.npz"
+    model.save(path)
+    assert all(offset % 64 == 0 for offset in _data_offsets(path).values())
+    assert np.array_equal(np.load(path)["a/weights_"], model.weights_)
+    expected = model.recommend_batch(model.user_map_.array, 5)
+    mapped = Recommender.load(path, mmap=True)
+    assert not mapped.weights_.flags.writeable and mapped.weights_.flags.c_contiguous
+    copied = Recommender.load(path, mmap=False)
+    assert copied.weights_.flags.writeable
+    for loaded in (mapped, copied, Recommender.load(path)):
+        got = loaded.recommend_batch(loaded.user_map_.array, 5)
+        np.testing.assert_array_equal(got.scores, expected.scores)
+    # a new file renamed over the mapped one (what save does) leaves the loaded model intact
+    EASE(regularization=99.0).fit(data).save(path)
+    np.testing.assert_array_equal(
+        mapped.recommend_batch(mapped.user_map_.array, 5).scores, expected.scores
+    )
+    with pytest.raises(InvalidParameterError, match="mmap"):
+        Recommender.load(path, mmap="yes")
+
+
+def test_unaligned_and_truncated_members(data, tmp_path):
+    """A file written by numpy.savez (members not aligned) loads by copying; a truncated
+    member that would be mapped is refused."""
+    model = EASE(regularization=10.0).fit(data)
+    path = tmp_path / "ease.npz"
+    model.save(path)
+    arrays = dict(np.load(path))
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, **arrays)
+    loaded = Recommender.load(plain, mmap=True)
+    np.testing.assert_array_equal(loaded.weights_, model.weights_)
+    raw = path.read_bytes()
+    start = _data_offsets(path)["a/weights_.npy"]
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(raw[: start + 10] + raw[start + 10 + 64 :])  # 64 bytes of data gone
+    with pytest.raises(DataValidationError):
+        Recommender.load(cut, mmap=True)

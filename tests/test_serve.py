@@ -44,15 +44,11 @@ def data():
     return conformance_data()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp("serve") / "model.npz"
-    model = ItemKNN(k=10).fit(data)
-    model.save(path)
+def _start(path, *options):
+    """A real ``reco serve`` on a free port; returns (process, port) once /health answers."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "reco.cli", "serve", str(path), "--port", str(port)]
-        + ["--reload-interval", "0.05"],
+        [sys.executable, "-m", "reco.cli", "serve", str(path), "--port", str(port), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -61,16 +57,51 @@ def server(tmp_path_factory, data):
         try:
             status, _ = _call(port, "/health")
             if status == 200:
-                break
+                return process, port
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             _, err = process.communicate(timeout=5)
             pytest.fail(f"server did not start: {err.decode()[-2000:]}")
         time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("serve") / "model.npz"
+    model = ItemKNN(k=10).fit(data)
+    model.save(path)
+    process, port = _start(path, "--reload-interval", "0.05")
     yield port, path, model
     process.terminate()
     process.wait(timeout=20)
+
+
+def test_mapped_model_with_two_workers_answers_and_swaps(tmp_path, data):
+    """--mmap --workers 2: the arrays are mapped in each worker; answers equal the library's
+    and a model saved over the file (by rename) replaces it."""
+    path = tmp_path / "model.npz"
+    first = ItemKNN(k=10).fit(data)
+    first.save(path)
+    process, port = _start(path, "--mmap", "--workers", "2", "--reload-interval", "0.05")
+    try:
+        for _ in range(4):  # both workers
+            status, answer = _call(port, "/recommend?user=u03&n=5")
+            assert status == 200 and answer["items"] == first.recommend("u03", 5).items.tolist()
+        second = Popularity().fit(data)
+        second.save(path)
+        expected = second.recommend("u03", 5).items.tolist()
+        deadline = time.monotonic() + 20
+        hits = 0
+        while hits < 4 and time.monotonic() < deadline:
+            status, answer = _call(port, "/recommend?user=u03&n=5")
+            assert status == 200
+            hits = hits + 1 if answer["items"] == expected else 0
+            time.sleep(0.05)
+        assert hits == 4, "the workers did not all pick up the new model"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def test_recommend_matches_the_library(server, data):

@@ -91,3 +91,17 @@ def read_with_crc(fd: int, offset: int, buffer: memoryview, crc: int = 0) -> int
     for start, piece_crc in zip(starts, pieces):
         crc = crc32_combine(crc, piece_crc, min(_PIECE, size - start))
     return crc
+
+
+def crc_of(buffer: memoryview, crc: int = 0) -> int:
+    """CRC-32 of a byte buffer (e.g. a memory map) continuing ``crc``, in parallel pieces."""
+    size = len(buffer)
+    if size < _PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return zlib.crc32(buffer, crc)
+    starts = range(0, size, _PIECE)
+    threads = min(os.cpu_count() or 1, 8, len(starts))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pieces = list(pool.map(lambda start: zlib.crc32(buffer[start : start + _PIECE]), starts))
+    for start, piece_crc in zip(starts, pieces):
+        crc = crc32_combine(crc, piece_crc, min(_PIECE, size - start))
+    return crc

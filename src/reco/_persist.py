@@ -24,9 +24,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._atomic import atomic_file
-from ._checked_read import read_with_crc
+from ._checked_read import crc_of, read_with_crc
 from .data import IdMap
 from .exceptions import DataValidationError, InvalidParameterError, NotSupportedError
+
+_ALIGN = 64  # array data start on this boundary in files written by save()
+_PADDING_FIELD = 0xD935  # zip extra field id of the alignment padding (as zipalign uses)
 
 FORMAT = "reco-model"
 FORMAT_VERSION = 1
@@ -117,8 +120,41 @@ def save_estimator(estimator: Any, path: str | os.PathLike, version: str) -> Pat
             f"cannot save to {str(path)!r}: folder {str(directory)!r} does not exist."
         )
     with atomic_file(path) as handle:
-        np.savez(handle, **arrays)
+        _write_archive(handle, arrays)
     return path
+
+
+def _write_archive(handle: Any, arrays: dict[str, np.ndarray]) -> None:
+    """An uncompressed ``.npz`` (``numpy.load`` reads it) whose array data start on 64-byte
+    boundaries, by a padding field in each member's local header: large members can then be
+    mapped in place by :func:`read_model_file`."""
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for key, value in arrays.items():
+            array = np.ascontiguousarray(value)
+            header = _npy_header_bytes(array)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = len(header) + array.nbytes
+            info.CRC = info.compress_size = 0  # written after the data
+            zip64 = info.file_size * 1.05 > zipfile.ZIP64_LIMIT
+            start = handle.tell() + len(info.FileHeader(zip64))
+            pad = (-(start + 4)) % _ALIGN
+            info.extra = struct.pack("<HH", _PADDING_FIELD, pad) + bytes(pad)
+            with archive.open(info, "w", force_zip64=zip64) as stream:
+                stream.write(header)
+                stream.write(memoryview(array.reshape(-1)).cast("B"))
+
+
+def _npy_header_bytes(array: np.ndarray) -> bytes:
+    """The ``.npy`` header of a C-ordered array (a multiple of 64 bytes long)."""
+    fields = np.lib.format.header_data_from_array_1_0(array)
+    buffer = io.BytesIO()
+    try:
+        np.lib.format.write_array_header_1_0(buffer, fields)
+    except ValueError:  # a header over 64 KiB: format 2.0
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_2_0(buffer, fields)
+    return buffer.getvalue()
 
 
 def _fitted_payload(estimator: Any) -> tuple[dict, dict, dict]:
@@ -189,9 +225,10 @@ def _npy_header(stream: Any, info: zipfile.ZipInfo, size: int) -> tuple[tuple, b
     return shape, fortran, dtype, payload
 
 
-def _read_stored_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray:
+def _read_stored_member(path: Path, info: zipfile.ZipInfo, mmap: bool) -> np.ndarray:
     """An uncompressed member read straight into its array (one copy from the page cache),
-    its CRC-32 checked: model files of gigabytes load at disk speed."""
+    or mapped in place with ``mmap`` (see :func:`read_model_file`); its CRC-32 checked
+    either way."""
     with open(path, "rb") as raw:
         raw.seek(info.header_offset)
         local = raw.read(30)
@@ -201,16 +238,22 @@ def _read_stored_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray:
         start = info.header_offset + 30 + name_length + extra_length
         raw.seek(start)
         head = io.BytesIO(raw.read(min(info.file_size, 65_536 + 10)))
-        shape, fortran, dtype, _ = _npy_header(head, info, info.file_size)
+        shape, fortran, dtype, payload = _npy_header(head, info, info.file_size)
         header_bytes = head.getvalue()[: head.tell()]
-        array = np.empty(math.prod(shape), dtype=dtype)
-        buffer = memoryview(array).cast("B")
-        try:
-            crc = read_with_crc(
-                raw.fileno(), start + len(header_bytes), buffer, zlib.crc32(header_bytes)
-            )
-        except EOFError:
-            raise ValueError(f"member {info.filename} is truncated") from None
+        offset = start + len(header_bytes)
+        if _should_map(mmap, payload, offset, fortran, shape):
+            if offset + payload > os.fstat(raw.fileno()).st_size:
+                raise ValueError(f"member {info.filename} is truncated")
+            array = np.memmap(raw, dtype=dtype, mode="r", offset=offset, shape=shape)
+            array = array.view(np.ndarray)  # the map stays open while the array lives
+            crc = crc_of(memoryview(array.reshape(-1)).cast("B"), zlib.crc32(header_bytes))
+        else:
+            array = np.empty(math.prod(shape), dtype=dtype)
+            buffer = memoryview(array).cast("B")
+            try:
+                crc = read_with_crc(raw.fileno(), offset, buffer, zlib.crc32(header_bytes))
+            except EOFError:
+                raise ValueError(f"member {info.filename} is truncated") from None
     if crc != info.CRC:
         raise ValueError(f"member {info.filename} fails its CRC-32 check")
     if fortran and len(shape) > 1:
@@ -218,10 +261,18 @@ def _read_stored_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray:
     return array.reshape(shape)
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> np.ndarray:
+def _should_map(mmap: bool, payload: int, offset: int, fortran: bool, shape) -> bool:
+    """Map a member in place when asked to, unless its data are misaligned (a file not
+    written by this reco), in Fortran order or empty."""
+    return mmap and not (fortran and len(shape) > 1) and offset % _ALIGN == 0 and payload > 0
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, mmap: bool
+) -> np.ndarray:
     """One ``.npy`` member, its header checked against its declared size before reading."""
     if info.compress_type == zipfile.ZIP_STORED and not info.flag_bits & 0x1:
-        return _read_stored_member(path, info)
+        return _read_stored_member(path, info, mmap)
     with archive.open(info) as stream:  # a compressed member (reco writes none): inflate
         shape, fortran, dtype, payload = _npy_header(stream, info, info.file_size)
         data = stream.read(payload)
@@ -233,13 +284,17 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) ->
 
 
 def read_model_file(
-    path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES
+    path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES, mmap: bool = False
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """(header, arrays) of a model file; every failure is a clear DataValidationError.
 
     Member sizes are read from the archive's directory and bounded by ``max_bytes`` (the
     total uncompressed size) before anything is decompressed; each array's declared shape
-    must match its stored size.
+    must match its stored size. With ``mmap`` the arrays are memory-mapped read-only
+    instead of copied: loading takes the time of the checks, and processes serving one file
+    share its pages. A mapped file must then never be rewritten in place (``save`` never
+    does: it renames a new file over it; ``cp`` does, and would pull the arrays from under
+    the model).
     """
     path = _check_path(path)
     if not path.is_file():
@@ -270,7 +325,8 @@ def read_model_file(
                         "(reco writes model files uncompressed)."
                     )
             arrays = {
-                info.filename[: -len(".npy")]: _read_member(archive, info, path) for info in infos
+                info.filename[: -len(".npy")]: _read_member(archive, info, path, mmap)
+                for info in infos
             }
         header = json.loads(arrays.pop(_HEADER_KEY).tobytes().decode("utf-8"))
     except DataValidationError:
@@ -309,7 +365,12 @@ def _header_part(header: dict, key: str, path: Path) -> dict:
     return value
 
 
-def load_estimator(expected: type, path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> Any:
+def load_estimator(
+    expected: type,
+    path: str | os.PathLike,
+    max_bytes: int = MAX_FILE_BYTES,
+    mmap: bool = False,
+) -> Any:
     """Rebuild the estimator stored at ``path``; it must be ``expected`` or a subclass.
 
     Everything is validated before the estimator is returned: the class, its parameters
@@ -317,7 +378,9 @@ def load_estimator(expected: type, path: str | os.PathLike, max_bytes: int = MAX
     """
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, numbers.Integral) or max_bytes < 1:
         raise InvalidParameterError(f"max_bytes must be a positive integer; got {max_bytes!r}.")
-    header, arrays = read_model_file(path, int(max_bytes))
+    if not isinstance(mmap, bool):
+        raise InvalidParameterError(f"mmap must be True or False; got {mmap!r}.")
+    header, arrays = read_model_file(path, int(max_bytes), mmap)
     path = Path(path)
     name = header.get("class")
     klass = REGISTRY.get(name) if isinstance(name, str) else None

@@ -155,7 +155,7 @@ def _check_array(name: str, spec: Array, value: Any, dims: _Dims) -> None:
     dims.bind(name, spec.dims, value.shape)
     if value.size == 0:
         return
-    if value.dtype.kind == "f" and spec.finite and not np.isfinite(value).all():
+    if value.dtype.kind == "f" and spec.finite and not _all_finite(value):
         raise _fail(name, "holds NaN or infinite values")
     if spec.low is not None and value.min() < spec.low:
         raise _fail(name, f"holds {value.min()}, below the allowed minimum {spec.low}")
@@ -163,6 +163,17 @@ def _check_array(name: str, spec: Array, value: Any, dims: _Dims) -> None:
         high = dims.resolve(spec.high)
         if value.max() >= high:
             raise _fail(name, f"holds {value.max()}, outside the allowed range (< {high})")
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """No NaN or infinity, without a boolean copy of a large array: a sum is finite only if
+    every term is (a NaN or an infinity propagates); an overflowing sum is checked exactly."""
+    flat = values.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(flat)):
+            return True
+    step = 1 << 22
+    return all(np.isfinite(flat[i : i + step]).all() for i in range(0, flat.size, step))
 
 
 def _check_csr(name: str, spec: Csr, value: Any, dims: _Dims) -> None:

@@ -126,30 +126,34 @@ def dot_topk_rows(
     """Top n of ``X[r] @ Yt`` for rows ``start:stop``, masked: a few users are scored into
     a buffer (:func:`dot_rows`' arithmetic) and selected while it is in cache."""
     cdef int64_t k = X.shape[1], n_items = Yt.shape[1], r, first, m
-    cdef vector[float] buffer = vector[float](max(<int64_t>RECO_DOT_USERS * n_items, 1))
+    cdef int64_t group = min(<int64_t>RECO_DOT_USERS, max(stop - start, 1))
     cdef vector[float] heap_s = vector[float](max(n, 1))
     cdef vector[int32_t] heap_i = vector[int32_t](max(n, 1))
     if n_items == 0:
         for r in range(start, stop):
             out_len[r] = 0
         return
-    cdef int64_t group = RECO_DOT_USERS
+    # scores of a group of users (one user: 80 KB at 20,000 items, from the heap, unzeroed)
+    cdef float* scores = <float*>malloc(group * n_items * sizeof(float))
+    if scores == NULL:
+        raise MemoryError()
     first = start
     with nogil:
         while first < stop:
             m = min(group, stop - first)
             reco_dot_rows(
-                &X[first, 0] if k > 0 else NULL, &Yt[0, 0] if k > 0 else NULL, buffer.data(),
+                &X[first, 0] if k > 0 else NULL, &Yt[0, 0] if k > 0 else NULL, scores,
                 m, k, n_items,
             )
             for r in range(first, first + m):
                 out_len[r] = _select_row(
-                    buffer.data() + (r - first) * n_items, n_items, rows[r], &hist_indptr[0],
+                    scores + (r - first) * n_items, n_items, rows[r], &hist_indptr[0],
                     &hist_indices[0], &blocked[0] if blocked.shape[0] > 0 else NULL,
                     blocked.shape[0] > 0, n, heap_s.data(), heap_i.data(), &out_items[r, 0],
                     &out_scores[r, 0],
                 )
             first += group
+    free(scores)
 
 
 def topk_sparse_rows(

@@ -102,7 +102,13 @@ class Estimator(Params):
         _persist.save_estimator(self, path, __version__)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, max_bytes: int = _persist.MAX_FILE_BYTES) -> Any:
+    def load(
+        cls,
+        path: str | os.PathLike,
+        *,
+        max_bytes: int = _persist.MAX_FILE_BYTES,
+        mmap: bool = False,
+    ) -> Any:
         """Read an estimator saved with :meth:`save`, treating the file as untrusted.
 
         Before the model is returned, every part of the file is checked: the archive's
@@ -114,6 +120,11 @@ class Estimator(Params):
         range and sorted within each row). A damaged or crafted file raises
         :class:`DataValidationError` naming the first problem; it never reaches a kernel.
 
+        With ``mmap=True`` the arrays are memory-mapped read-only instead of copied: a
+        gigabyte model loads in the time of its checks, and the processes of a server share
+        one copy of it. A mapped file must then be replaced only by renaming a new one over
+        it, as :meth:`save` does (``cp`` rewrites it in place, under the running model).
+
         Raises
         ------
         DataValidationError
@@ -122,7 +133,7 @@ class Estimator(Params):
         NotSupportedError
             The file was written in a newer format than this reco reads.
         """
-        return _persist.load_estimator(cls, path, max_bytes)
+        return _persist.load_estimator(cls, path, max_bytes, mmap)
 
     def _validate_params(self) -> None:
         """Check the constructor parameters (raise InvalidParameterError). Override."""

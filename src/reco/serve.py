@@ -55,7 +55,11 @@ class ModelFile:
     later loads run in a background thread and only replace the model when they succeed.
     """
 
-    def __init__(self, path: str | os.PathLike, *, reload_interval: float = 1.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike, *, reload_interval: float = 1.0, mmap: bool = False
+    ) -> None:
+        import functools
+
         from .base import Recommender
 
         self.path = Path(path)
@@ -64,7 +68,9 @@ class ModelFile:
                 f"reload_interval must be a number of seconds >= 0; got {reload_interval!r}."
             )
         self.reload_interval = float(reload_interval)
-        self._loader = Recommender.load
+        if not isinstance(mmap, bool):
+            raise InvalidParameterError(f"mmap must be True or False; got {mmap!r}.")
+        self._loader = functools.partial(Recommender.load, mmap=mmap)
         stamp = self._stamp()
         self._state = (self._loader(self.path), stamp, time.time())
         self._seen = stamp  # the last stamp a load was attempted for
@@ -215,11 +221,14 @@ def create_app(
     *,
     unknown_users: str = "raise",
     reload_interval: float = 1.0,
+    mmap: bool = False,
 ) -> Any:
     """The Starlette application serving ``model_file`` (see the module docstring).
 
     ``unknown_users`` is the policy for users the model has not seen: ``"raise"`` (404),
-    ``"popular"`` (the most popular items) or ``"empty"``.
+    ``"popular"`` (the most popular items) or ``"empty"``. ``mmap`` maps the model's arrays
+    instead of copying them (see :meth:`reco.base.Estimator.load`): worker processes share
+    one copy, and a new file must arrive by rename, as ``reco fit`` writes it.
     """
     try:
         from starlette.applications import Starlette
@@ -237,7 +246,7 @@ def create_app(
     source = (
         model_file
         if isinstance(model_file, ModelFile)
-        else ModelFile(model_file, reload_interval=reload_interval)
+        else ModelFile(model_file, reload_interval=reload_interval, mmap=mmap)
     )
 
     def error(status: int, message: str) -> JSONResponse:
@@ -392,11 +401,7 @@ _ENVIRONMENT = "RECO_SERVE_OPTIONS"
 def _app_from_environment() -> Any:
     """uvicorn's factory for worker processes: the options travel in the environment."""
     options = json.loads(os.environ[_ENVIRONMENT])
-    return create_app(
-        options["model"],
-        unknown_users=options["unknown_users"],
-        reload_interval=options["reload_interval"],
-    )
+    return create_app(options.pop("model"), **options)
 
 
 def run(
@@ -408,22 +413,18 @@ def run(
     unknown_users: str = "raise",
     reload_interval: float = 1.0,
     log_level: str = "warning",
+    mmap: bool = False,
 ) -> None:
     """Serve ``model_file`` until interrupted (uvicorn; ``workers`` processes)."""
     import uvicorn
 
+    options = {"unknown_users": unknown_users, "reload_interval": reload_interval, "mmap": mmap}
     if workers == 1:
-        app = create_app(model_file, unknown_users=unknown_users, reload_interval=reload_interval)
+        app = create_app(model_file, **options)
         uvicorn.run(app, host=host, port=port, log_level=log_level)
         return
-    create_app(model_file, unknown_users=unknown_users)  # validate once, in the parent
-    os.environ[_ENVIRONMENT] = json.dumps(
-        {
-            "model": str(Path(model_file).resolve()),
-            "unknown_users": unknown_users,
-            "reload_interval": reload_interval,
-        }
-    )
+    create_app(model_file, **options)  # validate once, in the parent
+    os.environ[_ENVIRONMENT] = json.dumps({"model": str(Path(model_file).resolve()), **options})
     uvicorn.run(
         "reco.serve:_app_from_environment",
         factory=True,

@@ -146,3 +146,20 @@ def test_scores_do_not_depend_on_the_batch(matrix):
 def test_bad_parameters(matrix, params, match):
     with pytest.raises(InvalidParameterError, match=match):
         ALS(**params).fit(matrix)
+
+
+def test_a_short_whitelist_scores_only_its_items_with_the_same_floats(matrix):
+    """Under a quarter of the catalogue as candidates: only those items are scored (the
+    whitelist's factors are kept for the next call) and lists equal the full computation."""
+    model = ALS(n_factors=5, n_iter=2, random_state=0).fit(matrix)
+    scores = model.score(list(range(60)), list(range(25)))
+    for whitelist in ([2, 7, 11, 19, 23], [0, 24], [2, 7, 11, 19, 23]):
+        batch = model.recommend_batch(list(range(60)), 3, candidates=whitelist)
+        for user in range(60):
+            seen = set(matrix[[user]].indices)
+            allowed = [i for i in whitelist if i not in seen]
+            best = sorted(allowed, key=lambda i: (-scores[user, i], i))[:3]
+            assert batch.item_index[user][: batch.lengths[user]].tolist() == best
+            np.testing.assert_array_equal(batch.scores[user][: len(best)], scores[user, best])
+    basket = model.recommend_for_items([1, 2], 2, candidates=[2, 7, 11, 19])
+    assert 2 not in basket.items.tolist() and len(basket) == 2

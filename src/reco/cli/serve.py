@@ -30,6 +30,13 @@ def add_serve(commands) -> None:
     parser.add_argument(
         "--reload-interval", type=float, default=1.0, help="seconds between file checks"
     )
+    parser.add_argument(
+        "--mmap",
+        action="store_true",
+        help="map the model's arrays instead of copying them: a large model loads in a "
+        "fraction of the time and --workers share one copy; replace the file only by "
+        "rename (reco fit does), never in place with cp",
+    )
     parser.set_defaults(run=_serve)
 
 
@@ -57,6 +64,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             workers=args.workers,
             unknown_users=args.unknown,
             reload_interval=args.reload_interval,
+            mmap=args.mmap,
         )
     except (RecoError, OSError) as error:
         print(f"reco serve: cannot serve {args.model_file!r}: {error}", file=sys.stderr)

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._schema import Array
-from .._topk import TopK, dot_scores, dot_topk, select_topk
+from .._topk import TopK, csr_arrays, dot_scores, dot_topk, select_topk
 from .._validation import check_n
 from ..base import Recommender
 from ..results import RecList
@@ -37,6 +37,7 @@ class FactorRecommender(Recommender):
 
     def _after_load(self) -> None:
         self.__dict__.pop("_item_factors_t", None)
+        self.__dict__.pop("_whitelist_cache", None)
 
     def _items_t(self) -> np.ndarray:
         """The item factors transposed (k x n_items, C-ordered), made once per model."""
@@ -56,25 +57,53 @@ class FactorRecommender(Recommender):
 
     def _rank_known(self, user_index, n, exclude_seen, blocked) -> TopK:
         rows = np.asarray(user_index, dtype=np.int64)
-        return dot_topk(
-            self.user_factors_[rows],
-            self._items_t(),
-            n,
-            history=self.history_ if exclude_seen else None,
-            history_rows=rows,
-            blocked=blocked,
-            n_threads=self._threads(),
-        )
+        history = self.history_ if exclude_seen else None
+        return self._rank_vectors(self.user_factors_[rows], n, history, rows, blocked)
 
     def _rank_baskets(self, matrix, n, exclude_seen, blocked) -> TopK:
-        return dot_topk(
-            self._fold_in(matrix),
-            self._items_t(),
-            n,
-            history=matrix if exclude_seen else None,
-            blocked=blocked,
-            n_threads=self._threads(),
+        history = matrix if exclude_seen else None
+        return self._rank_vectors(self._fold_in(matrix), n, history, None, blocked)
+
+    def _rank_vectors(self, vectors, n, history, history_rows, blocked) -> TopK:
+        """Top-n of ``vectors @ items`` masked; with a whitelist of under a quarter of the
+        catalogue only its items are scored (each score is the same float either way)."""
+        items_t = self._items_t()
+        allowed = None if blocked is None else np.flatnonzero(~blocked)
+        if allowed is None or allowed.size * 4 >= items_t.shape[1]:
+            return dot_topk(
+                vectors,
+                items_t,
+                n,
+                history=history,
+                history_rows=history_rows,
+                blocked=blocked,
+                n_threads=self._threads(),
+            )
+        if history is not None:  # the seen items, renumbered among the allowed ones
+            rows = np.arange(len(vectors)) if history_rows is None else history_rows
+            history = _renumbered_rows(history, rows, allowed, items_t.shape[1])
+        out = dot_topk(
+            vectors, self._whitelist_items(allowed), n, history=history, n_threads=self._threads()
         )
+        out.items = np.where(out.items >= 0, allowed[np.maximum(out.items, 0)], -1).astype(np.int32)
+        return out
+
+    def _whitelist_items(self, allowed: np.ndarray) -> np.ndarray:
+        """The item factors of a whitelist (k x len(allowed)), kept for the next call: a
+        backend sends the same stock list with every request, and gathering 2,000 columns
+        costs more than scoring them."""
+        items_t = self._items_t()
+        cached = self.__dict__.get("_whitelist_cache")
+        if (
+            cached is not None
+            and cached[0] is items_t
+            and cached[1].shape == allowed.shape
+            and np.array_equal(cached[1], allowed)
+        ):
+            return cached[2]
+        gathered = np.ascontiguousarray(items_t[:, allowed])
+        self._whitelist_cache = (items_t, allowed, gathered)
+        return gathered
 
     # -- similarity --------------------------------------------------------------------------
     def _similar_items_scores(self, item_index: np.ndarray) -> np.ndarray:
@@ -101,3 +130,26 @@ def _cosine(rows: np.ndarray, table: np.ndarray) -> np.ndarray:
     scores = rows @ table.T
     scale = np.outer(own, norms)
     return np.divide(scores, scale, out=np.zeros_like(scores), where=scale > 0).astype(np.float32)
+
+
+def _renumbered_rows(
+    history: sp.csr_array, rows: np.ndarray, allowed: np.ndarray, n_items: int
+) -> sp.csr_array:
+    """Rows ``rows`` of ``history`` restricted to the sorted item indices ``allowed`` and
+    renumbered 0..len(allowed)-1 (sorted rows stay sorted)."""
+    indptr, indices = csr_arrays(history)
+    starts, stops = indptr[rows], indptr[np.asarray(rows) + 1]
+    lengths = stops - starts
+    picked = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    position = np.full(n_items, -1, np.int64)
+    position[allowed] = np.arange(allowed.size)
+    new = position[indices[picked]]
+    keep = new >= 0
+    counts = np.add.reduceat(keep, np.r_[0, np.cumsum(lengths)[:-1]]) if keep.size else 0
+    counts = np.where(lengths > 0, counts, 0)
+    new_indptr = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(counts, out=new_indptr[1:])
+    values = np.ones(int(keep.sum()), np.float32)
+    return sp.csr_array(
+        (values, new[keep].astype(np.int32), new_indptr), shape=(len(rows), allowed.size)
+    )
