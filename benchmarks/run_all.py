@@ -54,8 +54,10 @@ BENCHMARKS = [
     (
         "bench_batch.py",
         [],
-        "top-10 for 1M users to Parquet: one process, a Dask LocalCluster, implicit",
+        "top-10 for 1M users to Parquet (one process, a Dask LocalCluster, implicit) and one "
+        "row per customer for 1M customers (reco, lifetimes)",
     ),
+    ("bench_als.py", [], "ALS against implicit's: CG and Cholesky iterations, loss, top-10"),
 ]
 PACKAGES = [
     "reco",

@@ -2,7 +2,16 @@
 
 import pytest
 
-from reco.models import ALS, EASE, SLIM, AssociationRuleRecommender, ItemKNN, Popularity, RP3beta
+from reco.models import (
+    ALS,
+    BPR,
+    EASE,
+    SLIM,
+    AssociationRuleRecommender,
+    ItemKNN,
+    Popularity,
+    RP3beta,
+)
 from reco.testing import recommender_checks
 
 MODELS = [
@@ -28,6 +37,8 @@ MODELS = [
         random_state=1,
         n_threads=2,
     ),
+    BPR(n_factors=4, n_iter=40, learning_rate=0.05, random_state=0),
+    BPR(n_factors=4, n_iter=40, learning_rate=0.05, random_state=1, n_threads=2),
     AssociationRuleRecommender(
         min_support=2, metric="lift", min_threshold=1.0, max_antecedent_len=1
     ),

@@ -1,6 +1,7 @@
 """Recommenders, all on the :class:`reco.base.Recommender` interface."""
 
 from .als import ALS
+from .bpr import BPR
 from .ease import EASE
 from .itemknn import ItemKNN, bm25_weight, tfidf_weight
 from .popularity import Popularity
@@ -10,6 +11,7 @@ from .slim import SLIM
 
 __all__ = [
     "ALS",
+    "BPR",
     "EASE",
     "SLIM",
     "AssociationRuleRecommender",

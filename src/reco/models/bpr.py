@@ -1,0 +1,196 @@
+r"""BPR: Bayesian personalised ranking by stochastic gradient (Rendle et al. 2009).
+
+For sampled triples (u, i, j) of a user, an item they interacted with and one they did not,
+BPR maximises :math:`\sum \ln \sigma(x_u^\top (y_i - y_j)) - \lambda (\|x_u\|^2 + \|y_i\|^2
++ \|y_j\|^2)`. Item vectors carry a bias term (a last column, the user's fixed at 1). The
+epoch is stratified over threads (see :mod:`reco.models._bpr_kernels`): the same seed and
+thread count give the same factors.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._schema import Scalar
+from .._validation import check_bool, check_int, check_number, check_random_state
+from ..data import Interactions
+from ._factors import FactorRecommender
+
+__all__ = ["BPR"]
+
+
+class BPR(FactorRecommender):
+    r"""Bayesian personalised ranking with SGD over threads.
+
+    Parameters
+    ----------
+    n_factors : int
+        Latent factors (the arrays hold one more column: the item bias).
+    learning_rate : float > 0
+    regularization : float >= 0
+        :math:`\lambda`.
+    n_iter : int
+        Epochs; each draws as many triples as there are interactions (with replacement).
+    random_state : int, Generator or None
+    n_threads : int or None
+        Threads, and the number of user and item parts of the stratified epoch.
+    show_progress : bool
+
+    Attributes
+    ----------
+    user_factors_, item_factors_ : ndarray of float32, (n, n_factors + 1)
+    skipped_ : int
+        Triples not drawn because a user had interacted with every item of a block.
+
+    Notes
+    -----
+    Fold-in (``recommend_for_items``): a history row becomes the ridge projection
+    :math:`x = (Y^\top Y + \lambda I)^{-1} Y^\top (p - b)` of its indicator vector
+    :math:`p` minus the item biases :math:`b` onto the latent item factors :math:`Y`
+    (:math:`\lambda` = ``regularization`` x the number of items, at least 1e-6), the least-
+    squares user whose scores best reproduce the row.
+    """
+
+    _exact_fold_in = False
+    _file_schema: ClassVar[dict[str, Any]] = {
+        **FactorRecommender._file_schema,
+        "skipped_": Scalar((int,), low=0),
+    }
+
+    def __init__(
+        self,
+        *,
+        n_factors: int = 64,
+        learning_rate: float = 0.01,
+        regularization: float = 0.01,
+        n_iter: int = 100,
+        random_state: Any = None,
+        n_threads: int | None = None,
+        show_progress: bool = False,
+    ) -> None:
+        self.n_factors = n_factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.n_iter = n_iter
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.show_progress = show_progress
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        check_int(self.n_factors, "n_factors", low=1, high=4096)
+        check_number(self.learning_rate, "learning_rate", low=0, low_open=True, high=10)
+        check_number(self.regularization, "regularization", low=0)
+        check_int(self.n_iter, "n_iter", low=1)
+        check_bool(self.show_progress, "show_progress")
+        check_random_state(self.random_state)
+
+    def _fit(self, data: Interactions) -> dict[str, Any]:
+        from ._bpr_kernels import bpr_block
+
+        matrix = sp.csr_array(data.to_csr(), dtype=np.float32)
+        matrix.sort_indices()
+        rng = check_random_state(self.random_state)
+        k = int(self.n_factors)
+        users = np.ones((data.n_users, k + 1), np.float32)  # the last column: bias weight 1
+        users[:, :k] = rng.standard_normal((data.n_users, k)) * (0.1 / np.sqrt(k))
+        items = np.zeros((data.n_items, k + 1), np.float32)
+        items[:, :k] = rng.standard_normal((data.n_items, k)) * (0.1 / np.sqrt(k))
+        parts = max(1, min(self._threads(), data.n_users, data.n_items))
+        indptr = matrix.indptr.astype(np.int64)
+        indices = matrix.indices.astype(np.int32)
+        rows = np.repeat(np.arange(data.n_users, dtype=np.int64), np.diff(indptr))
+        user_part = (
+            np.searchsorted(_cuts(np.diff(indptr), parts), np.arange(data.n_users), side="right")
+            - 1
+        )
+        seeds = rng.integers(0, 2**63, size=(int(self.n_iter), parts, parts), dtype=np.uint64)
+        popularity = np.bincount(indices, minlength=data.n_items)
+        skipped = 0
+        progress = _epochs(int(self.n_iter), self.show_progress)
+        with ThreadPoolExecutor(max_workers=parts) as pool:
+            for epoch in range(int(self.n_iter)):
+                grid = _grid(rows, indices, user_part[rows], popularity, parts, rng)
+                for shift in range(parts):
+
+                    def run(p: int, epoch: int = epoch, shift: int = shift, grid=grid):
+                        q = (p + shift) % parts
+                        entries, block_items = grid[p][q]
+                        return bpr_block(
+                            indptr, indices, entries, rows[entries], block_items, entries.size,
+                            float(self.learning_rate), float(self.regularization),
+                            int(seeds[epoch, p, q]), users, items, k,
+                        )  # fmt: skip
+
+                    for _, lost in pool.map(run, range(parts)):
+                        skipped += int(lost)
+                progress()
+        return {"user_factors_": users, "item_factors_": items, "skipped_": skipped}
+
+    def _fold_in(self, history: sp.csr_array) -> np.ndarray:
+        k = int(self.n_factors)
+        latent = self.item_factors_[:, :k].astype(np.float64)
+        bias = self.item_factors_[:, k].astype(np.float64)
+        ridge = max(float(self.regularization) * latent.shape[0], 1e-6)
+        system = latent.T @ latent + ridge * np.eye(k)
+        indicator = sp.csr_array(history, dtype=np.float64)
+        indicator.data[:] = 1.0
+        target = np.asarray(indicator @ latent) - (latent.T @ bias)[None, :]
+        out = np.ones((history.shape[0], k + 1), np.float32)
+        out[:, :k] = np.linalg.solve(system, target.T).T
+        return out
+
+
+def _grid(
+    rows: np.ndarray,
+    indices: np.ndarray,
+    row_part: np.ndarray,
+    popularity: np.ndarray,
+    parts: int,
+    rng: np.random.Generator,
+) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    """One epoch's blocks: items dealt into ``parts`` random sets of about equal
+    interactions (shuffled, ranked by popularity, dealt in snake order 0, 1, .., 1, 0, ..);
+    ``grid[p][q]`` holds the positions of the interactions of user part p with item set q,
+    and the items of set q."""
+    n_items = popularity.size
+    order = rng.permutation(n_items)
+    order = order[np.argsort(-popularity[order], kind="stable")]
+    lap = np.arange(n_items) % (2 * parts)
+    item_part = np.empty(n_items, np.int64)
+    item_part[order] = np.where(lap < parts, lap, 2 * parts - 1 - lap)
+    block = (row_part * parts + item_part[indices]).astype(np.int16)  # a radix sort
+    by_block = np.argsort(block, kind="stable")
+    bounds = np.searchsorted(block[by_block], np.arange(parts * parts + 1))
+    sets = [np.flatnonzero(item_part == q).astype(np.int32) for q in range(parts)]
+    cut = [by_block[bounds[b] : bounds[b + 1]] for b in range(parts * parts)]
+    return [[(cut[p * parts + q], sets[q]) for q in range(parts)] for p in range(parts)]
+
+
+def _cuts(counts: np.ndarray, parts: int) -> np.ndarray:
+    """``parts + 1`` boundaries of contiguous ranges with about equal ``counts``."""
+    n = counts.size
+    total = np.cumsum(counts)
+    targets = total[-1] * np.arange(1, parts) / parts if n else np.zeros(0)
+    inner = np.searchsorted(total, targets, side="left") + 1
+    cuts = np.concatenate([[0], np.clip(inner, 1, max(n - 1, 1)), [n]]).astype(np.int64)
+    return np.maximum.accumulate(cuts)
+
+
+def _epochs(total: int, show: bool):
+    if not show:
+        return lambda: None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="BPR", unit="epoch")
+
+    def step() -> None:
+        bar.update(1)
+        if bar.n >= total:
+            bar.close()
+
+    return step
