@@ -31,3 +31,26 @@ def pytest_sessionfinish(session, exitstatus):
     if _SKIPPED and session.exitstatus == 0:
         print(f"\n{len(_SKIPPED)} test(s) were skipped on CI: {_SKIPPED[:10]}")
         session.exitstatus = 1
+
+
+@pytest.fixture(scope="session")
+def churn_case(tmp_path_factory):
+    """A fitted ChurnModel and the single-process score_customers rows it gives (one shop,
+    one cutoff): what the Dask and Spark runs must reproduce exactly."""
+    import pandas as pd
+
+    from reco.batch import score_customers
+    from reco.customers import ChurnModel
+    from reco.datasets import make_shop
+
+    lines = make_shop(800, 80, random_state=4).order_lines
+    cutoff = "2024-10-01"
+    churn = ChurnModel(horizon=60, n_cutoffs=2, random_state=0)
+    churn.fit(lines, value="value", order="order_id", cutoff=cutoff)
+    options = {"order": "order_id"}
+    out = tmp_path_factory.mktemp("churn") / "one.parquet"
+    score_customers(lines, cutoff=cutoff, out=out, show_progress=False,
+                    models={"churn": churn}, churn_options=options)  # fmt: skip
+    single = pd.read_parquet(out).set_index("customer").sort_index()
+    assert single["p_churn"].notna().all()
+    return lines, cutoff, churn, options, single

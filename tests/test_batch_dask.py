@@ -100,26 +100,14 @@ def test_dask_score_customers_bad_input(client, model):
         reco_dask.score_customers(frame.assign(value=1.0), churn_options={"events": frame})
 
 
-def test_dask_churn_scores_equal_single_process(client, tmp_path):
+def test_dask_churn_scores_equal_single_process(client, churn_case):
     """P(churn) on partitions, with the population's median gap and BG/NBD fit gathered
     once, equals the single-process scores exactly."""
     import dask.dataframe as dd
 
     from reco.batch import dask as reco_dask
-    from reco.batch import score_customers
-    from reco.customers import ChurnModel
-    from reco.datasets import make_shop
 
-    lines = make_shop(800, 80, random_state=4).order_lines
-    cutoff = "2024-10-01"
-    churn = ChurnModel(horizon=60, n_cutoffs=2, random_state=0)
-    churn.fit(lines, value="value", order="order_id", cutoff=cutoff)
-    options = {"order": "order_id"}
-    single = pd.read_parquet(
-        score_customers(lines, cutoff=cutoff, out=tmp_path / "one.parquet", show_progress=False,
-                        models={"churn": churn}, churn_options=options)
-    ).set_index("customer").sort_index()  # fmt: skip
-    assert single["p_churn"].notna().all()
+    lines, cutoff, churn, options, single = churn_case
     frame = dd.from_pandas(lines.sample(frac=1.0, random_state=1), npartitions=3)
     got = reco_dask.score_customers(
         frame, cutoff=cutoff, models={"churn": churn}, churn_options=options

@@ -87,22 +87,11 @@ def test_spark_score_customers_equals_single_process(spark, tmp_path):
         pd.testing.assert_frame_equal(got, single, check_dtype=False, rtol=1e-12)
 
 
-def test_spark_churn_scores_equal_single_process(spark, tmp_path):
-    from reco.batch import score_customers
+def test_spark_churn_scores_equal_single_process(spark, churn_case):
     from reco.batch import spark as reco_spark
-    from reco.customers import ChurnModel
-    from reco.datasets import make_shop
 
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-    lines = make_shop(800, 80, random_state=4).order_lines
-    cutoff = "2024-10-01"
-    churn = ChurnModel(horizon=60, n_cutoffs=2, random_state=0)
-    churn.fit(lines, value="value", order="order_id", cutoff=cutoff)
-    options = {"order": "order_id"}
-    single = pd.read_parquet(
-        score_customers(lines, cutoff=cutoff, out=tmp_path / "one.parquet", show_progress=False,
-                        models={"churn": churn}, churn_options=options)
-    ).set_index("customer").sort_index()  # fmt: skip
+    lines, cutoff, churn, options, single = churn_case
     columns = ["customer_id", "timestamp", "value", "order_id"]
     frame = spark.createDataFrame(lines[columns]).repartition(3)
     got = reco_spark.score_customers(

@@ -101,6 +101,16 @@ def as_mask(blocked: np.ndarray | None) -> np.ndarray:
     return np.ascontiguousarray(blocked, dtype=np.bool_).view(np.uint8)
 
 
+def _history_arrays(
+    history: sp.csr_array | None, history_rows: np.ndarray | None, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indptr, indices, row of each output row) of the seen items; rows -1 without."""
+    if history is None:
+        return _EMPTY_INDPTR, _EMPTY_INDICES, np.full(n_rows, -1, dtype=np.int64)
+    indptr, indices = csr_arrays(history)
+    return indptr, indices, np.ascontiguousarray(history_rows, dtype=np.int64)
+
+
 def select_topk(
     scores: np.ndarray | sp.csr_array,
     n: int,
@@ -139,12 +149,7 @@ def select_topk(
     items = out.items[offset : offset + n_rows]
     best = out.scores[offset : offset + n_rows]
     lengths = out.lengths[offset : offset + n_rows]
-    if history is None:
-        hist_indptr, hist_indices = _EMPTY_INDPTR, _EMPTY_INDICES
-        rows = np.full(n_rows, -1, dtype=np.int64)
-    else:
-        hist_indptr, hist_indices = csr_arrays(history)
-        rows = np.ascontiguousarray(history_rows, dtype=np.int64)
+    hist_indptr, hist_indices, rows = _history_arrays(history, history_rows, n_rows)
     blocked = as_mask(blocked)
     if sp.issparse(scores):
         csr = scores if scores.has_sorted_indices else scores.sorted_indices()
@@ -212,16 +217,9 @@ def dot_topk(
     item_factors_t = np.ascontiguousarray(item_factors_t, dtype=np.float32)
     n_rows = user_factors.shape[0]
     out = TopK(n_rows, n)
-    if history is None:
-        hist_indptr, hist_indices = _EMPTY_INDPTR, _EMPTY_INDICES
-        rows = np.full(n_rows, -1, dtype=np.int64)
-    else:
-        hist_indptr, hist_indices = csr_arrays(history)
-        rows = (
-            np.arange(n_rows, dtype=np.int64)
-            if history_rows is None
-            else np.ascontiguousarray(history_rows, dtype=np.int64)
-        )
+    if history is not None and history_rows is None:
+        history_rows = np.arange(n_rows, dtype=np.int64)
+    hist_indptr, hist_indices, rows = _history_arrays(history, history_rows, n_rows)
     blocked = as_mask(blocked)
 
     def work(start: int, stop: int) -> None:

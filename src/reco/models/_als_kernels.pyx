@@ -10,7 +10,8 @@ part ``alpha0 P G`` of a block of rows is one BLAS product made by the caller; t
 add the sparse part and run the per-row arithmetic:
 
 * :func:`cg_start` and :func:`cg_step`: conjugate gradients warm-started from the current
-  factors (Takacs, Pilaszy & Tikk 2011), a block of rows at a time;
+  factors (Takacs, Pilaszy & Tikk 2011), a block of rows at a time; :func:`scatter`, their
+  sparse part for a side with few rows;
 * :func:`cholesky_rows`: the exact solve, the system built with one GEMM per row and solved
   by LAPACK's ``sposv`` (BLAS and LAPACK are scipy's, found at run time: no build-time
   dependency);
@@ -174,32 +175,10 @@ def cg_step(
             rs[r] = rs_new
 
 
-def scatter_start(
+def scatter(
     const int64_t[::1] indptr,
     const int32_t[::1] indices,
     const float[::1] confidence,
-    const float[::1] wdiff,
-    const float[:, ::1] X,
-    const float[:, ::1] Y,
-    int64_t start,
-    int64_t stop,
-    float[:, ::1] out,
-):
-    """The other orientation of :func:`cg_start`'s sparse part, for a side with few rows:
-    rows of ``indptr`` index the fixed vectors ``X`` (read in order), columns the updated
-    vectors ``Y`` (small, in cache); ``out[i] += (c_ui - w_ui x_u.y_i) x_u`` for rows
-    ``start:stop``."""
-    if stop > start and indices.shape[0] > 0:
-        with nogil:
-            reco_scatter(
-                &indptr[0], &indices[0], &confidence[0], &wdiff[0], &X[0, 0], &Y[0, 0],
-                X.shape[1], start, stop, &out[0, 0],
-            )
-
-
-def scatter_apply(
-    const int64_t[::1] indptr,
-    const int32_t[::1] indices,
     const float[::1] wdiff,
     const float[:, ::1] X,
     const float[:, ::1] P,
@@ -207,12 +186,16 @@ def scatter_apply(
     int64_t stop,
     float[:, ::1] out,
 ):
-    """``out[i] += w_ui (x_u . p_i) x_u`` over rows ``start:stop`` (see :func:`scatter_start`)."""
+    """The sparse part of :func:`cg_start` / :func:`cg_step` in the other orientation, for
+    a side with few rows: rows of ``indptr`` index the fixed vectors ``X`` (read in order),
+    columns the updated ones (``P`` and ``out``, small, in cache). For rows ``start:stop``:
+    ``out[i] += (c_ui - w_ui x_u.p_i) x_u``, or with an empty ``confidence``
+    ``out[i] += w_ui (x_u.p_i) x_u``."""
     if stop > start and indices.shape[0] > 0:
         with nogil:
             reco_scatter(
-                &indptr[0], &indices[0], NULL, &wdiff[0], &X[0, 0], &P[0, 0], X.shape[1],
-                start, stop, &out[0, 0],
+                &indptr[0], &indices[0], &confidence[0] if confidence.shape[0] else NULL,
+                &wdiff[0], &X[0, 0], &P[0, 0], X.shape[1], start, stop, &out[0, 0],
             )
 
 

@@ -37,6 +37,7 @@ from ._factors import FactorRecommender
 __all__ = ["ALS"]
 
 _BLOCK = 1024  # rows per CG block: one GEMM per step, the rows' state stays in cache
+_NO_VALUES = np.zeros(0, np.float32)
 _TILE_BYTES = 512 << 10  # a scatter tile's updated and accumulated rows stay in cache
 
 
@@ -269,7 +270,7 @@ class ALS(FactorRecommender):
         the fixed vectors ``Y``, read in order) cut into column tiles of ``X``'s rows small
         enough to stay in cache. A thread owns a tile and accumulates its rows in the same
         order whatever the thread count."""
-        from ._als_kernels import scatter_apply, scatter_start
+        from ._als_kernels import scatter
 
         tiles = [
             (low, high, indptr, indices, data, (data - alpha0).astype(np.float32))
@@ -277,14 +278,14 @@ class ALS(FactorRecommender):
         ]
         threads, n_fixed = self._threads(), conf_t.shape[0]
 
-        def sparse(kernel, with_confidence: bool, updated: np.ndarray) -> np.ndarray:
+        def sparse(with_confidence: bool, updated: np.ndarray) -> np.ndarray:
             out = np.zeros_like(X)
 
             def work(first: int, last: int) -> None:
                 for low, high, indptr, indices, data, wdiff in tiles[first:last]:
-                    values = (data, wdiff) if with_confidence else (wdiff,)
-                    kernel(
-                        indptr, indices, *values, Y, updated[low:high], 0, n_fixed,
+                    values = data if with_confidence else _NO_VALUES
+                    scatter(
+                        indptr, indices, values, wdiff, Y, updated[low:high], 0, n_fixed,
                         out[low:high],
                     )  # fmt: skip
 
@@ -293,13 +294,13 @@ class ALS(FactorRecommender):
 
         lam = lam[:, None]
         solution = X.copy()
-        residual = sparse(scatter_start, True, solution)
+        residual = sparse(True, solution)
         residual -= solution @ gram + lam * solution
         direction = residual.copy()
         norms = _row_dots(residual, residual)
         for _ in range(int(self.cg_steps)):
             product = direction @ gram + lam * direction
-            product += sparse(scatter_apply, False, direction)
+            product += sparse(False, direction)
             curvature = _row_dots(direction, product)
             active = (norms >= 1e-20) & (curvature > 0)
             step = np.where(active, norms / np.where(active, curvature, 1), 0).astype(np.float32)
