@@ -163,3 +163,44 @@ def test_a_short_whitelist_scores_only_its_items_with_the_same_floats(matrix):
             np.testing.assert_array_equal(batch.scores[user][: len(best)], scores[user, best])
     basket = model.recommend_for_items([1, 2], 2, candidates=[2, 7, 11, 19])
     assert 2 not in basket.items.tolist() and len(basket) == 2
+
+
+def test_partial_fit_adds_users_items_and_interactions(matrix):
+    """A new user gets the closed-form vector of their history (the fold-in), a new item the
+    closed-form vector with the users fixed; known users in the new data are re-solved; the
+    maps grow; the rest is unchanged; the model still saves and loads."""
+    import pandas as pd
+
+    from reco import Interactions
+    from reco.base import Recommender
+
+    base = Interactions.from_frame(
+        pd.DataFrame({"u": [f"u{r}" for r in matrix.tocoo().row],
+                      "i": [f"i{c}" for c in matrix.tocoo().col]}),
+        user="u", item="i",
+    )  # fmt: skip
+    model = ALS(n_factors=4, n_iter=4, random_state=0).fit(base)
+    before_users = model.user_factors_.copy()
+    new = pd.DataFrame({"u": ["new", "new", "u5", "u7"], "i": ["i3", "fresh", "i4", "fresh"]})
+    model.partial_fit(Interactions.from_frame(new, user="u", item="i"))
+    assert model.n_users_ == base.n_users + 1 and model.n_items_ == base.n_items + 1
+    fresh = model.item_map_.index_one("fresh")
+    # users first, with the new item still a zero vector: their closed form
+    items_then = model.item_factors_.copy()
+    items_then[fresh] = 0
+    for user in ("new", "u5", "u7"):
+        row = model.history_[[model.user_map_.index_one(user)]]
+        np.testing.assert_allclose(
+            model.user_factors_[model.user_map_.index_one(user)],
+            naive_user_vectors(model, row, items_then)[0], rtol=5e-3, atol=1e-4,
+        )  # fmt: skip
+    # then the new item with the users fixed (the items' equations are the users' on X^T)
+    expected = naive_user_vectors(model, sp.csr_array(model.history_.T), model.user_factors_)
+    np.testing.assert_allclose(model.item_factors_[fresh], expected[fresh], rtol=5e-3, atol=1e-4)
+    untouched = [model.user_map_.index_one(u) for u in ("u0", "u9", "u30")]
+    np.testing.assert_array_equal(model.user_factors_[untouched], before_users[untouched])
+    assert model.history_[[model.user_map_.index_one("u5")]].toarray().sum() > 0
+    path = __import__("tempfile").mkdtemp() + "/als.npz"
+    model.save(path)
+    loaded = Recommender.load(path)
+    np.testing.assert_array_equal(loaded.recommend("new", 3).items, model.recommend("new", 3).items)

@@ -340,6 +340,84 @@ class ALS(FactorRecommender):
         )
         return (observed + everywhere + penalty) / max(weight, 1e-300)
 
+    # -- new data ----------------------------------------------------------------------------
+    def partial_fit(self, X: Any, y: None = None) -> ALS:
+        """Add interactions without refitting: ``X`` as for :meth:`fit`, with the shop's ids.
+
+        Unknown users and items are appended to the id maps; values of pairs seen before are
+        added to the old ones. Every user in ``X`` is solved exactly with the item vectors
+        fixed (the closed form of :meth:`recommend_for_items`; new items count as zero
+        vectors), then every new item with the user vectors fixed; other vectors are
+        unchanged (refit now and then to let them move). Returns ``self``.
+        """
+        from threadpoolctl import threadpool_limits
+
+        from ..base import as_interactions
+
+        self._check_fitted()
+        data = as_interactions(X)
+        user_map, new_users = _grown(self.user_map_, data.user_map)
+        item_map, new_items = _grown(self.item_map_, data.item_map)
+        added = data.to_csr().tocoo()
+        rows = user_map.index(data.user_map.array)[added.row]
+        cols = item_map.index(data.item_map.array)[added.col]
+        shape = (len(user_map), len(item_map))
+        old = sp.csr_array(
+            (self.history_.data, self.history_.indices, self.history_.indptr),
+            shape=(self.history_.shape[0], shape[1]),
+        )
+        old.resize(shape)
+        history = old + sp.csr_array((added.data.astype(np.float32), (rows, cols)), shape=shape)
+        history = sp.csr_array(history, dtype=np.float32)
+        history.sort_indices()
+        history.indices = history.indices.astype(np.int32)
+        history.indptr = history.indptr.astype(np.int64)
+        if np.abs(history.data).max(initial=0) > 1e6 or not np.isfinite(history.data).all():
+            from ..exceptions import DataValidationError
+
+            raise DataValidationError(
+                "the added values make interaction values larger than 1e6 or not finite; "
+                "rescale them (e.g. numpy.log1p) before partial_fit."
+            )
+        k = self.user_factors_.shape[1]
+        users = np.vstack([self.user_factors_, np.zeros((new_users, k), np.float32)])
+        items = np.vstack([self.item_factors_, np.zeros((new_items, k), np.float32)])
+        conf = self._confidence(history)
+        conf_t = sp.csr_array(conf.T)
+        conf_t.sort_indices()
+        user_lam = self._row_regularization(np.diff(conf.indptr), shape[1])
+        item_lam = self._row_regularization(np.diff(conf_t.indptr), shape[0])
+        with threadpool_limits(limits=1, user_api="blas"):
+            touched = np.unique(rows).astype(np.int64)
+            self._solve_exactly(conf, users, items, user_lam, touched)
+            fresh = np.arange(shape[1] - new_items, shape[1], dtype=np.int64)
+            self._solve_exactly(conf_t, items, users, item_lam, fresh)
+        for cache in ("_item_factors_t", "_whitelist_cache", "_candidates_memo"):
+            self.__dict__.pop(cache, None)
+        self.user_map_, self.item_map_, self.history_ = user_map, item_map, history
+        self.item_popularity_ = np.bincount(history.indices, minlength=shape[1]).astype(np.float32)
+        self.user_factors_, self.item_factors_ = users, items
+        return self
+
+    def _solve_exactly(self, conf, X, Y, lam, rows: np.ndarray) -> None:
+        """Exact solves of the given rows of ``X`` (rows of ``conf``) with ``Y`` fixed."""
+        from ._als_kernels import cholesky_rows
+
+        if rows.size == 0:
+            return
+        alpha0 = np.float32(self.unobserved_weight)
+        gram = (alpha0 * (Y.T @ Y)).astype(np.float32)
+        indptr, indices = csr_arrays(conf)
+        wdiff = (conf.data - alpha0).astype(np.float32)
+        block = X[rows].copy()
+        failures = cholesky_rows(indptr, indices, conf.data, wdiff, rows, Y, gram, lam[rows], block)
+        if failures:
+            raise ConvergenceError(
+                f"ALS partial_fit: {failures} system(s) were not positive definite; increase "
+                "regularization."
+            )
+        X[rows] = block
+
     # -- fold-in -----------------------------------------------------------------------------
     def _fold_in(self, history: sp.csr_array) -> np.ndarray:
         """The exact least-squares user vector of each history row with ``Y`` fixed."""
@@ -434,3 +512,18 @@ def _column_tiles(conf_t: sp.csr_array, k: int) -> list[tuple]:
 
 def _row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
+
+
+def _grown(known: Any, incoming: Any) -> tuple[Any, int]:
+    """``known`` with the ids of ``incoming`` it lacks appended (in their order), and how
+    many were added."""
+    from ..data import IdMap
+
+    ids = incoming.array
+    fresh = ids[known.index(ids, missing="negative") < 0]
+    if fresh.size == 0:
+        return known, 0
+    merged = np.concatenate([known.array.astype(object), fresh.astype(object)])
+    if known.array.dtype.kind in "iu" and fresh.dtype.kind in "iu":
+        merged = np.concatenate([known.array, fresh])
+    return IdMap(merged, name=known.name), int(fresh.size)
