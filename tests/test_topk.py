@@ -103,3 +103,19 @@ def test_broadcast_scores_are_not_copied_or_written():
 def test_all_items_blocked_gives_empty_rows(n):
     out = select_topk(np.ones((3, 4), np.float32), n, blocked=np.ones(4, bool))
     assert out.lengths.tolist() == [0, 0, 0]
+
+
+def test_factor_scores_are_sequential_float32_sums():
+    """dot_scores sums each score over the factors in order, in float32, multiply then add
+    (no FMA): the same floats on every machine, whatever the batch."""
+    from reco._topk import dot_scores
+
+    rng = np.random.default_rng(0)
+    items_t = np.ascontiguousarray(rng.standard_normal((19, 1037)).astype(np.float32))
+    users = rng.standard_normal((11, 19)).astype(np.float32)
+    expected = np.zeros((11, 1037), np.float32)
+    for f in range(19):
+        expected = expected + (users[:, [f]] * items_t[f][None, :]).astype(np.float32)
+    got = dot_scores(users, items_t)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(dot_scores(users[[7]], items_t)[0], got[7])

@@ -33,7 +33,7 @@ static void reco_dot_rows_generic(const float* x, const float* yt, float* out,
 }
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-__attribute__((target("avx2,fma")))
+__attribute__((target("avx2")))
 static void reco_dot_rows_avx2(const float* x, const float* yt, float* out,
                                int64_t n_users, int64_t k, int64_t n_items) {
     RECO_DOT_BODY
@@ -45,7 +45,7 @@ static inline void reco_dot_rows(const float* x, const float* yt, float* out,
                                  int64_t n_users, int64_t k, int64_t n_items) {
     if (reco_avx2_flag < 0) {
         __builtin_cpu_init();
-        reco_avx2_flag = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1 : 0;
+        reco_avx2_flag = __builtin_cpu_supports("avx2") ? 1 : 0;
     }
     if (reco_avx2_flag) reco_dot_rows_avx2(x, yt, out, n_users, k, n_items);
     else reco_dot_rows_generic(x, yt, out, n_users, k, n_items);
