@@ -69,39 +69,32 @@ def _fill(fd: int, view: memoryview, offset: int) -> None:
         done += got
 
 
-def _piece_crc(fd: int, view: memoryview, offset: int) -> int:
-    _fill(fd, view, offset)
-    return zlib.crc32(view)
-
-
 def read_with_crc(fd: int, offset: int, buffer: memoryview, crc: int = 0) -> int:
     """Fill the byte ``buffer`` from ``fd`` at ``offset``; returns its CRC-32 continuing ``crc``."""
-    size = len(buffer)
-    if size < _PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        _fill(fd, buffer, offset)
-        return zlib.crc32(buffer, crc)
-    starts = range(0, size, _PIECE)
-    threads = min(os.cpu_count() or 1, 8, len(starts))
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [
-            pool.submit(_piece_crc, fd, buffer[start : start + _PIECE], offset + start)
-            for start in starts
-        ]
-        pieces = [future.result() for future in futures]
-    for start, piece_crc in zip(starts, pieces):
-        crc = crc32_combine(crc, piece_crc, min(_PIECE, size - start))
-    return crc
+
+    def piece(start: int, view: memoryview, seed: int) -> int:
+        _fill(fd, view, offset + start)
+        return zlib.crc32(view, seed)
+
+    return _in_pieces(buffer, piece, crc)
 
 
 def crc_of(buffer: memoryview, crc: int = 0) -> int:
     """CRC-32 of a byte buffer (e.g. a memory map) continuing ``crc``, in parallel pieces."""
+    return _in_pieces(buffer, lambda start, view, seed: zlib.crc32(view, seed), crc)
+
+
+def _in_pieces(buffer: memoryview, piece, crc: int) -> int:
+    """``piece(start, view, seed)`` (the view's CRC-32 continuing ``seed``) over
+    ``_PIECE``-byte views of ``buffer`` on threads, the results joined in order onto ``crc``;
+    the whole buffer on the calling thread when it is small or there is one core."""
     size = len(buffer)
     if size < _PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return zlib.crc32(buffer, crc)
+        return piece(0, buffer, crc)
     starts = range(0, size, _PIECE)
     threads = min(os.cpu_count() or 1, 8, len(starts))
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        pieces = list(pool.map(lambda start: zlib.crc32(buffer[start : start + _PIECE]), starts))
+        pieces = list(pool.map(lambda at: piece(at, buffer[at : at + _PIECE], 0), starts))
     for start, piece_crc in zip(starts, pieces):
         crc = crc32_combine(crc, piece_crc, min(_PIECE, size - start))
     return crc

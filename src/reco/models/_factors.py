@@ -153,3 +153,22 @@ def _renumbered_rows(
     return sp.csr_array(
         (values, new[keep].astype(np.int32), new_indptr), shape=(len(rows), allowed.size)
     )
+
+
+def progress_bar(total: int, show: bool, desc: str, unit: str):
+    """A callback advancing a tqdm bar by one step, showing the loss when given (a no-op
+    without ``show``)."""
+    if not show:
+        return lambda loss=None: None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit=unit)
+
+    def step(loss: float | None = None) -> None:
+        bar.update(1)
+        if loss is not None:
+            bar.set_postfix(loss=f"{loss:.5f}")
+        if bar.n >= total:
+            bar.close()
+
+    return step

@@ -32,7 +32,7 @@ from .._topk import csr_arrays
 from .._validation import check_bool, check_int, check_number, check_option, check_random_state
 from ..data import Interactions
 from ..exceptions import ConvergenceError
-from ._factors import FactorRecommender
+from ._factors import FactorRecommender, progress_bar
 
 __all__ = ["ALS"]
 
@@ -186,7 +186,7 @@ class ALS(FactorRecommender):
         user_lam = self._row_regularization(np.diff(conf.indptr), data.n_items)
         item_lam = self._row_regularization(np.diff(conf_t.indptr), data.n_users)
         losses = []
-        progress = _progress(int(self.n_iter), self.show_progress)
+        progress = progress_bar(int(self.n_iter), self.show_progress, "ALS", "iter")
         with threadpool_limits(limits=1, user_api="blas"):
             for iteration in range(int(self.n_iter)):
                 self._solve_side(conf_t, items, users, item_lam, self.solver, conf)
@@ -413,31 +413,19 @@ class ALS(FactorRecommender):
         failures = cholesky_rows(indptr, indices, conf.data, wdiff, rows, Y, gram, lam[rows], block)
         if failures:
             raise ConvergenceError(
-                f"ALS partial_fit: {failures} system(s) were not positive definite; increase "
-                "regularization."
+                f"ALS: {failures} least-squares system(s) were not positive definite; "
+                "increase regularization."
             )
         X[rows] = block
 
     # -- fold-in -----------------------------------------------------------------------------
     def _fold_in(self, history: sp.csr_array) -> np.ndarray:
         """The exact least-squares user vector of each history row with ``Y`` fixed."""
-        from ._als_kernels import cholesky_rows
-
         conf = self._confidence(history)
-        items = self.item_factors_
-        alpha0 = np.float32(self.unobserved_weight)
-        gram = (alpha0 * (items.T @ items)).astype(np.float32)
-        lam = self._row_regularization(np.diff(conf.indptr), items.shape[0])
-        out = np.zeros((conf.shape[0], items.shape[1]), np.float32)
-        indptr, indices = csr_arrays(conf)
-        wdiff = (conf.data - alpha0).astype(np.float32)
+        lam = self._row_regularization(np.diff(conf.indptr), self.item_factors_.shape[0])
+        out = np.zeros((conf.shape[0], self.item_factors_.shape[1]), np.float32)
         rows = np.arange(conf.shape[0], dtype=np.int64)
-        failures = cholesky_rows(indptr, indices, conf.data, wdiff, rows, items, gram, lam, out)
-        if failures:
-            raise ConvergenceError(
-                f"ALS fold-in: {failures} system(s) were not positive definite; increase "
-                "regularization."
-            )
+        self._solve_exactly(conf, out, self.item_factors_, lam, rows)
         return out
 
     def _explain(self, user_index: int, item_index: int) -> pd.DataFrame:
@@ -467,23 +455,6 @@ class ALS(FactorRecommender):
         total = contribution.sum()
         frame["share"] = frame["contribution"] / total if total else np.nan
         return frame.reset_index(drop=True)
-
-
-def _progress(total: int, show: bool):
-    """A callback advancing a tqdm bar with the loss (a no-op without ``show``)."""
-    if not show:
-        return lambda loss: None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc="ALS", unit="iter")
-
-    def step(loss: float) -> None:
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss:.5f}")
-        if bar.n >= total:
-            bar.close()
-
-    return step
 
 
 def _column_tiles(conf_t: sp.csr_array, k: int) -> list[tuple]:

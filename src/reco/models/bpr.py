@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from .._schema import Scalar
 from .._validation import check_bool, check_int, check_number, check_random_state
 from ..data import Interactions
-from ._factors import FactorRecommender
+from ._factors import FactorRecommender, progress_bar
 
 __all__ = ["BPR"]
 
@@ -111,7 +111,7 @@ class BPR(FactorRecommender):
         seeds = rng.integers(0, 2**63, size=(int(self.n_iter), parts, parts), dtype=np.uint64)
         popularity = np.bincount(indices, minlength=data.n_items)
         skipped = 0
-        progress = _epochs(int(self.n_iter), self.show_progress)
+        progress = progress_bar(int(self.n_iter), self.show_progress, "BPR", "epoch")
         with ThreadPoolExecutor(max_workers=parts) as pool:
             for epoch in range(int(self.n_iter)):
                 grid = _grid(rows, indices, user_part[rows], popularity, parts, rng)
@@ -179,18 +179,3 @@ def _cuts(counts: np.ndarray, parts: int) -> np.ndarray:
     inner = np.searchsorted(total, targets, side="left") + 1
     cuts = np.concatenate([[0], np.clip(inner, 1, max(n - 1, 1)), [n]]).astype(np.int64)
     return np.maximum.accumulate(cuts)
-
-
-def _epochs(total: int, show: bool):
-    if not show:
-        return lambda: None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc="BPR", unit="epoch")
-
-    def step() -> None:
-        bar.update(1)
-        if bar.n >= total:
-            bar.close()
-
-    return step
