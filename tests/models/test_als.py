@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from reco.exceptions import InvalidParameterError
+from reco.exceptions import InvalidParameterError, NotSupportedError
 from reco.models import ALS
 
 
@@ -204,3 +204,41 @@ def test_partial_fit_adds_users_items_and_interactions(matrix):
     model.save(path)
     loaded = Recommender.load(path)
     np.testing.assert_array_equal(loaded.recommend("new", 3).items, model.recommend("new", 3).items)
+
+
+def implicit_seed(random_state: int) -> int:
+    """The seed reco hands implicit for ``random_state`` (backend="implicit")."""
+    return int(np.random.default_rng(random_state).integers(2**31 - 1))
+
+
+def test_als_items_are_implicits_and_users_their_exact_solve(matrix):
+    pytest.importorskip("implicit")  # the test extra installs it
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    model = ALS(n_factors=6, n_iter=5, alpha=2.0, random_state=3, n_threads=1, backend="implicit")
+    model.fit(matrix)
+    with threadpool_limits(1, "blas"):
+        peer = AlternatingLeastSquares(
+            factors=6, regularization=0.01, alpha=1.0, iterations=5, num_threads=1,
+            random_state=implicit_seed(3),
+        )  # fmt: skip
+        confidence = sp.csr_matrix(matrix, copy=True)
+        confidence.data = 1 + 2.0 * confidence.data  # reco's c = 1 + alpha v, as implicit's r
+        peer.fit(confidence, show_progress=False)
+    np.testing.assert_array_equal(model.item_factors_, peer.item_factors)
+    expected = naive_user_vectors(model, matrix, model.item_factors_)
+    np.testing.assert_allclose(model.user_factors_, expected, rtol=5e-3, atol=1e-4)
+    assert model.loss_.size == 5 and np.all(np.diff(model.loss_) < 0)
+    assert len(model.recommend(0, 3)) == 3
+
+
+@pytest.mark.parametrize("params", [{"unobserved_weight": 0.5}, {"reg_exponent": 1.0}])
+def test_what_implicit_cannot_fit_is_refused(matrix, params):
+    with pytest.raises(NotSupportedError, match="backend='implicit'"):
+        ALS(backend="implicit", **params).fit(matrix)
+
+
+def test_no_early_stopping_on_implicit(matrix):
+    with pytest.raises(NotSupportedError, match="early stopping"):
+        ALS(backend="implicit", n_iter=2).fit(matrix, validation=matrix)

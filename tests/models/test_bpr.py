@@ -114,3 +114,65 @@ def test_fold_in_is_the_ridge_projection(matrix):
 def test_bad_parameters(matrix, params, match):
     with pytest.raises(InvalidParameterError, match=match):
         BPR(**params).fit(matrix)
+
+
+def test_partial_fit_grows_the_maps_and_learns_the_new_interactions(matrix):
+    """A new user starts at the fold-in of their history; SGD over the added interactions
+    moves only the users concerned and the items sampled; the new item climbs in the
+    lists of the users who bought it; same seed, same result; saves and loads."""
+    import pandas as pd
+
+    from reco import Interactions
+    from reco.base import Recommender
+
+    coo = matrix.tocoo()
+    base = Interactions.from_frame(
+        pd.DataFrame({"u": [f"u{r}" for r in coo.row], "i": [f"i{c}" for c in coo.col]}),
+        user="u", item="i",
+    )  # fmt: skip
+
+    def grown():
+        model = BPR(n_factors=6, n_iter=40, learning_rate=0.05, random_state=1, n_threads=1)
+        model.fit(base)
+        before = model.user_factors_.copy()
+        fresh_buyers = [f"u{r}" for r in range(10, 30)]
+        new = pd.DataFrame({"u": ["new", "new", *fresh_buyers], "i": ["i3", "i4", *["fresh"] * 20]})
+        return model.partial_fit(Interactions.from_frame(new, user="u", item="i")), before
+
+    model, before = grown()
+    again, _ = grown()
+    np.testing.assert_array_equal(model.user_factors_, again.user_factors_)
+    np.testing.assert_array_equal(model.item_factors_, again.item_factors_)
+    assert model.n_users_ == base.n_users + 1 and model.n_items_ == base.n_items + 1
+    untouched = model.user_map_.index(["u0", "u1", "u40"], missing="skip")
+    np.testing.assert_array_equal(model.user_factors_[untouched], before[untouched])
+    fresh = model.item_map_.index_one("fresh")
+    buyers = model.user_map_.index([f"u{r}" for r in range(10, 30)])
+    others = np.setdiff1d(np.arange(model.n_users_), buyers)
+    scores = model.user_factors_ @ model.item_factors_.T
+    assert scores[buyers, fresh].mean() > scores[others, fresh].mean()
+    assert {"i3", "i4"}.isdisjoint(model.recommend("new", 5).items.tolist())
+    path = __import__("tempfile").mkdtemp() + "/bpr.npz"
+    model.save(path)
+    loaded = Recommender.load(path)
+    np.testing.assert_array_equal(loaded.recommend("new", 3).items, model.recommend("new", 3).items)
+
+
+def implicit_seed(random_state: int) -> int:
+    """The seed reco hands implicit for ``random_state`` (backend="implicit")."""
+    return int(np.random.default_rng(random_state).integers(2**31 - 1))
+
+
+def test_bpr_factors_are_implicits(matrix):
+    pytest.importorskip("implicit")  # the test extra installs it
+    from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+    model = BPR(n_factors=6, n_iter=4, random_state=2, n_threads=1, backend="implicit")
+    model.fit(matrix)
+    peer = BayesianPersonalizedRanking(
+        factors=6, iterations=4, num_threads=1, random_state=implicit_seed(2)
+    )
+    peer.fit(sp.csr_matrix(matrix, copy=True), show_progress=False)
+    np.testing.assert_array_equal(model.user_factors_, peer.user_factors)
+    np.testing.assert_array_equal(model.item_factors_, peer.item_factors)
+    assert model.recommend_for_items([1, 2], 3).items.size == 3

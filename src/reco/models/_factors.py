@@ -10,15 +10,18 @@ users x items matrix), and cosine similarity between items and between users.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._schema import Array
+from .._schema import Array, Scalar
 from .._topk import TopK, csr_arrays, dot_scores, dot_topk, select_topk
-from .._validation import check_n
-from ..base import Recommender
+from .._validation import check_int, check_n
+from ..base import Recommender, as_interactions
+from ..data import IdMap, Interactions
+from ..exceptions import DataValidationError, NotSupportedError
 from ..results import RecList
 
 
@@ -29,7 +32,36 @@ class FactorRecommender(Recommender):
         **Recommender._file_schema,
         "user_factors_": Array("float32", ("users", "factors")),
         "item_factors_": Array("float32", ("items", "factors")),
+        "validation_ndcg_": Array("float64", ("validation checks",)),
+        "best_iteration_": Scalar((int,), low=0),
     }
+
+    def fit(
+        self, X: Any, y: None = None, *, validation: Any = None, patience: int = 3, k: int = 10
+    ) -> FactorRecommender:
+        """Learn from ``X`` (an :class:`Interactions`, a users x items sparse matrix or a frame).
+
+        With ``validation`` (held-out interactions of training users, in any form ``X``
+        takes, with the shop's ids) the model stops early: NDCG@``k`` of the held-out items,
+        training items excluded, is measured after every iteration, training stops once it
+        has not improved for ``patience`` iterations, and the factors of the best iteration
+        are kept (``validation_ndcg_``, ``best_iteration_``). Held-out pairs of unknown users
+        or items, or already in training, are ignored. Returns ``self``.
+        """
+        check_int(patience, "patience", low=1)
+        check_int(k, "k", low=1)
+        self._pending_validation = (validation, int(patience), int(k))
+        try:
+            return super().fit(X, y)
+        finally:
+            del self._pending_validation
+
+    def _held_out(self, data: Interactions) -> tuple[HeldOut | None, int]:
+        """The validation set given to :meth:`fit` (None without one) and its patience."""
+        validation, patience, k = self.__dict__.get("_pending_validation", (None, 0, 10))
+        if validation is None:
+            return None, 0
+        return HeldOut(validation, data, k), patience
 
     def _fold_in(self, history: sp.csr_array) -> np.ndarray:
         """User vectors (rows x k, float32) for history rows with the item factors fixed."""
@@ -105,6 +137,45 @@ class FactorRecommender(Recommender):
         self._whitelist_cache = (items_t, allowed, gathered)
         return gathered
 
+    # -- new data ----------------------------------------------------------------------------
+    def _grown_history(self, X: Any) -> GrownHistory:
+        """The history with ``X`` (new interactions, the shop's ids) added: unknown users and
+        items appended to the id maps, values of pairs seen before added to the old ones."""
+        data = as_interactions(X)
+        user_map, new_users = _grown_map(self.user_map_, data.user_map)
+        item_map, new_items = _grown_map(self.item_map_, data.item_map)
+        added = data.to_csr().tocoo()
+        rows = user_map.index(data.user_map.array)[added.row].astype(np.int64)
+        cols = item_map.index(data.item_map.array)[added.col].astype(np.int64)
+        shape = (len(user_map), len(item_map))
+        old = sp.csr_array(
+            (self.history_.data, self.history_.indices, self.history_.indptr),
+            shape=(self.history_.shape[0], shape[1]),
+        )
+        old.resize(shape)
+        history = old + sp.csr_array((added.data.astype(np.float32), (rows, cols)), shape=shape)
+        history = sp.csr_array(history, dtype=np.float32)
+        history.sort_indices()
+        history.indices = history.indices.astype(np.int32)
+        history.indptr = history.indptr.astype(np.int64)
+        if np.abs(history.data).max(initial=0) > 1e6 or not np.isfinite(history.data).all():
+            raise DataValidationError(
+                "the added values make interaction values larger than 1e6 or not finite; "
+                "rescale them (e.g. numpy.log1p) before partial_fit."
+            )
+        return GrownHistory(user_map, item_map, history, rows, cols, new_users, new_items)
+
+    def _adopt(self, grown: GrownHistory, users: np.ndarray, items: np.ndarray) -> None:
+        """Install the grown maps and history and the updated factors (caches dropped)."""
+        for cache in ("_item_factors_t", "_whitelist_cache", "_candidates_memo"):
+            self.__dict__.pop(cache, None)
+        history = grown.history
+        self.user_map_, self.item_map_, self.history_ = grown.user_map, grown.item_map, history
+        self.item_popularity_ = np.bincount(history.indices, minlength=history.shape[1]).astype(
+            np.float32
+        )
+        self.user_factors_, self.item_factors_ = users, items
+
     # -- similarity --------------------------------------------------------------------------
     def _similar_items_scores(self, item_index: np.ndarray) -> np.ndarray:
         return _cosine(self.item_factors_[item_index], self.item_factors_)
@@ -172,3 +243,137 @@ def progress_bar(total: int, show: bool, desc: str, unit: str):
             bar.close()
 
     return step
+
+
+def implicit_backend(model: FactorRecommender, family: str) -> Any:
+    """implicit's factory module for ``family`` ("als" or "bpr") for ``backend="implicit"``,
+    after refusing what implicit cannot fit; an ImportError naming the extra without it."""
+    if model.__dict__.get("_pending_validation", (None,))[0] is not None:
+        raise NotSupportedError(
+            "early stopping (validation=) runs on reco's own kernels only; drop validation= "
+            "or use backend='reco'."
+        )
+    try:
+        import implicit.gpu
+        from implicit import als, bpr
+    except ImportError:
+        raise ImportError(
+            "backend='implicit' needs implicit: pip install 'reco[implicit]'"
+        ) from None
+    return (als if family == "als" else bpr), bool(implicit.gpu.HAS_CUDA)
+
+
+def implicit_factors(fitted: Any) -> tuple[np.ndarray, np.ndarray]:
+    """An implicit model's factors as C-ordered float32 arrays in host memory."""
+    if hasattr(fitted, "to_cpu") and not isinstance(fitted.user_factors, np.ndarray):
+        fitted = fitted.to_cpu()
+    return (
+        np.ascontiguousarray(fitted.user_factors, dtype=np.float32),
+        np.ascontiguousarray(fitted.item_factors, dtype=np.float32),
+    )
+
+
+class HeldOut:
+    r"""Held-out interactions of training users: the NDCG@k of factors on them (early
+    stopping). :math:`\mathrm{NDCG@k} = \frac{1}{|U|} \sum_u \sum_{r<k} \frac{[i_{u,r}
+    \in T_u]}{\log_2(r+2)} / \sum_{r<\min(k,|T_u|)} \frac{1}{\log_2(r+2)}`, training items
+    excluded from the lists and from :math:`T_u`."""
+
+    def __init__(self, validation: Any, data: Interactions, k: int) -> None:
+        held = as_interactions(validation)
+        coo = held.to_csr().tocoo()
+        users = data.user_map.index(held.user_map.array, missing="negative")[coo.row]
+        items = data.item_map.index(held.item_map.array, missing="negative")[coo.col]
+        self.history = data.to_csr()
+        keep = (users >= 0) & (items >= 0)
+        keys = users[keep].astype(np.int64) * data.n_items + items[keep]
+        indptr, indices = csr_arrays(self.history)
+        owners = np.repeat(np.arange(data.n_users, dtype=np.int64), np.diff(indptr))
+        trained = owners * data.n_items + indices
+        keys = np.setdiff1d(keys, trained)  # sorted, unique, nothing the lists exclude
+        if keys.size == 0:
+            raise DataValidationError(
+                "validation holds no interaction of a training user with a training item "
+                "that is not already in training; give held-out interactions of known users "
+                "and items (e.g. a random_holdout of the training data)."
+            )
+        self.keys, self.n_items, self.k = keys, data.n_items, k
+        self.rows, counts = np.unique(keys // data.n_items, return_counts=True)
+        discounts = 1.0 / np.log2(np.arange(k) + 2.0)
+        self.ideal = np.cumsum(discounts)[np.minimum(counts, k) - 1]
+        self.discounts = discounts
+
+    def ndcg(self, users: np.ndarray, items: np.ndarray) -> float:
+        """Mean NDCG@k of the factor model ``users @ items.T``."""
+        top = dot_topk(
+            users[self.rows], np.ascontiguousarray(items.T), self.k,
+            history=self.history, history_rows=self.rows,
+        )  # fmt: skip
+        wanted = self.rows[:, None] * self.n_items + np.maximum(top.items, 0)
+        at = np.minimum(np.searchsorted(self.keys, wanted), self.keys.size - 1)
+        hits = (self.keys[at] == wanted) & (top.items >= 0)
+        return float(np.mean((hits @ self.discounts[: hits.shape[1]]) / self.ideal))
+
+
+class EarlyStopping:
+    """The best iteration so far on a :class:`HeldOut` set and when to stop."""
+
+    def __init__(self, held_out: HeldOut | None, patience: int) -> None:
+        self.held_out, self.patience = held_out, patience
+        self.scores: list[float] = []
+        self.best: tuple[int, np.ndarray, np.ndarray] | None = None
+
+    def done(self, iteration: int, users: np.ndarray, items: np.ndarray) -> bool:
+        """Score iteration ``iteration`` (0-based), keep copies if it is the best; True when
+        ``patience`` iterations have passed without improvement."""
+        if self.held_out is None:
+            return False
+        self.scores.append(self.held_out.ndcg(users, items))
+        if self.best is None or self.scores[-1] > self.scores[self.best[0]]:
+            self.best = (iteration, users.copy(), items.copy())
+        return iteration - self.best[0] >= self.patience
+
+    def learned(self, n_iter: int) -> dict[str, Any]:
+        best = n_iter if self.best is None else self.best[0] + 1
+        return {"validation_ndcg_": np.asarray(self.scores, np.float64), "best_iteration_": best}
+
+
+@dataclass
+class GrownHistory:
+    """The training history with new interactions added (see :meth:`_grown_history`)."""
+
+    user_map: IdMap
+    item_map: IdMap
+    history: sp.csr_array
+    rows: np.ndarray  # user index of each added interaction
+    cols: np.ndarray  # item index of each added interaction
+    new_users: int
+    new_items: int
+
+    def factors(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``users`` and ``items`` with zero rows appended for the new ids."""
+        return (
+            np.vstack([users, np.zeros((self.new_users, users.shape[1]), users.dtype)]),
+            np.vstack([items, np.zeros((self.new_items, items.shape[1]), items.dtype)]),
+        )
+
+    def positions(self) -> np.ndarray:
+        """Where each added interaction sits in ``history.indices`` (int64)."""
+        indptr, indices = csr_arrays(self.history)
+        rows = np.repeat(np.arange(self.history.shape[0], dtype=np.int64), np.diff(indptr))
+        keys = rows * self.history.shape[1] + indices
+        wanted = self.rows.astype(np.int64) * self.history.shape[1] + self.cols
+        return np.searchsorted(keys, np.unique(wanted)).astype(np.int64)
+
+
+def _grown_map(known: IdMap, incoming: IdMap) -> tuple[IdMap, int]:
+    """``known`` with the ids of ``incoming`` it lacks appended (in their order), and how
+    many were added."""
+    ids = incoming.array
+    fresh = ids[known.index(ids, missing="negative") < 0]
+    if fresh.size == 0:
+        return known, 0
+    merged = np.concatenate([known.array.astype(object), fresh.astype(object)])
+    if known.array.dtype.kind in "iu" and fresh.dtype.kind in "iu":
+        merged = np.concatenate([known.array, fresh])
+    return IdMap(merged, name=known.name), int(fresh.size)

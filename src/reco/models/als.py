@@ -31,8 +31,14 @@ from .._threads import run_chunks
 from .._topk import csr_arrays
 from .._validation import check_bool, check_int, check_number, check_option, check_random_state
 from ..data import Interactions
-from ..exceptions import ConvergenceError
-from ._factors import FactorRecommender, progress_bar
+from ..exceptions import ConvergenceError, NotSupportedError
+from ._factors import (
+    EarlyStopping,
+    FactorRecommender,
+    implicit_backend,
+    implicit_factors,
+    progress_bar,
+)
 
 __all__ = ["ALS"]
 
@@ -69,10 +75,21 @@ class ALS(FactorRecommender):
         Seeds the initial factors (normal, standard deviation ``0.1 / sqrt(k)``).
     n_threads : int or None
     show_progress : bool
+    backend : {"reco", "implicit"}
+        Whose kernels fit the factors. ``"implicit"`` hands the fit to implicit's
+        ``AlternatingLeastSquares`` (on the GPU when implicit was built with CUDA; the
+        ``implicit`` extra) with the same confidences, then solves the users exactly once
+        for its final items, as reco's own fit ends; serving is reco's either way. It fits
+        Hu et al.'s loss only (``unobserved_weight=1``, ``reg_exponent=0``) and does not
+        stop early.
 
     Attributes
     ----------
     user_factors_, item_factors_ : ndarray of float32
+    validation_ndcg_ : ndarray of float64
+        NDCG@k on the ``validation`` set given to :meth:`fit`, after each iteration (empty
+        without one); ``best_iteration_`` the iteration whose item vectors were kept (its
+        users solved exactly again).
     loss_ : ndarray of float64
         Training loss after each iteration, divided by the total weight
         :math:`\sum_S c_{ui} + \alpha_0 (|U||I| - |S|)` (implicit's normalisation). Each
@@ -113,6 +130,7 @@ class ALS(FactorRecommender):
         random_state: Any = None,
         n_threads: int | None = None,
         show_progress: bool = False,
+        backend: str = "reco",
     ) -> None:
         self.n_factors = n_factors
         self.regularization = regularization
@@ -126,6 +144,7 @@ class ALS(FactorRecommender):
         self.random_state = random_state
         self.n_threads = n_threads
         self.show_progress = show_progress
+        self.backend = backend
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -140,6 +159,13 @@ class ALS(FactorRecommender):
         check_int(self.cg_steps, "cg_steps", low=1, high=100)
         check_bool(self.show_progress, "show_progress")
         check_random_state(self.random_state)
+        check_option(self.backend, "backend", ("reco", "implicit"))
+        if self.backend == "implicit" and (self.unobserved_weight != 1 or self.reg_exponent):
+            raise NotSupportedError(
+                "backend='implicit' fits Hu et al.'s loss only (unobserved_weight=1, "
+                f"reg_exponent=0); got unobserved_weight={self.unobserved_weight}, "
+                f"reg_exponent={self.reg_exponent}. Use backend='reco' for iALS's knobs."
+            )
         if self.regularization == 0 and self.unobserved_weight == 0:
             from ..exceptions import InvalidParameterError
 
@@ -175,6 +201,8 @@ class ALS(FactorRecommender):
         from ._als_kernels import _load_lapack
 
         _load_lapack()
+        if self.backend == "implicit":
+            return self._fit_with_implicit(data)
         conf = self._confidence(data.to_csr())
         conf_t = sp.csr_array(conf.T)
         conf_t.sort_indices()
@@ -185,6 +213,8 @@ class ALS(FactorRecommender):
         items = (rng.standard_normal((data.n_items, k)) * scale).astype(np.float32)
         user_lam = self._row_regularization(np.diff(conf.indptr), data.n_items)
         item_lam = self._row_regularization(np.diff(conf_t.indptr), data.n_users)
+        held_out, patience = self._held_out(data)
+        stopping = EarlyStopping(held_out, patience)
         losses = []
         progress = progress_bar(int(self.n_iter), self.show_progress, "ALS", "iter")
         with threadpool_limits(limits=1, user_api="blas"):
@@ -192,15 +222,54 @@ class ALS(FactorRecommender):
                 self._solve_side(conf_t, items, users, item_lam, self.solver, conf)
                 # the last user solve is exact: the users end at the optimum for the final
                 # items, so a training user's history folded in gives their own vector
-                last = iteration == int(self.n_iter) - 1
+                last = iteration == int(self.n_iter) - 1 and held_out is None
                 solver = "cholesky" if last else self.solver
                 self._solve_side(conf, users, items, user_lam, solver, conf_t)
                 losses.append(self._loss(conf, users, items, user_lam, item_lam))
                 progress(losses[-1])
+                if stopping.done(iteration, users, items):
+                    break
+            if stopping.best is not None:  # the best items, their exact users
+                items = stopping.best[2]
+                self._solve_side(conf, users, items, user_lam, "cholesky")
         return {
             "user_factors_": users,
             "item_factors_": items,
             "loss_": np.asarray(losses, np.float64),
+            **stopping.learned(int(self.n_iter)),
+        }
+
+    def _fit_with_implicit(self, data: Interactions) -> dict[str, Any]:
+        """implicit fits on the confidences themselves (its ``alpha=1``: c = r),
+        then the users are solved exactly for its final items."""
+        from threadpoolctl import threadpool_limits
+
+        factory, gpu = implicit_backend(self, "als")
+        conf = self._confidence(data.to_csr())
+        seed = int(check_random_state(self.random_state).integers(2**31 - 1))
+        losses: list[float] = []
+        progress = progress_bar(int(self.n_iter), self.show_progress, "ALS (implicit)", "iter")
+
+        def record(iteration: int, elapsed: float, loss: float) -> None:
+            losses.append(float(loss))
+            progress(losses[-1])
+
+        with threadpool_limits(limits=1, user_api="blas"):  # implicit checks it when built
+            peer = factory.AlternatingLeastSquares(
+                factors=int(self.n_factors), regularization=float(self.regularization),
+                alpha=1.0, use_cg=self.solver == "cg", use_gpu=gpu, iterations=int(self.n_iter),
+                calculate_training_loss=True, num_threads=self._threads(), random_state=seed,
+            )  # fmt: skip
+            peer.cg_steps = int(self.cg_steps)
+            peer.fit(sp.csr_matrix(conf, dtype=np.float32), show_progress=False, callback=record)
+            users, items = implicit_factors(peer)
+            lam = self._row_regularization(np.diff(conf.indptr), data.n_items)
+            self._solve_side(conf, users, items, lam, "cholesky")
+        return {
+            "user_factors_": users,
+            "item_factors_": items,
+            "loss_": np.asarray(losses, np.float64),
+            **EarlyStopping(None, 0).learned(int(self.n_iter)),
         }
 
     def _solve_side(
@@ -352,51 +421,21 @@ class ALS(FactorRecommender):
         """
         from threadpoolctl import threadpool_limits
 
-        from ..base import as_interactions
-
         self._check_fitted()
-        data = as_interactions(X)
-        user_map, new_users = _grown(self.user_map_, data.user_map)
-        item_map, new_items = _grown(self.item_map_, data.item_map)
-        added = data.to_csr().tocoo()
-        rows = user_map.index(data.user_map.array)[added.row]
-        cols = item_map.index(data.item_map.array)[added.col]
-        shape = (len(user_map), len(item_map))
-        old = sp.csr_array(
-            (self.history_.data, self.history_.indices, self.history_.indptr),
-            shape=(self.history_.shape[0], shape[1]),
-        )
-        old.resize(shape)
-        history = old + sp.csr_array((added.data.astype(np.float32), (rows, cols)), shape=shape)
-        history = sp.csr_array(history, dtype=np.float32)
-        history.sort_indices()
-        history.indices = history.indices.astype(np.int32)
-        history.indptr = history.indptr.astype(np.int64)
-        if np.abs(history.data).max(initial=0) > 1e6 or not np.isfinite(history.data).all():
-            from ..exceptions import DataValidationError
-
-            raise DataValidationError(
-                "the added values make interaction values larger than 1e6 or not finite; "
-                "rescale them (e.g. numpy.log1p) before partial_fit."
-            )
-        k = self.user_factors_.shape[1]
-        users = np.vstack([self.user_factors_, np.zeros((new_users, k), np.float32)])
-        items = np.vstack([self.item_factors_, np.zeros((new_items, k), np.float32)])
+        grown = self._grown_history(X)
+        history, shape = grown.history, grown.history.shape
+        users, items = grown.factors(self.user_factors_, self.item_factors_)
         conf = self._confidence(history)
         conf_t = sp.csr_array(conf.T)
         conf_t.sort_indices()
         user_lam = self._row_regularization(np.diff(conf.indptr), shape[1])
         item_lam = self._row_regularization(np.diff(conf_t.indptr), shape[0])
         with threadpool_limits(limits=1, user_api="blas"):
-            touched = np.unique(rows).astype(np.int64)
+            touched = np.unique(grown.rows).astype(np.int64)
             self._solve_exactly(conf, users, items, user_lam, touched)
-            fresh = np.arange(shape[1] - new_items, shape[1], dtype=np.int64)
+            fresh = np.arange(shape[1] - grown.new_items, shape[1], dtype=np.int64)
             self._solve_exactly(conf_t, items, users, item_lam, fresh)
-        for cache in ("_item_factors_t", "_whitelist_cache", "_candidates_memo"):
-            self.__dict__.pop(cache, None)
-        self.user_map_, self.item_map_, self.history_ = user_map, item_map, history
-        self.item_popularity_ = np.bincount(history.indices, minlength=shape[1]).astype(np.float32)
-        self.user_factors_, self.item_factors_ = users, items
+        self._adopt(grown, users, items)
         return self
 
     def _solve_exactly(self, conf, X, Y, lam, rows: np.ndarray) -> None:
@@ -483,18 +522,3 @@ def _column_tiles(conf_t: sp.csr_array, k: int) -> list[tuple]:
 
 def _row_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", a, b)
-
-
-def _grown(known: Any, incoming: Any) -> tuple[Any, int]:
-    """``known`` with the ids of ``incoming`` it lacks appended (in their order), and how
-    many were added."""
-    from ..data import IdMap
-
-    ids = incoming.array
-    fresh = ids[known.index(ids, missing="negative") < 0]
-    if fresh.size == 0:
-        return known, 0
-    merged = np.concatenate([known.array.astype(object), fresh.astype(object)])
-    if known.array.dtype.kind in "iu" and fresh.dtype.kind in "iu":
-        merged = np.concatenate([known.array, fresh])
-    return IdMap(merged, name=known.name), int(fresh.size)

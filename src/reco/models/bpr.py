@@ -16,9 +16,22 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._schema import Scalar
-from .._validation import check_bool, check_int, check_number, check_random_state
+from .._validation import (
+    check_bool,
+    check_int,
+    check_number,
+    check_option,
+    check_random_state,
+)
 from ..data import Interactions
-from ._factors import FactorRecommender, progress_bar
+from ..exceptions import NotSupportedError
+from ._factors import (
+    EarlyStopping,
+    FactorRecommender,
+    implicit_backend,
+    implicit_factors,
+    progress_bar,
+)
 
 __all__ = ["BPR"]
 
@@ -39,6 +52,11 @@ class BPR(FactorRecommender):
     n_threads : int or None
         Threads, and the number of user and item parts of the stratified epoch.
     show_progress : bool
+    backend : {"reco", "implicit"}
+        Whose kernels fit the factors: ``"implicit"`` hands the fit to implicit's
+        ``BayesianPersonalizedRanking`` (on the GPU when implicit was built with CUDA; the
+        ``implicit`` extra; same layout, latent columns then the bias), without early
+        stopping; serving, fold-in and :meth:`partial_fit` are reco's either way.
 
     Attributes
     ----------
@@ -71,6 +89,7 @@ class BPR(FactorRecommender):
         random_state: Any = None,
         n_threads: int | None = None,
         show_progress: bool = False,
+        backend: str = "reco",
     ) -> None:
         self.n_factors = n_factors
         self.learning_rate = learning_rate
@@ -79,6 +98,7 @@ class BPR(FactorRecommender):
         self.random_state = random_state
         self.n_threads = n_threads
         self.show_progress = show_progress
+        self.backend = backend
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -88,9 +108,13 @@ class BPR(FactorRecommender):
         check_int(self.n_iter, "n_iter", low=1)
         check_bool(self.show_progress, "show_progress")
         check_random_state(self.random_state)
+        check_option(self.backend, "backend", ("reco", "implicit"))
 
     def _fit(self, data: Interactions) -> dict[str, Any]:
         from ._bpr_kernels import bpr_block
+
+        if self.backend == "implicit":
+            return self._fit_with_implicit(data)
 
         matrix = sp.csr_array(data.to_csr(), dtype=np.float32)
         matrix.sort_indices()
@@ -111,6 +135,8 @@ class BPR(FactorRecommender):
         seeds = rng.integers(0, 2**63, size=(int(self.n_iter), parts, parts), dtype=np.uint64)
         popularity = np.bincount(indices, minlength=data.n_items)
         skipped = 0
+        held_out, patience = self._held_out(data)
+        stopping = EarlyStopping(held_out, patience)
         progress = progress_bar(int(self.n_iter), self.show_progress, "BPR", "epoch")
         with ThreadPoolExecutor(max_workers=parts) as pool:
             for epoch in range(int(self.n_iter)):
@@ -129,20 +155,100 @@ class BPR(FactorRecommender):
                     for _, lost in pool.map(run, range(parts)):
                         skipped += int(lost)
                 progress()
-        return {"user_factors_": users, "item_factors_": items, "skipped_": skipped}
+                if stopping.done(epoch, users, items):
+                    break
+        if stopping.best is not None:
+            users, items = stopping.best[1], stopping.best[2]
+        return {
+            "user_factors_": users,
+            "item_factors_": items,
+            "skipped_": skipped,
+            **stopping.learned(int(self.n_iter)),
+        }
+
+    def _fit_with_implicit(self, data: Interactions) -> dict[str, Any]:
+        factory, gpu = implicit_backend(self, "bpr")
+        seed = int(check_random_state(self.random_state).integers(2**31 - 1))
+        peer = factory.BayesianPersonalizedRanking(
+            factors=int(self.n_factors), learning_rate=float(self.learning_rate),
+            regularization=float(self.regularization), iterations=int(self.n_iter),
+            use_gpu=gpu, num_threads=self._threads(), random_state=seed,
+        )  # fmt: skip
+        progress = progress_bar(int(self.n_iter), self.show_progress, "BPR (implicit)", "epoch")
+        peer.fit(
+            sp.csr_matrix(data.to_csr(copy=True), dtype=np.float32),
+            show_progress=False,
+            callback=lambda *_: progress(),
+        )
+        users, items = implicit_factors(peer)
+        if users.shape[1] != int(self.n_factors) + 1:
+            raise NotSupportedError(
+                f"implicit returned {users.shape[1]} factor columns, not n_factors + 1 = "
+                f"{int(self.n_factors) + 1}; use backend='reco' with this implicit build."
+            )
+        return {
+            "user_factors_": users,
+            "item_factors_": items,
+            "skipped_": 0,
+            **EarlyStopping(None, 0).learned(int(self.n_iter)),
+        }
+
+    def partial_fit(self, X: Any, y: None = None) -> BPR:
+        """Add interactions without refitting: ``X`` as for :meth:`fit`, with the shop's ids.
+
+        Unknown users and items are appended to the id maps (pairs seen before add their
+        values). A new user starts at the ridge projection of their whole history (the
+        fold-in of :meth:`recommend_for_items`), a new item at zero; then ``n_iter`` epochs of
+        SGD run over the added interactions only (each epoch draws as many triples as were
+        added, negatives from the whole catalogue, known positives skipped), moving the
+        users concerned, their items and the sampled negatives. Other vectors are unchanged;
+        refit now and then. Same seed, same result. Returns ``self``.
+        """
+        from ._bpr_kernels import bpr_block
+
+        self._check_fitted()
+        grown = self._grown_history(X)
+        users, items = grown.factors(self.user_factors_, self.item_factors_)
+        history = grown.history
+        if grown.new_users:
+            fresh = np.arange(users.shape[0] - grown.new_users, users.shape[0])
+            users[fresh] = _ridge_fold_in(history[fresh], items, float(self.regularization))
+        indptr = history.indptr.astype(np.int64)
+        indices = history.indices.astype(np.int32)
+        entries = grown.positions()
+        owners = np.searchsorted(indptr, entries, side="right") - 1
+        every_item = np.arange(history.shape[1], dtype=np.int32)
+        rng = check_random_state(self.random_state)
+        skipped = 0
+        for seed in rng.integers(0, 2**63, size=int(self.n_iter), dtype=np.uint64):
+            _, lost = bpr_block(
+                indptr, indices, entries, owners.astype(np.int64), every_item, entries.size,
+                float(self.learning_rate), float(self.regularization), int(seed), users, items,
+                int(self.n_factors),
+            )  # fmt: skip
+            skipped += int(lost)
+        self._adopt(grown, users, items)
+        self.skipped_ = int(self.skipped_) + skipped
+        return self
 
     def _fold_in(self, history: sp.csr_array) -> np.ndarray:
-        k = int(self.n_factors)
-        latent = self.item_factors_[:, :k].astype(np.float64)
-        bias = self.item_factors_[:, k].astype(np.float64)
-        ridge = max(float(self.regularization) * latent.shape[0], 1e-6)
-        system = latent.T @ latent + ridge * np.eye(k)
-        indicator = sp.csr_array(history, dtype=np.float64)
-        indicator.data[:] = 1.0
-        target = np.asarray(indicator @ latent) - (latent.T @ bias)[None, :]
-        out = np.ones((history.shape[0], k + 1), np.float32)
-        out[:, :k] = np.linalg.solve(system, target.T).T
-        return out
+        return _ridge_fold_in(history, self.item_factors_, float(self.regularization))
+
+
+def _ridge_fold_in(history: sp.csr_array, items: np.ndarray, regularization: float) -> np.ndarray:
+    """User rows (bias weight 1) for history rows: the ridge projection of the Notes of
+    :class:`BPR` onto the item table ``items`` (latent columns, then the bias)."""
+    k = items.shape[1] - 1
+    latent = items[:, :k].astype(np.float64)
+    bias = items[:, k].astype(np.float64)
+    ridge = max(regularization * latent.shape[0], 1e-6)
+    system = latent.T @ latent + ridge * np.eye(k)
+    indicator = sp.csr_array(history, dtype=np.float64)
+    indicator.data[:] = 1.0
+    target = np.asarray(indicator @ latent) - (latent.T @ bias)[None, :]
+    out = np.ones((history.shape[0], k + 1), np.float32)
+    out[:, :k] = np.linalg.solve(system, target.T).T
+    return out
 
 
 def _grid(

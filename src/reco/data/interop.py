@@ -1,0 +1,108 @@
+"""The peers' input types, in one place: reco's data to and from implicit, mlxtend, pyfim,
+PrefixSpan and LensKit (lifetimes reads reco's ``summary`` frame as it is: the same columns).
+
+Every ``to_*`` returns a fresh, writable object the peer may change in place (reco's own
+matrices are shared and read-only); every ``from_*`` validates like reco's own readers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._validation import check_bool
+from ..exceptions import DataValidationError
+from .baskets import Baskets
+from .interactions import Interactions
+
+__all__ = [
+    "from_implicit",
+    "from_mlxtend",
+    "to_implicit",
+    "to_lenskit",
+    "to_mlxtend",
+    "to_pyfim",
+]
+
+
+def _interactions(data: Any, name: str) -> Interactions:
+    if not isinstance(data, Interactions):
+        raise DataValidationError(
+            f"{name} takes an Interactions; got {type(data).__name__}. Build one with "
+            "Interactions.from_frame(df, user=..., item=...)."
+        )
+    return data
+
+
+def _baskets(baskets: Any, name: str) -> Baskets:
+    if not isinstance(baskets, Baskets):
+        raise DataValidationError(
+            f"{name} takes a Baskets; got {type(baskets).__name__}. Build one with "
+            "Baskets.from_frame(df, transaction=..., item=...) or Baskets.from_lists(lists)."
+        )
+    return baskets
+
+
+def to_implicit(data: Interactions) -> sp.csr_matrix:
+    """The users x items matrix as implicit (>= 0.5) fits it: a writable float32
+    ``scipy.sparse.csr_matrix``; row ``u`` is ``data.user_map.ids(u)``, column ``i`` is
+    ``data.item_map.ids(i)`` (implicit's user and item numbers).
+
+    >>> X = Interactions.from_frame(pd.DataFrame({"user_id": ["a", "b"], "item_id": [7, 9]}))
+    >>> to_implicit(X).toarray()
+    array([[1., 0.],
+           [0., 1.]], dtype=float32)
+    """
+    return _interactions(data, "to_implicit").to_csr(copy=True, format="matrix")
+
+
+def from_implicit(matrix: Any, *, user_ids: Any = None, item_ids: Any = None) -> Interactions:
+    """An Interactions from implicit's users x items matrix (ids 0..n-1 unless named)."""
+    return Interactions.from_csr(matrix, user_ids=user_ids, item_ids=item_ids)
+
+
+def to_mlxtend(baskets: Baskets, *, sparse: bool = False) -> pd.DataFrame:
+    """mlxtend's one-hot frame: one bool column per item (the item ids), one row per
+    transaction (the transaction ids). ``sparse=True`` gives pandas sparse columns, which
+    mlxtend's ``fpgrowth`` also takes, for catalogues too wide for a dense table."""
+    baskets = _baskets(baskets, "to_mlxtend")
+    matrix = sp.csr_array(baskets.matrix, dtype=bool)
+    if check_bool(sparse, "sparse"):
+        frame = pd.DataFrame.sparse.from_spmatrix(
+            sp.csc_matrix(matrix), columns=baskets.item_map.pandas_index
+        )
+        frame.index = baskets.transaction_map.pandas_index
+        return frame
+    return pd.DataFrame(
+        matrix.toarray(),
+        index=baskets.transaction_map.pandas_index,
+        columns=baskets.item_map.pandas_index,
+    )
+
+
+def from_mlxtend(frame: pd.DataFrame) -> Baskets:
+    """Baskets from mlxtend's one-hot frame (see :meth:`Baskets.from_onehot`)."""
+    return Baskets.from_onehot(frame)
+
+
+def to_pyfim(baskets: Baskets) -> list[list[Any]]:
+    """pyfim's (and PrefixSpan's, for one sequence per row) input: each transaction's items
+    as a list of item ids."""
+    return _baskets(baskets, "to_pyfim").to_lists()
+
+
+def to_lenskit(data: Interactions) -> pd.DataFrame:
+    """LensKit's and RecBole's long frame: ``user_id``, ``item_id``, ``rating`` (the value)
+    and ``timestamp`` when the log has times (LensKit >= 2025 names them so)."""
+    data = _interactions(data, "to_lenskit")
+    out = {
+        "user_id": data.user_map.ids(data.user_index),
+        "item_id": data.item_map.ids(data.item_index),
+        "rating": np.asarray(data.value, dtype=np.float64),
+    }
+    if data.time is not None:
+        out["timestamp"] = data.time
+    return pd.DataFrame(out)
