@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_frame, check_sparse
+from .._validation import check_bool, check_frame, check_sparse
 from ..exceptions import DataValidationError
 from .idmap import IdMap
 
@@ -26,6 +26,10 @@ class Baskets:
     ----------
     matrix : csr_array of bool, shape (n_transactions, n_items)
     transaction_map, item_map : IdMap
+    unknown : csr_array of bool or None
+        Cells whose value is missing (NaN in a one-hot table read with ``null_values=True``);
+        None when every value is known. Mining counts an itemset's support only over the
+        transactions where all its items are known.
 
     Examples
     --------
@@ -36,17 +40,30 @@ class Baskets:
     {'milk': 3, 'bread': 1, 'beer': 1}
     """
 
-    __slots__ = ("item_map", "matrix", "transaction_map")
+    __slots__ = ("item_map", "matrix", "transaction_map", "unknown")
 
-    def __init__(self, matrix: sp.csr_array, transaction_map: IdMap, item_map: IdMap) -> None:
+    def __init__(
+        self,
+        matrix: sp.csr_array,
+        transaction_map: IdMap,
+        item_map: IdMap,
+        unknown: sp.csr_array | None = None,
+    ) -> None:
         if matrix.shape != (len(transaction_map), len(item_map)):
             raise DataValidationError(
                 f"matrix shape {matrix.shape} does not match the id maps "
                 f"({len(transaction_map)} transactions, {len(item_map)} items)."
             )
+        if unknown is not None and (unknown.shape != matrix.shape or unknown.nnz == 0):
+            unknown = None if unknown.nnz == 0 else unknown
+            if unknown is not None:
+                raise DataValidationError(
+                    f"unknown has shape {unknown.shape}, the baskets {matrix.shape}."
+                )
         self.matrix = matrix
         self.transaction_map = transaction_map
         self.item_map = item_map
+        self.unknown = unknown
 
     @classmethod
     def from_lists(
@@ -145,10 +162,12 @@ class Baskets:
         return cls(csr, IdMap.range(csr.shape[0], name="transaction"), i_map)
 
     @classmethod
-    def from_onehot(cls, frame: pd.DataFrame) -> Baskets:
+    def from_onehot(cls, frame: pd.DataFrame, *, null_values: bool = False) -> Baskets:
         """Build from an mlxtend-style one-hot DataFrame (columns = items, True/1 = bought).
 
-        Read column by column into sparse form; no dense copy of the table is made.
+        Read column by column into sparse form; no dense copy of the table is made. Missing
+        cells (NaN, pandas NA) are refused unless ``null_values=True``, which keeps them as
+        unknown (:attr:`unknown`; mlxtend's ``null_values=True``).
         """
         if not isinstance(frame, pd.DataFrame) or frame.shape[1] == 0 or len(frame) == 0:
             raise DataValidationError(
@@ -160,16 +179,22 @@ class Baskets:
                 f"one-hot column names are the item ids and must be unique; repeated: "
                 f"{repeated[:5]}. Merge or rename those columns first."
             )
-        rows, cols = [], []
+        null_values = check_bool(null_values, "null_values")
+        rows, cols, missing_rows, missing_cols = [], [], [], []
         for position, name in enumerate(frame.columns):
-            hits = _onehot_hits(frame.iloc[:, position], name)
+            hits, missing = _onehot_hits(frame.iloc[:, position], name, null_values)
             rows.append(hits)
             cols.append(np.full(hits.size, position, dtype=np.int64))
-        row = np.concatenate(rows)
-        col = np.concatenate(cols)
-        matrix = _incidence(row, col, len(frame), frame.shape[1])
+            missing_rows.append(missing)
+            missing_cols.append(np.full(missing.size, position, dtype=np.int64))
+        shape = (len(frame), frame.shape[1])
+        matrix = _incidence(np.concatenate(rows), np.concatenate(cols), *shape)
+        unknown = _incidence(np.concatenate(missing_rows), np.concatenate(missing_cols), *shape)
         return cls(
-            matrix, IdMap(frame.index, name="transaction"), IdMap(list(frame.columns), name="item")
+            matrix,
+            IdMap(frame.index, name="transaction"),
+            IdMap(list(frame.columns), name="item"),
+            unknown if unknown.nnz else None,
         )
 
     # -- views -------------------------------------------------------------------------------
@@ -230,8 +255,9 @@ def _incidence(rows, cols, n_rows, n_cols) -> sp.csr_array:
     )
 
 
-def _onehot_hits(column: pd.Series, name: Any) -> np.ndarray:
-    """Row positions of the True / 1 entries of one one-hot column, checked.
+def _onehot_hits(column: pd.Series, name: Any, null_values: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of the True / 1 entries of one one-hot column, and of its missing
+    entries, checked.
 
     A pandas sparse column is read from its stored entries (no dense copy), which is what
     makes mlxtend's sparse one-hot frames fast to read.
@@ -239,7 +265,7 @@ def _onehot_hits(column: pd.Series, name: Any) -> np.ndarray:
     dtype = column.dtype
     sparse = isinstance(dtype, pd.SparseDtype)
     kind = dtype.subtype.kind if sparse else dtype.kind
-    if kind not in "biu":
+    if kind not in "biuf":
         raise DataValidationError(
             f"one-hot columns must hold True/False or 0/1; column {name!r} has dtype {dtype}."
         )
@@ -247,8 +273,25 @@ def _onehot_hits(column: pd.Series, name: Any) -> np.ndarray:
         positions = column.array.sp_index.indices
         values = column.array.sp_values
     else:
-        values = column.to_numpy()
+        values = (
+            column.to_numpy(dtype=float, na_value=np.nan)
+            if kind == "f" or column.hasnans
+            else column.to_numpy()
+        )
         positions = None
+    missing = np.zeros(0, np.int64)
+    if values.dtype.kind == "f":
+        absent = np.isnan(values)
+        if absent.any():
+            if not null_values:
+                raise DataValidationError(
+                    f"one-hot column {name!r} has {int(absent.sum())} missing value(s) (NaN). "
+                    "Pass null_values=True to keep them as unknown (an itemset's support then "
+                    "counts only the transactions where all its items are known, as mlxtend's "
+                    "null_values=True), or fill them (frame.fillna(False))."
+                )
+            missing = np.flatnonzero(absent)
+            values = np.where(absent, 0.0, values)
     if kind != "b":
         outside = ~np.isin(values, (0, 1))
         if outside.any():
@@ -257,4 +300,6 @@ def _onehot_hits(column: pd.Series, name: Any) -> np.ndarray:
                 f"{values[outside][0]}."
             )
     hits = np.flatnonzero(values)
-    return (hits if positions is None else positions[hits]).astype(np.int64)
+    if positions is not None:
+        hits, missing = positions[hits], positions[missing]
+    return hits.astype(np.int64), missing.astype(np.int64)

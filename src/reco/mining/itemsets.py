@@ -20,6 +20,7 @@ from .._validation import as_written, check_int, check_option
 from ..data import Baskets, IdMap
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
 from . import _eclat, _fpgrowth, _table
+from ._missing import Missing
 
 __all__ = ["FrequentItemsets", "as_baskets", "frequent_itemsets", "min_count"]
 
@@ -27,12 +28,18 @@ __all__ = ["FrequentItemsets", "as_baskets", "frequent_itemsets", "min_count"]
 _BITSET_BYTES = 4 * 2**30
 
 
-def as_baskets(data: Any, *, transaction: str = "transaction_id", item: str = "item_id") -> Baskets:
+def as_baskets(
+    data: Any,
+    *,
+    transaction: str = "transaction_id",
+    item: str = "item_id",
+    null_values: bool = False,
+) -> Baskets:
     """``Baskets`` from a list of baskets, a long frame, Baskets, a CSR matrix or a one-hot frame.
 
     A DataFrame with both ``transaction`` and ``item`` columns is a long frame; a DataFrame of
     bool / 0-1 columns is an mlxtend-style one-hot table (read column by column, never copied
-    densely).
+    densely; missing cells only with ``null_values=True``, see :meth:`Baskets.from_onehot`).
     """
     if isinstance(data, Baskets):
         return data
@@ -45,9 +52,9 @@ def as_baskets(data: Any, *, transaction: str = "transaction_id", item: str = "i
             dtype.kind if not isinstance(dtype, pd.SparseDtype) else dtype.subtype.kind
             for dtype in data.dtypes
         }
-        if kinds <= {"b", "i", "u"}:
+        if kinds <= {"b", "i", "u", "f"}:
             try:
-                return Baskets.from_onehot(data)
+                return Baskets.from_onehot(data, null_values=null_values)
             except DataValidationError as error:
                 if data.shape[1] == 2:  # most likely a long frame under other column names
                     first, second = (str(c) for c in data.columns)
@@ -101,7 +108,8 @@ class FrequentItemsets:
     frame : DataFrame
         ``itemset`` (tuple of external item ids, in item-map order), ``support`` (fraction of
         transactions), ``count``, ``length``; sorted by support descending, then length
-        (equal ones in the order the search found them).
+        (equal ones in the order the search found them). With unknown values also ``known``
+        (transactions where every item of the itemset is known: the support's denominator).
     n_transactions : int
     min_count : int
         The count threshold used.
@@ -121,6 +129,10 @@ class FrequentItemsets:
     _supports: np.ndarray = field(repr=False, default=None)
     _item_of_label: np.ndarray = field(repr=False, default=None)
     _sorted_cache: np.ndarray | None = field(repr=False, default=None)
+    # with unknown values: which searched itemsets are frequent, k(X) of each, the unknowns
+    _frequent: np.ndarray | None = field(repr=False, default=None)
+    _known: np.ndarray | None = field(repr=False, default=None)
+    _missing: Missing | None = field(repr=False, default=None)
     _table_cache: np.ndarray | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
@@ -164,6 +176,7 @@ def frequent_itemsets(
     algorithm: str = "auto",
     transaction: str = "transaction_id",
     item: str = "item_id",
+    null_values: bool = False,
     n_threads: int | None = None,
 ) -> FrequentItemsets:
     """Itemsets bought together in at least ``min_support`` of the transactions.
@@ -188,6 +201,13 @@ def frequent_itemsets(
         total basket size, not items x transactions), so it works where the bitsets would not
         fit. ``"apriori"``: level-wise candidate generation with subset pruning, counted on the
         bitsets. All give the same itemsets and counts.
+    null_values : bool
+        Read missing cells (NaN) of a one-hot table as unknown instead of refusing them
+        (mlxtend's ``null_values=True``): an itemset's support is then its count over the
+        transactions where all its items are known (the ``known`` column), and rules use
+        mlxtend's matching confidence (see :mod:`reco.mining._missing`). Baskets that carry
+        unknown cells (:attr:`Baskets.unknown`) are always mined so. ``kind`` must be
+        ``"all"``: closed and maximal itemsets assume supports that fall as itemsets grow.
     n_threads : int, optional
         Threads for the Eclat search, the closed/maximal marks and the report (None: all
         cores); the result does not depend on it.
@@ -205,11 +225,21 @@ def frequent_itemsets(
     if n_threads is None:
         n_threads = os.cpu_count() or 1
     n_threads = check_int(n_threads, "n_threads", low=1)
-    data = as_baskets(baskets, transaction=transaction, item=item)
+    data = as_baskets(baskets, transaction=transaction, item=item, null_values=null_values)
     n = len(data)
     if n == 0:
         raise DataValidationError("there are no transactions to mine.")
     threshold = min_count(min_support, n)
+    missing = None if data.unknown is None else Missing(data.to_csr(), data.unknown)
+    if missing is not None:
+        if kind != "all":
+            raise NotSupportedError(
+                f"kind={kind!r} with unknown values: closed and maximal itemsets assume that "
+                "support falls as itemsets grow, which it need not when each itemset has its "
+                "own denominator. Use kind='all', or fill the missing cells."
+            )
+        if not isinstance(min_support, numbers.Integral):  # no frequent count is below this
+            threshold = min_count(min_support, max(n - missing.n_rows, 1))
     max_len = data.n_items if max_len is None else check_int(max_len, "max_len", low=1)
     # closed and maximal are defined against every frequent superset, not only those within
     # max_len: one level deeper suffices (if X has a frequent superset, or one of equal count,
@@ -225,11 +255,20 @@ def frequent_itemsets(
     keep = _select(result, kind, n_threads)
     if search_len > max_len:
         keep &= lengths <= max_len
+    known = None
+    if missing is not None:
+        known = missing.known(result._sorted_items, offsets)
+        if not isinstance(min_support, numbers.Integral):
+            keep &= supports >= np.maximum(1, np.ceil(as_written(min_support) * known - 1e-9))
+        result._frequent, result._known, result._missing = keep.copy(), known, missing
     # rows in report order (count descending, then length)
     order_rows = _eclat.report_order(supports, lengths, max(2**24, 4 * lengths.size))
     if order_rows.size != supports.size:
         order_rows = np.lexsort((lengths, -supports))
-    if kind != "all":
+    if known is not None:  # by support, then length (stable)
+        ratio = supports[order_rows] / known[order_rows]
+        order_rows = order_rows[np.lexsort((lengths[order_rows], -ratio))]
+    if kind != "all" or known is not None:
         order_rows = order_rows[keep[order_rows]]
     # tuples built in discovery order (sequential reads), each put at its report position
     destination = np.empty(supports.size, np.int64)
@@ -250,11 +289,13 @@ def frequent_itemsets(
                 dtype=object,
                 copy=False,
             ),
-            "support": supports[order_rows] / n,
+            "support": supports[order_rows] / (n if known is None else known[order_rows]),
             "count": supports[order_rows],
             "length": lengths[order_rows],
         }
     )
+    if known is not None:
+        frame["known"] = known[order_rows]
     result.frame = frame
     return result
 

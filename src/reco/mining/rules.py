@@ -6,8 +6,8 @@ With :math:`s(X)` the support (fraction of transactions) of itemset X, for a rul
   ``consequent_support`` :math:`= s(C)`;
 * ``confidence`` :math:`= s(A \cup C)/s(A)` in [0, 1];
   ``lift`` :math:`= \mathrm{conf}/s(C)` in [0, inf);
-* ``representativity`` = 1 (share of transactions without missing values; reco's baskets have
-  none);
+* ``representativity`` :math:`= k(A \cup C)/n`, the share of transactions where every item
+  of the rule is known (1 without unknown values);
 * ``leverage`` :math:`= s(A \cup C) - s(A)s(C)` in [-1, 1];
 * ``conviction`` :math:`= (1 - s(C))/(1 - \mathrm{conf})` (inf when conf = 1);
 * ``zhangs_metric`` :math:`= \mathrm{leverage}/\max(s(A\cup C)(1-s(A)),\,s(A)(s(C)-s(A\cup C)))`
@@ -16,7 +16,9 @@ With :math:`s(X)` the support (fraction of transactions) of itemset X, for a rul
 * ``certainty`` :math:`= (\mathrm{conf} - s(C))/(1 - s(C))` (0 when s(C) = 1);
 * ``kulczynski`` :math:`= (s(A\cup C)/s(A) + s(A\cup C)/s(C))/2`.
 
-Values equal mlxtend's ``association_rules`` (tested). Because the itemsets result keeps every
+Values equal mlxtend's ``association_rules`` (tested), with unknown values too
+(``null_values=True``; supports and confidence then count only the transactions where the
+items are known, see :mod:`reco.mining._missing`). Because the itemsets result keeps every
 frequent itemset, the supports of A and C are always known (no KeyError, whatever ``kind``).
 """
 
@@ -185,21 +187,17 @@ def association_rules(
             start,
             _RULE_CHUNK,
         )
-        s_ac = counts[rows[:k]].astype(float) / n
-        s_a = count_a[:k].astype(float) / n
-        s_c = count_c[:k].astype(float) / n
-        keep = np.flatnonzero(rule_metric(metric, s_ac, s_a, s_c, n) >= min_threshold)
-        pieces.append((rows[keep], masks[keep], s_a[keep], s_c[keep]))
-        if max_rules is not None and sum(p[0].size for p in pieces) > max_rules:
-            pieces = [_best(pieces, metric, counts, n, max_rules)]
-    rows, masks, s_a, s_c = (
-        np.concatenate([p[j] for p in pieces]) if pieces else np.zeros(0, int) for j in range(4)
-    )
-    s_ac = counts[rows].astype(float) / n
-    order = np.lexsort((-s_ac, -rule_metric(metric, s_ac, s_a, s_c, n)))
-    rows, masks, s_ac, s_a, s_c = rows[order], masks[order], s_ac[order], s_a[order], s_c[order]
+        parts = _rule_parts(itemsets, rows[:k], masks[:k], count_a[:k], count_c[:k])
+        keep = np.flatnonzero(_metrics([metric], parts, n)[0] >= min_threshold)
+        pieces.append({key: value[keep] for key, value in parts.items()})
+        if max_rules is not None and sum(p["rows"].size for p in pieces) > max_rules:
+            pieces = [_best(pieces, metric, n, max_rules)]
+    parts = _joined(pieces)
+    order = np.lexsort((-parts["s_ac"], -_metrics([metric], parts, n)[0]))
+    parts = {key: value[order] for key, value in parts.items()}
+    rows, masks = parts["rows"], parts["masks"]
     # every metric in one (rules x metrics) block: pandas keeps it without copying
-    block = _metric_block(METRICS, s_ac, s_a, s_c, n)
+    block = _metrics(METRICS, parts, n)
     frame = pd.DataFrame(block.T, columns=list(METRICS), copy=False)
     a_items, a_offsets, c_items, c_offsets = _table.split_rules(flat, offsets, rows, masks)
     ids = itemsets.item_map.array
@@ -233,13 +231,69 @@ def _warn_if_explosive(itemsets: FrequentItemsets, max_rules: int | None) -> Non
         )
 
 
-def _best(pieces: list, metric: str, counts: np.ndarray, n: int, limit: int) -> tuple:
+def _rule_parts(itemsets: FrequentItemsets, rows, masks, count_a, count_c) -> dict:
+    """Candidate rules (their itemset rows and antecedent masks) with the supports of
+    A | C, A and C; with unknown values (:mod:`reco.mining._missing`) also both
+    confidences and the representativity, and only rules of frequent itemsets."""
+    counts, n = itemsets._supports, itemsets.n_transactions
+    if itemsets._missing is None:
+        return {
+            "rows": rows, "masks": masks, "s_ac": counts[rows] / n, "s_a": count_a / n,
+            "s_c": count_c / n,
+        }  # fmt: skip
+    frequent = itemsets._frequent[rows]
+    rows, masks, count_a, count_c = (
+        rows[frequent],
+        masks[frequent],
+        count_a[frequent],
+        count_c[frequent],
+    )
+    sides = _table.split_rules(itemsets._sorted_items, itemsets._offsets, rows, masks)
+    k = itemsets._missing.rule_parts(*sides)
+    both = counts[rows].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "rows": rows, "masks": masks, "s_ac": both / k["k_ac"], "s_a": count_a / k["k_a"],
+            "s_c": count_c / k["k_c"], "confidence": both / (count_a - k["d_ac"]),
+            "reverse": both / (count_c - k["d_ca"]), "representativity": k["k_ac"] / n,
+        }  # fmt: skip
+
+
+def _metrics(names, parts: dict, n: int) -> np.ndarray:
+    """(metrics x rules) block; with unknown values the confidence-based metrics use the
+    confidence over the transactions where both sides are known."""
+    block = _metric_block(names, parts["s_ac"], parts["s_a"], parts["s_c"], n)
+    if "confidence" not in parts:
+        return block
+    conf, s_c = parts["confidence"], parts["s_c"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adjusted = {
+            "confidence": conf,
+            "lift": conf / s_c,
+            "representativity": parts["representativity"],
+            "conviction": np.where(conf < 1, (1 - s_c) / (1 - conf), np.inf),
+            "certainty": np.where(s_c == 1, 0.0, (conf - s_c) / (1 - s_c)),
+            "kulczynski": (conf + parts["reverse"]) / 2,
+        }
+    for position, name in enumerate(names):
+        if name in adjusted:
+            block[position] = adjusted[name]
+    return block
+
+
+def _joined(pieces: list) -> dict:
+    if not pieces:
+        return {"rows": np.zeros(0, np.int64), "masks": np.zeros(0, np.int64),
+                "s_ac": np.zeros(0), "s_a": np.zeros(0), "s_c": np.zeros(0)}  # fmt: skip
+    return {key: np.concatenate([p[key] for p in pieces]) for key in pieces[0]}
+
+
+def _best(pieces: list, metric: str, n: int, limit: int) -> dict:
     """The ``limit`` best candidate rules of ``pieces`` (metric, then support; stable)."""
-    rows, masks, s_a, s_c = (np.concatenate([p[j] for p in pieces]) for j in range(4))
-    s_ac = counts[rows].astype(float) / n
-    order = np.lexsort((-s_ac, -rule_metric(metric, s_ac, s_a, s_c, n)))[:limit]
+    parts = _joined(pieces)
+    order = np.lexsort((-parts["s_ac"], -_metrics([metric], parts, n)[0]))[:limit]
     order.sort()  # keep discovery order among the kept rules
-    return rows[order], masks[order], s_a[order], s_c[order]
+    return {key: value[order] for key, value in parts.items()}
 
 
 def _allowed(itemsets: FrequentItemsets, ids: Any, name: str) -> np.ndarray:
