@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from reco.base import RecBatch
 from reco.data import Interactions
+from reco.data.interop import to_implicit
 from reco.eval import Split
 from reco.exceptions import NotSupportedError
 from reco.models._factors import EarlyStopping, FactorRecommender
@@ -21,9 +22,9 @@ def implicit_lists(model, split: Split, n: int) -> tuple[RecBatch, float, float]
     Seen items (training history, or the fold-in part for strong generalisation) are filtered
     by implicit itself (``filter_already_liked_items=True``). Returns (recs, fit_s, rec_s).
     """
-    train = split.train.to_csr()
+    train = to_implicit(split.train)  # writable: implicit's BPR refuses read-only buffers
     started = time.perf_counter()
-    model.fit(sp.csr_matrix(train), show_progress=False)
+    model.fit(train, show_progress=False)
     fit_s = time.perf_counter() - started
     if split.fold_in is not None:
         fold: Interactions = split.fold_in
@@ -36,7 +37,7 @@ def implicit_lists(model, split: Split, n: int) -> tuple[RecBatch, float, float]
         users = fold.user_map.ids(present)
     else:
         users = split.test_users
-        history = sp.csr_matrix(train[split.train.user_map.index(users)])
+        history = train[split.train.user_map.index(users)]
     options = {}
     if split.fold_in is not None and hasattr(model, "recalculate_user"):
         options["recalculate_user"] = True  # implicit ALS: the closed-form new user
@@ -83,7 +84,7 @@ class ImplicitItemItem(ItemBasedRecommender):
 
     def _fit(self, data):
         model = self.implicit_model()
-        model.fit(sp.csr_matrix(data.to_csr(copy=True)), show_progress=False)
+        model.fit(to_implicit(data), show_progress=False)
         return {"weights_": canonical(sp.csr_array(model.similarity, dtype=np.float32))}
 
 
@@ -155,7 +156,7 @@ class ImplicitFactors(FactorRecommender):
 
         with threadpool_limits(1, "blas"):
             model = self.implicit_model()
-            model.fit(sp.csr_matrix(data.to_csr(copy=True)), show_progress=False)
+            model.fit(to_implicit(data), show_progress=False)
         return {
             "user_factors_": np.ascontiguousarray(model.user_factors, np.float32),
             "item_factors_": np.ascontiguousarray(model.item_factors, np.float32),

@@ -64,7 +64,7 @@ def test_bad_lists(bad, message):
 def test_bad_onehot():
     with pytest.raises(DataValidationError, match="holds 2"):
         Baskets.from_onehot(pd.DataFrame({"a": [0, 2]}))
-    with pytest.raises(DataValidationError, match="holds 0.5"):  # floats: 0.0 / 1.0 only
+    with pytest.raises(DataValidationError, match=r"holds 0\.5"):  # floats: 0.0 / 1.0 only
         Baskets.from_onehot(pd.DataFrame({"a": [0.5, 1.0]}))
     with pytest.raises(DataValidationError, match="dtype"):
         Baskets.from_onehot(pd.DataFrame({"a": ["x", "y"]}))

@@ -106,3 +106,32 @@ def test_browsing_precedes_purchases(shop):
 def test_bad_parameters(kwargs, message):
     with pytest.raises(InvalidParameterError, match=message):
         make_shop(**{"n_customers": 10, "n_products": 10, **kwargs})
+
+
+def test_contacts_are_planted_and_leave_the_rest_alone():
+    """contacts=True adds consent, regions and contacts from its own stream; the planted
+    preferred channel and complaints before dropout are there to be found."""
+    plain = make_shop(3000, 100, random_state=0)
+    shop = make_shop(3000, 100, random_state=0, contacts=True)
+    pd.testing.assert_frame_equal(plain.order_lines, shop.order_lines)
+    pd.testing.assert_frame_equal(plain.events, shop.events)
+    assert plain.contacts is None
+    contacts, customers = shop.contacts, shop.customers.set_index("customer_id")
+    assert contacts["timestamp"].is_monotonic_increasing
+    assert set(contacts["kind"].unique()) == {"campaign", "complaint", "inquiry"}
+    campaigns = contacts[contacts["kind"] == "campaign"]
+    # never contacted on a channel without consent
+    consented = customers.loc[campaigns["customer_id"], [f"consent_{c}" for c in
+                                                         ("email", "sms", "phone")]]  # fmt: skip
+    column = "consent_" + campaigns["channel"].astype(str)
+    assert all(consented.to_numpy()[np.arange(len(column)), consented.columns.get_indexer(column)])
+    # the preferred channel answers best
+    truth = shop.truth.customers.set_index("customer_id")
+    responded = campaigns["outcome"].eq("responded")
+    preferred = campaigns["channel"].astype(str).to_numpy() == truth.loc[
+        campaigns["customer_id"], "preferred_channel"].astype(str).to_numpy()  # fmt: skip
+    assert responded[preferred].mean() > 2.5 * responded[~preferred].mean()
+    # complaints come mostly from customers who leave
+    complained = contacts.loc[contacts["kind"] == "complaint", "customer_id"].unique()
+    assert not truth.loc[complained, "alive_at_end"].mean() > 0.5
+    assert truth.loc[complained, "complainer"].all()

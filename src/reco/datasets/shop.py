@@ -17,6 +17,8 @@ The generative story (all vectorised numpy, so a million customers take seconds)
 * **Browsing**: every purchased line is preceded by views and a cart event in the order's
   session; orders also hold views (and abandoned carts) of products not bought, and customers
   have browse-only sessions while active.
+* **Contacts** (``contacts=True``): consent per channel, campaigns with a planted preferred
+  channel per customer, complaints before dropping out (see :mod:`reco.datasets._contacts`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._validation import check_int, check_number, check_random_state
+from .._validation import check_bool, check_int, check_number, check_random_state
+from ._contacts import CHANNELS, contact_frames, make_contacts
 
 __all__ = ["Shop", "ShopTruth", "make_shop"]
 
@@ -42,7 +45,8 @@ class ShopTruth:
     customers : DataFrame
         Per customer: ``customer_id``, ``purchase_rate`` (orders per day while active),
         ``dropout_time`` (may lie after the end), ``alive_at_end``, ``spend_multiplier`` and
-        ``favourite_category``.
+        ``favourite_category``; with contacts also ``preferred_channel`` (the channel with
+        the planted high response rate) and ``complainer``.
     start, end : Timestamp
         The observation period.
     """
@@ -59,13 +63,17 @@ class Shop:
 
     Attributes
     ----------
-    customers : DataFrame  (customer_id, signup_time)
+    customers : DataFrame  (customer_id, signup_time; with contacts also region and
+        consent_email, consent_sms, consent_phone)
     products : DataFrame   (product_id, category, price, popularity_rank)
     orders : DataFrame     (order_id, customer_id, timestamp, n_lines, total)
     order_lines : DataFrame (order_id, customer_id, product_id, quantity, price, value, timestamp)
     events : DataFrame     (customer_id, product_id, event, timestamp, session_id);
         event is ``view``, ``cart`` or ``purchase``, sorted by time.
     truth : ShopTruth
+    contacts : DataFrame or None  (customer_id, timestamp, channel, direction, kind, outcome)
+        With ``contacts=True``: kind ``campaign`` (outcome ``responded`` / ``ignored``),
+        ``complaint`` or ``inquiry`` (``resolved`` / ``unresolved``), sorted by time.
     """
 
     customers: pd.DataFrame
@@ -74,6 +82,7 @@ class Shop:
     order_lines: pd.DataFrame
     events: pd.DataFrame
     truth: ShopTruth = field(repr=False)
+    contacts: pd.DataFrame | None = field(repr=False, default=None)
 
     def __repr__(self) -> str:
         return (
@@ -104,6 +113,8 @@ def make_shop(
     extra_views_per_order: float = 1.0,
     browse_sessions_per_order: float = 0.3,
     acquisition_share: float = 0.8,
+    contacts: bool = False,
+    campaigns_per_year: float = 12.0,
     random_state: int | np.random.Generator | None = None,
 ) -> Shop:
     """Generate a synthetic shop with known structure (see the module docstring).
@@ -135,6 +146,11 @@ def make_shop(
         order; browse-only sessions per order).
     acquisition_share : float
         Customers sign up uniformly over this first share of the period.
+    contacts : bool
+        Also generate consent, customer regions and the contact history (``Shop.contacts``),
+        from a separate random stream: the other tables are the same with or without.
+    campaigns_per_year : float
+        Outbound campaign contacts per customer and year (with ``contacts``).
     random_state : int, Generator or None
         Same seed, same shop.
 
@@ -178,6 +194,8 @@ def make_shop(
         ("browse_sessions_per_order", browse_sessions_per_order),
     ):
         check_number(value, name, low=0)
+    check_number(campaigns_per_year, "campaigns_per_year", low=0)
+    contacts = check_bool(contacts, "contacts")
     start = pd.Timestamp(start)
     rng = check_random_state(random_state)
 
@@ -314,7 +332,19 @@ def make_shop(
         start=start,
         end=start + pd.Timedelta(days=days),
     )
-    return Shop(customers, products, orders, order_lines, event_frame, truth)
+    contact_frame = None
+    if contacts:
+        drawn = make_contacts(
+            np.random.default_rng(rng.integers(2**63)), people["signup"],
+            np.minimum(people["dropout"], 50 * 365.0), days, float(campaigns_per_year),
+        )  # fmt: skip
+        contact_frame, columns = contact_frames(drawn, customer_ids, stamp)
+        customers = customers.assign(**columns)
+        truth.customers["preferred_channel"] = pd.Categorical.from_codes(
+            drawn["preferred"], categories=list(CHANNELS)
+        )
+        truth.customers["complainer"] = drawn["complainer"]
+    return Shop(customers, products, orders, order_lines, event_frame, truth, contact_frame)
 
 
 def _make_catalog(rng, n_products, n_categories, zipf_exponent):

@@ -1,0 +1,6 @@
+"""The 360-degree customer view: a customer store in DuckDB, profiles, a KPI cube,
+consent-aware targeting and erasure (see :class:`CustomerStore`)."""
+
+from .store import CustomerStore
+
+__all__ = ["CustomerStore"]

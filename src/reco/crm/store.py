@@ -1,0 +1,651 @@
+"""CustomerStore: one customer's whole history in one place, kept in DuckDB.
+
+Orders, browsing events, contacts, attributes and consent go in through ``add_*`` (a frame or
+a CSV / Parquet file, the shop's own column names mapped as in
+:meth:`reco.Interactions.from_frame`); every batch is checked before anything is written and
+written in one transaction, so a bad batch leaves the store as it was. ``path=None`` keeps the
+store in memory; a path keeps it in a DuckDB file that :meth:`CustomerStore.open` reopens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_ids, check_int
+from ..exceptions import DataValidationError, InvalidParameterError, UnknownIdError
+from . import _tables
+from ._sources import Staged, check_columns, quoted
+from ._tables import COLUMNS, REQUIRED, Column
+from .profile import CustomerProfile, preferred_channel
+
+__all__ = ["CustomerStore"]
+
+_FUTURE_SLACK = "INTERVAL 1 DAY"  # clocks differ; a day later than now is an error
+
+
+class CustomerStore:
+    """The customer store (see the module docstring).
+
+    Parameters
+    ----------
+    path : str, path or None
+        A DuckDB file (created if absent) or None for a store in memory.
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(50, 20, random_state=0, contacts=True)
+    >>> store = CustomerStore()
+    >>> store.add_orders(shop.order_lines, customer="customer_id", item="product_id",
+    ...                  time="timestamp", value="value", order="order_id")
+    >>> store.count("orders") == len(shop.order_lines)
+    True
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        import duckdb
+
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise InvalidParameterError(
+                f"path must be a file path or None (in memory); got {type(path).__name__}."
+            )
+        self.path = None if path is None else Path(path)
+        self._con = duckdb.connect(":memory:" if path is None else str(path))
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._tables: list[str] | None = None
+        self._cache: dict[str, Any] = {}
+        self._create_tables()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> CustomerStore:
+        """Reopen a store saved at ``path`` (an error if there is none)."""
+        if not Path(path).is_file():
+            raise DataValidationError(
+                f"no customer store at {str(path)!r}; create one with CustomerStore(path)."
+            )
+        store = cls(path)
+        version = store._meta("format_version")
+        if version != _tables.FORMAT_VERSION:
+            store.close()
+            raise DataValidationError(
+                f"{str(path)!r} is not a reco customer store of format "
+                f"{_tables.FORMAT_VERSION} (found {version!r})."
+            )
+        return store
+
+    def close(self) -> None:
+        """Close the database (a file store is complete on disk after every add)."""
+        self._con.close()
+
+    def __enter__(self) -> CustomerStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = "in memory" if self.path is None else str(self.path)
+        counts = ", ".join(f"{t} {self.count(t):,}" for t in ("customers", "orders", "events",
+                                                                "contacts"))  # fmt: skip
+        return f"CustomerStore({where}: {counts})"
+
+    # -- schema ------------------------------------------------------------------------------
+    def _create_tables(self) -> None:
+        con = self._con
+        con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS audit_log "
+            "(logged_at TIMESTAMP, action VARCHAR, detail VARCHAR)"
+        )
+        if self._meta("format_version") is None:
+            self._set_meta("format_version", _tables.FORMAT_VERSION)
+            self._set_meta("created_at", str(pd.Timestamp.now("UTC")))
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+        self._cache[("meta", key)] = (value,)
+
+    def _meta(self, key: str) -> str | None:
+        cached = self._cache.get(("meta", key))
+        if cached is None:
+            rows = self._con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+            cached = self._cache[("meta", key)] = (rows[0][0] if rows else None,)
+        return cached[0]
+
+    def _id_types(self) -> dict[str, str | None]:
+        return {role: self._meta(f"{role}_id_type") for role in ("customer", "item")}
+
+    def _ensure_table(self, table: str, id_types: dict[str, str]) -> None:
+        if table in self.tables():
+            return
+        columns = ", ".join(
+            f"{name} {_tables.sql_type(role, id_types)}" for name, role in COLUMNS[table]
+        )
+        self._con.execute(f"CREATE TABLE {table} ({columns})")
+        self._tables = None
+
+    def tables(self) -> list[str]:
+        """The data tables the store holds so far."""
+        if self._tables is None:
+            rows = self._con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND "
+                "database_name = current_database()"
+            ).fetchall()
+            self._tables = sorted(r[0] for r in rows if r[0] not in ("meta", "audit_log"))
+        return self._tables
+
+    def _changed(self) -> None:
+        """Forget what was derived from the tables (after every write, and on rollback)."""
+        self._tables = None
+        self._cache.clear()
+
+    def count(self, table: str) -> int:
+        """Rows in ``table`` (0 when the store has none of it yet)."""
+        if table not in ("orders", "events", "contacts", "customers", "consent"):
+            raise InvalidParameterError(
+                f"table must be one of orders, events, contacts, customers, consent; got {table!r}."
+            )
+        if table not in self.tables():
+            return 0
+        return int(self._con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+
+    def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
+        """Run a read query on the store's tables and return a DataFrame."""
+        return self._con.execute(query, params or []).df()
+
+    # -- adding rows ---------------------------------------------------------------------------
+    def add_orders(
+        self,
+        source: Any,
+        *,
+        customer: str,
+        item: str,
+        time: str,
+        value: str | None = None,
+        order: str | None = None,
+        category: str | None = None,
+    ) -> None:
+        """Add order lines: one row per (order, item), with the shop's column names.
+
+        Without ``order`` the lines of one customer at one time are one order (as
+        :func:`reco.customers.summary` counts them). ``category`` (the item's category) lets
+        :meth:`cube` cut by it.
+        """
+        self._add("orders", source, customer_id=customer, item_id=item, time=time,
+                  value=value, order_id=order, category=category)  # fmt: skip
+
+    def add_events(self, source: Any, *, customer: str, item: str, time: str, event: str) -> None:
+        """Add browsing events (view, cart, purchase, ...): one row per event (identical rows
+        are kept: two views in one second are two views)."""
+        self._add("events", source, customer_id=customer, item_id=item, time=time, event=event)
+
+    def add_contacts(
+        self,
+        source: Any,
+        *,
+        customer: str,
+        time: str,
+        channel: str,
+        kind: str | None = None,
+        outcome: str | None = None,
+        direction: str | None = None,
+    ) -> None:
+        """Add contacts: emails, calls, tickets, campaign responses (one row each).
+
+        ``kind`` says what it was (``campaign``, ``complaint``, ...), ``outcome`` how it
+        ended (``responded``, ``ignored``, ``resolved``, ...), ``direction`` ``inbound`` or
+        ``outbound``. The profile counts ``kind == "complaint"`` as complaints and reads
+        ``outcome == "responded"`` of campaigns as responses.
+        """
+        self._add("contacts", source, customer_id=customer, time=time, channel=channel,
+                  kind=kind, outcome=outcome, direction=direction)  # fmt: skip
+
+    def add_customers(
+        self, source: Any, *, customer: str, consent: Any = None, attributes: Any = None
+    ) -> None:
+        """Add or update customers: attributes (every other column unless ``attributes``
+        lists them) and consent per channel.
+
+        ``consent`` maps channels to bool columns (``{"email": "newsletter_ok"}``) or lists
+        columns named ``consent_<channel>``; a missing value is "not asked", which targeting
+        treats as no. A customer added again gets the given attributes and consent replaced
+        (others kept).
+        """
+        what = "customers source"
+        with Staged(self._con, source, what) as staged:
+            check_columns(staged, {"customer": customer}, what)
+            channels = _consent_columns(consent)
+            check_columns(staged, {f"consent[{c!r}]": col for c, col in channels.items()}, what)
+            taken = {customer, *channels.values()}
+            if attributes is None:
+                attributes = [c for c in staged.columns if c not in taken]
+            attributes = list(_names(attributes, "attributes"))
+            check_columns(staged, {f"attributes[{i}]": c for i, c in enumerate(attributes)}, what)
+            if "customer_id" in attributes and customer != "customer_id":
+                raise DataValidationError(
+                    "an attribute column is named 'customer_id', the store's id column; rename it."
+                )
+            types = staged.types
+            id_type = self._incoming_id_types("customers", {"customer_id": customer}, types)
+            self._transaction(
+                lambda: self._upsert_customers(customer, id_type, attributes, channels, types)
+            )
+
+    def _upsert_customers(self, customer, id_type, attributes, channels, types) -> None:
+        con = self._con
+        picked = ", ".join(quoted(a) for a in attributes)
+        cast = "".join(
+            f", CAST({quoted(a)} AS {_stored_type(types[a])}) AS {quoted(a)}" for a in attributes
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _incoming AS SELECT row_number() OVER () - 1 AS _row, "
+            f"CAST({quoted(customer)} AS {id_type['customer']}) AS customer_id"
+            + cast
+            + "".join(
+                f", {quoted(col)} AS {quoted('_consent_' + ch)}" for ch, col in channels.items()
+            )
+            + " FROM _source"
+        )
+        self._refuse_rows("customer_id IS NULL", f"{customer!r} has missing values", "drop them")
+        repeated = con.execute(
+            "SELECT count(*) - count(DISTINCT customer_id) FROM _incoming"
+        ).fetchall()[0][0]
+        if repeated:
+            raise DataValidationError(
+                f"the customers source lists {repeated} customer id(s) more than once; keep one "
+                "row per customer (df.drop_duplicates(subset=...)). Nothing was added."
+            )
+        for column in channels.values():
+            kind = types[column].upper()
+            if kind != "BOOLEAN" and kind not in _tables.INTEGER_TYPES:
+                raise DataValidationError(
+                    f"consent column {column!r} must hold True/False (or 1/0); got {kind}."
+                )
+        self._record_id_types(id_type)
+        if "customers" not in self.tables():
+            con.execute(
+                "CREATE TABLE customers AS SELECT customer_id"
+                + (f", {picked}" if picked else "")
+                + " FROM _incoming WHERE false"
+            )
+            self._tables = None
+        present = {row[0] for row in con.execute("DESCRIBE customers").fetchall()}
+        for name in attributes:
+            if name not in present:
+                column_type = _stored_type(types[name])
+                con.execute(f"ALTER TABLE customers ADD COLUMN {quoted(name)} {column_type}")
+        if attributes:
+            assignments = ", ".join(f"{quoted(a)} = i.{quoted(a)}" for a in attributes)
+            con.execute(
+                f"UPDATE customers SET {assignments} FROM _incoming i "
+                "WHERE customers.customer_id = i.customer_id"
+            )
+        con.execute(
+            "INSERT INTO customers BY NAME SELECT customer_id"
+            + (f", {picked}" if picked else "")
+            + " FROM _incoming WHERE customer_id NOT IN (SELECT customer_id FROM customers)"
+        )
+        if channels:
+            if "consent" not in self.tables():
+                con.execute(
+                    f"CREATE TABLE consent (customer_id {id_type['customer']}, channel VARCHAR, "
+                    "granted BOOLEAN, updated_at TIMESTAMP)"
+                )
+                self._tables = None
+            for channel in channels:
+                con.execute(
+                    "DELETE FROM consent WHERE channel = ? AND customer_id IN "
+                    "(SELECT customer_id FROM _incoming)",
+                    [channel],
+                )
+                con.execute(
+                    "INSERT INTO consent SELECT customer_id, ?, CAST("
+                    f"{quoted('_consent_' + channel)} AS BOOLEAN), CAST(now() AS TIMESTAMP) "
+                    "FROM _incoming",
+                    [channel],
+                )
+        self._log("add", {"customers": self._incoming_count()})
+        con.execute("DROP TABLE _incoming")
+
+    def _transaction(self, work) -> None:
+        """Run ``work`` in one transaction: all of it is written, or none."""
+        import duckdb
+
+        self._con.execute("BEGIN TRANSACTION")
+        self._changed()
+        try:
+            work()
+            self._con.execute("COMMIT")
+            self._changed()
+        except duckdb.ConversionException as error:
+            self._con.execute("ROLLBACK")
+            self._changed()
+            raise DataValidationError(
+                f"these rows do not fit the columns the store already has ({error}); convert "
+                "them to the stored types. Nothing was added."
+            ) from None
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            self._changed()
+            raise
+
+    def _record_id_types(self, id_types: dict[str, str]) -> None:
+        for role, kind in id_types.items():
+            if self._meta(f"{role}_id_type") is None:
+                self._set_meta(f"{role}_id_type", kind)
+
+    def _add(self, table: str, source: Any, **names: str | None) -> None:
+        what = f"{table} source"
+        with Staged(self._con, source, what) as staged:
+            mapping = {stored: names[stored] for stored, _ in COLUMNS[table]}
+            check_columns(staged, {_param(table, k): v for k, v in mapping.items()}, what)
+            types = staged.types
+            id_types = self._incoming_id_types(table, mapping, types)
+            columns = [Column(stored, role, mapping[stored]) for stored, role in COLUMNS[table]]
+            select = ", ".join(_expression(c, types, id_types) for c in columns)
+            self._transaction(lambda: self._insert(table, columns, select, types, id_types))
+
+    def _insert(self, table, columns, select, types, id_types) -> None:
+        self._con.execute(
+            "CREATE OR REPLACE TEMP TABLE _incoming AS SELECT row_number() OVER () - 1 "
+            f"AS _row, {select} FROM _source"
+        )
+        self._check_incoming(table, columns, types)
+        self._record_id_types(id_types)
+        self._ensure_table(table, {**self._id_types(), **id_types})
+        stored = ", ".join(name for name, _ in COLUMNS[table])
+        self._con.execute(f"INSERT INTO {table} SELECT {stored} FROM _incoming")
+        self._log("add", {table: self._incoming_count()})
+        self._con.execute("DROP TABLE _incoming")
+
+    def _incoming_id_types(self, table, mapping, types) -> dict[str, str]:
+        """The id type of each id column of the batch, checked against the store's."""
+        out = {}
+        for stored, role in COLUMNS.get(table, [("customer_id", "customer")]):
+            if role not in ("customer", "item"):
+                continue
+            column = mapping[stored]
+            kind = _tables.id_type_of(types[column])
+            if types[column].strip('"').upper() == "NULL":
+                raise DataValidationError(
+                    f"{_param(table, stored)} column {column!r} holds only missing values; "
+                    "every row needs an id."
+                )
+            if kind is None:
+                raise DataValidationError(
+                    f"{_param(table, stored)} column {column!r} must hold integer or string ids; "
+                    f"got {types[column]}. Convert it, e.g. df[{column!r}].astype('int64') "
+                    "(a float column usually means missing ids: drop those rows first)."
+                )
+            known = self._meta(f"{role}_id_type")
+            if known is not None and known != kind:
+                readable = {"BIGINT": "integers", "VARCHAR": "strings"}
+                raise DataValidationError(
+                    f"{role} ids in this store are {readable[known]}; column {column!r} holds "
+                    f"{readable[kind]}. Convert them (df[{column!r}].astype("
+                    f"{'int' if known == 'BIGINT' else 'str'})) so one customer has one id."
+                )
+            out[role] = kind
+        return out
+
+    def _check_incoming(self, table: str, columns: list[Column], types: dict) -> None:
+        """Missing required values, unreadable times and numbers, future times, duplicates."""
+        for column in columns:
+            if column.source is None:
+                continue
+            where = f"{column.stored} IS NULL"
+            if column.role in ("time", "number"):  # given but unreadable
+                self._refuse_rows(
+                    f"{where} AND _raw_{column.stored} IS NOT NULL",
+                    f"{column.source!r} has values that are not "
+                    f"{'dates' if column.role == 'time' else 'numbers'}",
+                    "fix or drop them",
+                )
+            if column.stored in REQUIRED[table]:
+                self._refuse_rows(where, f"{column.source!r} has missing values", "drop them")
+            if column.role == "time":
+                self._refuse_rows(
+                    f"{column.stored} > CAST(now() AS TIMESTAMP) + {_FUTURE_SLACK}",
+                    f"{column.source!r} has times in the future",
+                    "check the time zone and the clock of the system that wrote them",
+                )
+            if column.role == "number":
+                self._refuse_rows(
+                    f"NOT isfinite({column.stored})",
+                    f"{column.source!r} has infinite values",
+                    "fix them",
+                )
+        stored = ", ".join(name for name, _ in COLUMNS[table])
+        repeated = 0
+        if table == "orders":  # identical events or contacts may be real (two views a second)
+            repeated = self._con.execute(
+                f"SELECT count(*) - count(DISTINCT ({stored})) FROM _incoming"
+            ).fetchall()[0][0]
+        if repeated:
+            raise DataValidationError(
+                f"the {table} source repeats {repeated} row(s) exactly; drop the copies "
+                "(df.drop_duplicates()) or add the column that tells them apart (an order id)."
+            )
+        if table in self.tables():
+            again = self._con.execute(
+                f"SELECT count(*) FROM (SELECT {stored} FROM _incoming INTERSECT "
+                f"SELECT {stored} FROM {table})"
+            ).fetchall()[0][0]
+            if again:
+                raise DataValidationError(
+                    f"{again} row(s) of this {table} source are in the store already (was it "
+                    "added before?); nothing was added. Add only the new rows."
+                )
+
+    def _refuse_rows(self, condition: str, problem: str, fix: str) -> None:
+        found = self._con.execute(
+            f"SELECT count(*), list(_row ORDER BY _row)[1:5] FROM _incoming WHERE {condition}"
+        ).fetchall()[0]
+        if found[0]:
+            raise DataValidationError(
+                f"column {problem}: {found[0]} row(s) (first rows {found[1]}); {fix}. "
+                "Nothing was added."
+            )
+
+    def _incoming_count(self) -> int:
+        return int(self._con.execute("SELECT count(*) FROM _incoming").fetchall()[0][0])
+
+    # -- one customer ------------------------------------------------------------------------
+    def _customer_key(self, customer_id: Any) -> Any:
+        """``customer_id`` as the store's id type (an UnknownIdError if nobody has it)."""
+        kind = self._meta("customer_id_type")
+        if kind is None:
+            raise UnknownIdError("the store holds no customers yet; add some rows first.")
+        if isinstance(customer_id, (bool, np.bool_)) or not isinstance(
+            customer_id, (int, np.integer, str)
+        ):
+            raise InvalidParameterError(
+                f"a customer id is an int or a str; got {type(customer_id).__name__}."
+            )
+        if (kind == "BIGINT") != isinstance(customer_id, (int, np.integer)):
+            readable = "integers" if kind == "BIGINT" else "strings"
+            raise UnknownIdError(f"customer ids in this store are {readable}; got {customer_id!r}.")
+        return int(customer_id) if kind == "BIGINT" else customer_id
+
+    def _rows(self, table: str, query: str, key: Any, *params: Any) -> pd.DataFrame:
+        """``query`` (with ``{table}``) for one customer; empty when the table is absent."""
+        if table not in self.tables():
+            return pd.DataFrame()
+        return self._con.execute(query.format(table=table), [key, *params]).df()
+
+    def profile(self, customer_id: Any, *, last: int = 5) -> CustomerProfile:
+        """The :class:`CustomerProfile` of one customer: history from the tables, the parts of
+        the fitted models (:meth:`fit_models`; absent until then). ``last``: how many recent
+        orders and contacts to list."""
+        last = check_int(last, "last", low=0, high=10_000)
+        key = self._customer_key(customer_id)
+        out = CustomerProfile(customer_id)
+        attributes = self._rows("customers", "SELECT * FROM {table} WHERE customer_id = ?", key)
+        if len(attributes):
+            out.attributes = {k: _plain_value(v) for k, v in attributes.iloc[0].items()
+                              if k != "customer_id"}  # fmt: skip
+        consent = self._rows(
+            "consent", "SELECT channel, granted FROM {table} WHERE customer_id = ?", key
+        )
+        out.consent = {r.channel: _plain_value(r.granted) for r in consent.itertuples()}
+        self._order_parts(out, key, last)
+        self._contact_parts(out, key, last)
+        browsed = self._rows("events", "SELECT 1 FROM {table} WHERE customer_id = ? LIMIT 1", key)
+        if not (len(attributes) or len(consent) or out.n_orders or out.n_contacts or len(browsed)):
+            raise UnknownIdError(f"no customer {customer_id!r} in the store.")
+        return out
+
+    def _order_parts(self, out: CustomerProfile, key: Any, last: int) -> None:
+        orders = self._rows(
+            "orders",
+            "SELECT coalesce(order_id, CAST(time AS VARCHAR)) AS order_id, min(time) AS time, "
+            "count(*) AS n_lines, sum(value) AS value, list(item_id ORDER BY item_id) AS items "
+            "FROM {table} WHERE customer_id = ? GROUP BY 1 ORDER BY time DESC, order_id",
+            key,
+        )
+        if orders.empty:
+            return
+        out.n_orders = len(orders)
+        out.first_purchase, out.last_purchase = orders["time"].min(), orders["time"].max()
+        out.spend = float(orders["value"].sum())
+        out.last_orders = orders.head(last).reset_index(drop=True)
+
+    def _contact_parts(self, out: CustomerProfile, key: Any, last: int) -> None:
+        contacts = self._rows(
+            "contacts",
+            "SELECT time, channel, direction, kind, outcome FROM {table} "
+            "WHERE customer_id = ? ORDER BY time DESC",
+            key,
+        )
+        if contacts.empty:
+            return
+        out.n_contacts = len(contacts)
+        out.last_contacts = contacts.head(last).reset_index(drop=True)
+        complaints = contacts.loc[contacts["kind"] == "complaint", "time"]
+        out.n_complaints = int(complaints.size)
+        out.last_complaint = complaints.max() if complaints.size else None
+        campaigns = contacts[contacts["kind"] == "campaign"]
+        rates = (
+            campaigns.assign(responded=campaigns["outcome"].eq("responded"))
+            .groupby("channel", as_index=False)
+            .agg(contacts=("responded", "size"), responses=("responded", "sum"))
+        )
+        rates["shop_rate"] = rates["channel"].map(self._shop_response_rates()).fillna(0.0)
+        out.response_rates = rates
+        out.preferred_channel = preferred_channel(rates, out.consent)
+
+    def _shop_response_rates(self) -> dict[str, float]:
+        """Campaign response rate per channel over the whole store (kept until a write)."""
+        if "response_rates" not in self._cache:
+            rows = self._con.execute(
+                "SELECT channel, avg(CAST(outcome = 'responded' AS DOUBLE)) FROM contacts "
+                "WHERE kind = 'campaign' GROUP BY channel"
+            ).fetchall()
+            self._cache["response_rates"] = {channel: float(rate) for channel, rate in rows}
+        return self._cache["response_rates"]
+
+    # -- erasure -----------------------------------------------------------------------------
+    def forget(self, customer_ids: Any) -> dict[str, int]:
+        """Erase these customers from every table of the store, in one transaction, and log
+        how many rows went (never which customers). Returns the rows deleted per table."""
+        ids = check_ids(customer_ids, "customer_ids")
+        keys = [self._customer_key(v.item() if isinstance(v, np.generic) else v) for v in ids]
+        deleted: dict[str, int] = {}
+
+        def erase() -> None:
+            for table in self.tables():
+                before = self.count(table)
+                self._con.execute(
+                    f"DELETE FROM {table} WHERE customer_id IN (SELECT unnest(?))", [keys]
+                )
+                deleted[table] = before - self.count(table)
+            self._log("forget", {"customers": len(set(keys)), **deleted})
+
+        self._transaction(erase)
+        return deleted
+
+    def _log(self, action: str, detail: dict) -> None:
+        self._con.execute(
+            "INSERT INTO audit_log VALUES (CAST(now() AS TIMESTAMP), ?, ?)",
+            [action, json.dumps(detail, sort_keys=True)],
+        )
+
+    def audit_log(self) -> pd.DataFrame:
+        """What was added and erased, and when (``logged_at``, ``action``, ``detail``: row
+        counts per table, never a customer's id or data)."""
+        return self.sql("SELECT logged_at, action, detail FROM audit_log ORDER BY logged_at, rowid")
+
+
+def _plain_value(value: Any) -> Any:
+    """A scalar from a DataFrame cell as a plain Python value (NA as None)."""
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _stored_type(duck_type: str) -> str:
+    """Categoricals (DuckDB ENUMs) are stored as strings: new categories stay welcome."""
+    return "VARCHAR" if duck_type.upper().startswith("ENUM") else duck_type
+
+
+def _names(values: Any, what: str) -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    values = list(values)
+    if not all(isinstance(v, str) for v in values):
+        raise InvalidParameterError(f"{what} must be column names (str); got {values[:5]!r}.")
+    return values
+
+
+def _consent_columns(consent: Any) -> dict[str, str]:
+    """{channel: column} from a dict, or from column names ``consent_<channel>``."""
+    if consent is None:
+        return {}
+    if isinstance(consent, dict):
+        names = _names(consent.values(), "consent columns")
+        return dict(zip(_names(consent.keys(), "consent channels"), names, strict=True))
+    out = {}
+    for column in _names(consent, "consent"):
+        channel = column.removeprefix("consent_")
+        if channel == column or not channel:
+            raise InvalidParameterError(
+                f"consent column {column!r} does not say its channel: name the columns "
+                "consent_<channel> (consent_email) or pass a dict {'email': column}."
+            )
+        out[channel] = column
+    return out
+
+
+def _param(table: str, stored: str) -> str:
+    """The keyword a stored column is named by in ``add_<table>``."""
+    names = {"customer_id": "customer", "item_id": "item", "order_id": "order"}
+    return names.get(stored, stored)
+
+
+def _expression(column: Column, types: dict[str, str], id_types: dict[str, str]) -> str:
+    """SQL turning the source column into the stored one (NULL where it cannot)."""
+    if column.source is None:  # an optional column not given (ids and times are required)
+        return f"CAST(NULL AS {_tables.sql_type(column.role, id_types)}) AS {column.stored}"
+    source, kind = quoted(column.source), types[column.source].upper()
+    if column.role in ("customer", "item"):
+        return f"CAST({source} AS {id_types[column.role]}) AS {column.stored}"
+    if column.role == "time":
+        if kind in _tables.NUMBER_TYPES or kind == "BOOLEAN":
+            raise DataValidationError(
+                f"time column {column.source!r} must hold dates or timestamps; got numbers "
+                f"({kind}). Numbers are ambiguous (days? seconds?): convert them first, e.g. "
+                "pandas.to_datetime(df[col], unit='s')."
+            )
+        value = f"TRY_CAST({source} AS TIMESTAMP)"
+        if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+            value = f"CAST({source} AS TIMESTAMP)"  # the session is UTC
+        return f"{value} AS {column.stored}, {source} AS _raw_{column.stored}"
+    if column.role == "number":
+        return f"TRY_CAST({source} AS DOUBLE) AS {column.stored}, {source} AS _raw_{column.stored}"
+    return f"CAST({source} AS VARCHAR) AS {column.stored}"

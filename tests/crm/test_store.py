@@ -1,0 +1,194 @@
+"""CustomerStore: rows in, checked, kept in DuckDB, one customer's profile out, erased on
+request."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reco.crm import CustomerStore
+from reco.datasets import make_shop
+from reco.exceptions import DataValidationError, UnknownIdError
+
+ORDERS = {"customer": "customer_id", "item": "product_id", "time": "timestamp",
+          "value": "value", "order": "order_id"}  # fmt: skip
+EVENTS = {"customer": "customer_id", "item": "product_id", "time": "timestamp", "event": "event"}
+CONTACTS = {"customer": "customer_id", "time": "timestamp", "channel": "channel",
+            "kind": "kind", "outcome": "outcome", "direction": "direction"}  # fmt: skip
+CONSENT = ["consent_email", "consent_sms", "consent_phone"]
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return make_shop(1500, 80, random_state=3, contacts=True)
+
+
+def filled(shop, path=None) -> CustomerStore:
+    store = CustomerStore(path)
+    store.add_customers(shop.customers, customer="customer_id", consent=CONSENT)
+    store.add_orders(shop.order_lines, **ORDERS)
+    store.add_events(shop.events, **EVENTS)
+    store.add_contacts(shop.contacts, **CONTACTS)
+    return store
+
+
+@pytest.fixture(scope="module")
+def store(shop):
+    return filled(shop)
+
+
+def test_a_file_store_reopens_with_everything(shop, tmp_path):
+    path = tmp_path / "shop.duckdb"
+    with filled(shop, path) as store:
+        before = store.profile(11).to_dict()
+    with CustomerStore.open(path) as again:
+        assert again.count("orders") == len(shop.order_lines)
+        assert again.count("events") == len(shop.events)
+        assert again.count("contacts") == len(shop.contacts)
+        assert again.count("customers") == len(shop.customers)
+        assert again.profile(11).to_dict() == before
+    with pytest.raises(DataValidationError, match="no customer store"):
+        CustomerStore.open(tmp_path / "absent.duckdb")
+
+
+def test_files_in_csv_and_parquet(shop, tmp_path):
+    lines = shop.order_lines.head(300)
+    lines.to_csv(tmp_path / "orders.csv", index=False)
+    lines.to_parquet(tmp_path / "orders.parquet")
+    from_csv, from_parquet = CustomerStore(), CustomerStore()
+    from_csv.add_orders(tmp_path / "orders.csv", **ORDERS)
+    from_parquet.add_orders(str(tmp_path / "orders.parquet"), **ORDERS)
+    query = "SELECT * FROM orders ORDER BY order_id, item_id"
+    pd.testing.assert_frame_equal(from_csv.sql(query), from_parquet.sql(query), check_dtype=False)
+    with pytest.raises(DataValidationError, match=r"expected a \.csv"):
+        CustomerStore().add_orders(tmp_path / "orders.xlsx", **ORDERS)
+
+
+def test_times_are_stored_in_utc():
+    store = CustomerStore()
+    local = pd.Timestamp("2024-03-01 10:00", tz="Europe/Paris")
+    store.add_orders(pd.DataFrame({"c": [1], "i": [2], "t": [local]}), customer="c", item="i",
+                     time="t")  # fmt: skip
+    assert store.sql("SELECT time FROM orders")["time"][0] == pd.Timestamp("2024-03-01 09:00")
+
+
+@pytest.mark.parametrize(
+    "change, names, match",
+    [
+        (lambda f: f, {**ORDERS, "customer": "customerid"}, "Did you mean customer=.customer_id."),
+        (
+            lambda f: f.astype({"customer_id": float}).assign(customer_id=np.nan),
+            ORDERS,
+            "integer or string ids",
+        ),
+        (
+            lambda f: f.assign(timestamp=pd.Timestamp.now() + pd.Timedelta(days=30)),
+            ORDERS,
+            "times in the future",
+        ),
+        (lambda f: pd.concat([f, f.head(1)]), ORDERS, "repeats 1 row"),
+        (
+            lambda f: f.assign(customer_id=f["customer_id"].astype(str)),
+            ORDERS,
+            "ids in this store are integers",
+        ),
+        (lambda f: f.assign(timestamp=1_700_000_000), ORDERS, "Numbers are ambiguous"),
+        (lambda f: f.assign(value="cheap"), ORDERS, "not numbers"),
+        (lambda f: f.assign(timestamp="yesterday-ish"), ORDERS, "not dates"),
+        (lambda f: f.assign(item_id=None), {**ORDERS, "item": "item_id"}, "missing values"),
+        (lambda f: f.iloc[:0], ORDERS, "empty"),
+    ],
+)
+def test_bad_batches_change_nothing(shop, change, names, match):
+    store = CustomerStore()
+    store.add_orders(shop.order_lines.head(50), **ORDERS)
+    log = store.audit_log()
+    fresh = shop.order_lines.iloc[50:80].reset_index(drop=True)
+    with pytest.raises(DataValidationError, match=match):
+        store.add_orders(change(fresh), **names)
+    assert store.count("orders") == 50
+    pd.testing.assert_frame_equal(store.audit_log(), log)
+
+
+def test_a_batch_added_twice_is_refused(shop):
+    store = CustomerStore()
+    store.add_contacts(shop.contacts.head(40), **CONTACTS)
+    with pytest.raises(DataValidationError, match="in the store already"):
+        store.add_contacts(shop.contacts.head(60), **CONTACTS)
+    assert store.count("contacts") == 40
+
+
+def test_customers_are_updated_in_place(shop):
+    store = CustomerStore()
+    store.add_customers(shop.customers, customer="customer_id", consent=CONSENT)
+    moved = shop.customers.head(2).assign(region="abroad", vip=True)
+    store.add_customers(moved, customer="customer_id", attributes=["region", "vip"],
+                        consent={"email": "consent_sms"})  # fmt: skip
+    assert store.count("customers") == len(shop.customers)
+    first = store.profile(1)
+    assert first.attributes["region"] == "abroad" and first.attributes["vip"] is True
+    assert first.consent["email"] == bool(shop.customers.loc[0, "consent_sms"])
+    assert store.profile(3).attributes["vip"] is None
+    with pytest.raises(DataValidationError, match="more than once"):
+        store.add_customers(pd.concat([moved, moved]), customer="customer_id")
+    with pytest.raises(DataValidationError, match="do not fit"):
+        store.add_customers(moved.assign(vip="very"), customer="customer_id",
+                            attributes=["vip"])  # fmt: skip
+    assert store.profile(1).attributes["vip"] is True
+
+
+def test_profile_matches_the_tables(shop, store):
+    customer = int(shop.contacts["customer_id"].value_counts().index[0])
+    profile = store.profile(customer, last=3)
+    lines = shop.order_lines[shop.order_lines["customer_id"] == customer]
+    assert profile.n_orders == lines["order_id"].nunique()
+    assert profile.spend == pytest.approx(lines["value"].sum())
+    assert profile.first_purchase == lines["timestamp"].min()
+    assert profile.last_purchase == lines["timestamp"].max()
+    assert len(profile.last_orders) == min(3, profile.n_orders)
+    assert profile.last_orders["time"].is_monotonic_decreasing
+    contacts = shop.contacts[shop.contacts["customer_id"] == customer]
+    complaints = contacts[contacts["kind"] == "complaint"]
+    assert profile.n_contacts == len(contacts)
+    assert profile.n_complaints == len(complaints)
+    if len(complaints):
+        assert profile.last_complaint == complaints["timestamp"].max()
+    row = shop.customers.set_index("customer_id").loc[customer]
+    assert profile.consent == {c: bool(row[f"consent_{c}"]) for c in ("email", "sms", "phone")}
+    assert profile.preferred_channel is None or profile.consent[profile.preferred_channel]
+    assert json.loads(json.dumps(profile.to_dict()))["customer_id"] == customer
+    assert "Customer" in profile._repr_html_() and f"CustomerProfile({customer})" in repr(profile)
+    assert profile.p_churn is None and profile.next_best is None  # no model fitted: absent
+    with pytest.raises(UnknownIdError, match="no customer"):
+        store.profile(10**9)
+    with pytest.raises(UnknownIdError, match="integers"):
+        store.profile("7")
+
+
+def test_the_planted_preferred_channel_is_found(shop, store):
+    """Among customers with many campaign contacts on two or more channels, the profile's
+    preferred channel is the planted one far more often than chance."""
+    campaigns = shop.contacts[shop.contacts["kind"] == "campaign"]
+    per_customer = campaigns.groupby("customer_id")["channel"].agg(["size", "nunique"])
+    busy = per_customer[(per_customer["size"] >= 12) & (per_customer["nunique"] >= 2)].index
+    truth = shop.truth.customers.set_index("customer_id")["preferred_channel"].astype(str)
+    found = [store.profile(int(c)).preferred_channel == truth[c] for c in busy]
+    assert len(found) > 50 and np.mean(found) > 0.7
+
+
+def test_forget_erases_everywhere_and_logs_no_ids(shop):
+    store = filled(shop)
+    gone = [int(c) for c in shop.contacts["customer_id"].unique()[:3]]
+    deleted = store.forget(gone)
+    assert deleted["orders"] == shop.order_lines["customer_id"].isin(gone).sum()
+    for table in store.tables():
+        left = store.sql(f"SELECT count(*) AS n FROM {table} WHERE customer_id IN "
+                         f"({', '.join(map(str, gone))})")  # fmt: skip
+        assert left["n"][0] == 0, table
+    entry = store.audit_log().iloc[-1]
+    assert entry["action"] == "forget"
+    assert json.loads(entry["detail"])["customers"] == 3
+    assert not any(str(c) in entry["detail"].replace('"customers": 3', "") for c in gone)
+    with pytest.raises(UnknownIdError):
+        store.profile(gone[0])
