@@ -11,28 +11,13 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_bool, check_int, check_number
+from ..customers.scores import customer_rows, fit_missing
 from ..exceptions import DataValidationError, InvalidParameterError, NotSupportedError
 from ._write import stream_chunks, table_format
 
 __all__ = ["score_customers"]
 
 _MODEL_KEYS = ("rfm", "purchases", "spend", "churn")
-COLUMNS = (
-    "customer",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
-    "R",
-    "F",
-    "M",
-    "segment",
-    "expected_purchases",
-    "probability_alive",
-    "expected_spend",
-    "clv",
-    "p_churn",
-)
 
 
 def _models(models: Any) -> dict[str, Any]:
@@ -311,57 +296,3 @@ def _check_distributed_models(models: Any) -> dict[str, Any]:
                 "from transactions; fit it with ChurnModel.fit on a transaction log."
             )
     return models
-
-
-def fit_missing(table: pd.DataFrame, models: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """The RFM scorer, purchase model and spend model: given ones, the others fitted on
-    ``table``."""
-    from ..customers import BetaGeo, GammaGamma, RFMScorer
-
-    rfm = models.get("rfm") or RFMScorer().fit(table)
-    purchases = models.get("purchases") or BetaGeo().fit(table)
-    spend = models.get("spend") or GammaGamma().fit(table)
-    return rfm, purchases, spend
-
-
-def customer_rows(
-    chunk, rfm, purchases, spend, p_churn, horizon, period, discount_rate
-) -> pd.DataFrame:
-    from ..customers import lifetime_value
-
-    scores = rfm.transform(chunk)
-    if len(chunk):
-        value = lifetime_value(
-            purchases, spend, chunk, horizon=horizon, period=period, discount_rate=discount_rate
-        ).reindex(chunk.index)
-    else:
-        value = pd.DataFrame(
-            {
-                k: np.zeros(0)
-                for k in ("expected_purchases", "probability_alive", "expected_spend", "clv")
-            }
-        )
-    churn = (
-        np.full(len(chunk), np.nan)
-        if p_churn is None
-        else p_churn.reindex(chunk.index).to_numpy(np.float64)
-    )
-    frame = pd.DataFrame(
-        {
-            "customer": chunk.index.to_numpy(),
-            "frequency": chunk["frequency"].to_numpy(),
-            "recency": chunk["recency"].to_numpy(np.float64),
-            "T": chunk["T"].to_numpy(np.float64),
-            "monetary_value": chunk["monetary_value"].to_numpy(np.float64),
-            "R": scores["R"].to_numpy(),
-            "F": scores["F"].to_numpy(),
-            "M": scores["M"].to_numpy(),
-            "segment": scores["segment"].astype(str).array,
-            "expected_purchases": value["expected_purchases"].to_numpy(np.float64),
-            "probability_alive": value["probability_alive"].to_numpy(np.float64),
-            "expected_spend": value["expected_spend"].to_numpy(np.float64),
-            "clv": value["clv"].to_numpy(np.float64),
-            "p_churn": churn,
-        }
-    )
-    return frame[list(COLUMNS)]

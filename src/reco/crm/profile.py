@@ -15,6 +15,7 @@ contacts), so one lucky answer does not outrank twenty:
 
 from __future__ import annotations
 
+import datetime
 import html
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -29,7 +30,9 @@ _TIME = "%Y-%m-%d %H:%M"
 @dataclass
 class CustomerProfile:
     """One customer's profile (see the module docstring). Counts and amounts cover the
-    whole stored history; ``last_orders`` and ``last_contacts`` the ``last`` most recent."""
+    whole stored history; ``last_orders`` and ``last_contacts`` the ``last`` most recent.
+    ``next_best`` lists items and scores; ``next_best_because`` the history items that
+    contribute most to the first of them (the model's ``explain``)."""
 
     customer_id: Any
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -53,6 +56,7 @@ class CustomerProfile:
     p_churn: float | None = None
     churn_drivers: pd.DataFrame | None = field(default=None, repr=False)
     next_best: pd.DataFrame | None = field(default=None, repr=False)
+    next_best_because: pd.DataFrame | None = field(default=None, repr=False)
     bought_with_last_order: list | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +95,9 @@ class CustomerProfile:
         rows += [(label, value) for label, value in model_parts.items() if value is not None]
         if self.next_best is not None and len(self.next_best):
             rows.append(("next best", ", ".join(map(str, self.next_best["item"].head(5)))))
+        if self.bought_with_last_order:
+            rows.append(("bought with the last order", ", ".join(
+                map(str, self.bought_with_last_order))))  # fmt: skip
         return rows
 
     def _repr_html_(self) -> str:
@@ -117,7 +124,7 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
         return [_plain(v) for v in value]
-    if isinstance(value, (pd.Timestamp, np.datetime64)):
+    if isinstance(value, (datetime.date, np.datetime64)):
         return None if pd.isna(value) else pd.Timestamp(value).isoformat()
     if isinstance(value, np.generic):
         value = value.item()
@@ -128,18 +135,148 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def preferred_channel(rates: pd.DataFrame, consent: dict[str, bool | None]) -> str | None:
+def preferred_channel(
+    counts: dict[str, list[int]], shop_rates: dict[str, float], consent: dict[str, bool | None]
+) -> str | None:
     """The consented channel with the best shrunk response rate (None without campaigns on
-    a consented channel; every channel when the store has no consent for the customer).
-    ``rates``: channel, contacts, responses, shop_rate."""
-    if rates.empty:
-        return None
-    allowed = rates  # without consent records every channel counts
-    if consent:
-        allowed = rates[rates["channel"].map(lambda c: bool(consent.get(c, False)))]
-    if allowed.empty:
-        return None
-    shrunk = (allowed["responses"] + PRIOR_CONTACTS * allowed["shop_rate"]) / (
-        allowed["contacts"] + PRIOR_CONTACTS
+    a consented channel; every channel counts when the store has no consent for the
+    customer). ``counts``: channel -> [contacts, responses]; ``shop_rates``: the store-wide
+    rate per channel."""
+    best, best_rate = None, -1.0
+    for channel, (contacts, responses) in sorted(counts.items()):
+        if consent and not consent.get(channel):
+            continue
+        prior = shop_rates.get(channel, 0.0)
+        rate = (responses + PRIOR_CONTACTS * prior) / (contacts + PRIOR_CONTACTS)
+        if rate > best_rate:
+            best, best_rate = channel, rate
+    return best
+
+
+# -- reading one customer's rows ---------------------------------------------------------------
+_ORDERS = (
+    "SELECT coalesce(order_id, CAST(time AS VARCHAR)) AS order_id, min(time) AS time, "
+    "count(*) AS n_lines, sum(value) AS value, list(item_id ORDER BY item_id) AS items "
+    "FROM {table} WHERE customer_id = ? GROUP BY 1 ORDER BY time DESC, order_id"
+)
+_CONTACTS = (
+    "SELECT time, channel, direction, kind, outcome FROM {table} WHERE customer_id = ? "
+    "ORDER BY time DESC"
+)
+
+
+def build_profile(store: Any, key: Any, last: int, n_items: int) -> CustomerProfile | None:
+    """The profile of the customer with stored id ``key`` (None if no table knows them)."""
+    out = CustomerProfile(key)
+    columns, rows = store._records("customers", "SELECT * FROM {table} WHERE customer_id = ?", key)
+    if rows:
+        out.attributes = {c: plain_value(v) for c, v in zip(columns, rows[0], strict=True)
+                          if c != "customer_id"}  # fmt: skip
+    _, consent = store._records(
+        "consent", "SELECT channel, granted FROM {table} WHERE customer_id = ?", key
     )
-    return str(allowed["channel"].iloc[int(np.argmax(shrunk.to_numpy()))])
+    out.consent = {channel: granted for channel, granted in consent}
+    _order_parts(store, out, key, last)
+    _contact_parts(store, out, key, last)
+    _model_parts(store, out, key, n_items)
+    if not (rows or consent or out.n_orders or out.n_contacts):
+        _, browsed = store._records(
+            "events", "SELECT 1 FROM {table} WHERE customer_id = ? LIMIT 1", key
+        )
+        if not browsed:
+            return None
+    return out
+
+
+def _order_parts(store: Any, out: CustomerProfile, key: Any, last: int) -> None:
+    columns, orders = store._records("orders", _ORDERS, key)
+    if not orders:
+        return
+    out.n_orders = len(orders)
+    times = [row[1] for row in orders]
+    out.first_purchase, out.last_purchase = pd.Timestamp(min(times)), pd.Timestamp(max(times))
+    out.spend = float(sum(row[3] or 0.0 for row in orders))
+    out.last_orders = pd.DataFrame.from_records(orders[:last], columns=columns)
+
+
+def _contact_parts(store: Any, out: CustomerProfile, key: Any, last: int) -> None:
+    """Counts, complaints, the last contacts and the campaign response rates, from one
+    query (a customer has tens of contacts, not millions)."""
+    columns, contacts = store._records("contacts", _CONTACTS, key)
+    if not contacts:
+        return
+    out.n_contacts = len(contacts)
+    out.last_contacts = pd.DataFrame.from_records(contacts[:last], columns=columns)
+    complaints = [row[0] for row in contacts if row[3] == "complaint"]
+    out.n_complaints = len(complaints)
+    out.last_complaint = pd.Timestamp(complaints[0]) if complaints else None
+    counts: dict[str, list[int]] = {}
+    for _, channel, _, kind, outcome in contacts:
+        if kind == "campaign":
+            tally = counts.setdefault(channel, [0, 0])
+            tally[0] += 1
+            tally[1] += outcome == "responded"
+    shop = store._shop_response_rates()
+    out.response_rates = pd.DataFrame(
+        [(c, n, r, shop.get(c, 0.0)) for c, (n, r) in sorted(counts.items())],
+        columns=["channel", "contacts", "responses", "shop_rate"],
+    )
+    out.preferred_channel = preferred_channel(counts, shop, out.consent)
+
+
+def _model_parts(store: Any, out: CustomerProfile, key: Any, n_items: int) -> None:
+    columns, scores = store._records("scores", "SELECT * FROM {table} WHERE customer_id = ?", key)
+    if scores:
+        row = {c: plain_value(v) for c, v in zip(columns, scores[0], strict=True)}
+        cells = {"R": row["R"], "F": row["F"], "M": row["M"]}
+        out.rfm = {**cells, "score": "".join(str(v) for v in cells.values()),
+                   "segment": row["segment"]}  # fmt: skip
+        out.expected_purchases = row["expected_purchases"]
+        out.p_alive = row["probability_alive"]
+        out.clv = row["clv"]
+        out.p_churn = row["p_churn"]
+    if out.p_churn is not None:
+        columns, drivers = store._records(
+            "churn_drivers",
+            "SELECT feature, value, typical, effect FROM {table} WHERE customer_id = ? "
+            "ORDER BY rank",
+            key,
+        )
+        out.churn_drivers = pd.DataFrame.from_records(drivers, columns=columns)
+    models = store._fitted_models()
+    recommender = models.get("recommender")
+    if recommender is not None and key in recommender.user_map_:
+        found = recommender.recommend(key, n_items)
+        out.next_best = pd.DataFrame({"item": found.items, "score": found.scores})
+        if len(found):
+            out.next_best_because = _because(recommender, key, found.items[0])
+    rules = models.get("rules")
+    if rules is not None and len(out.last_orders):
+        basket = [i for i in out.last_orders["items"].iloc[0] if i in rules.item_map_]
+        if basket:
+            found = rules.recommend_for_items(basket, n_items)
+            out.bought_with_last_order = [
+                plain_value(i) for i, s in zip(found.items, found.scores, strict=True) if s > 0
+            ]
+
+
+def _because(model: Any, key: Any, item: Any) -> pd.DataFrame | None:
+    """The three history items that add most to ``item``'s score (None if the model cannot
+    say)."""
+    try:
+        parts = model.explain(key, item)
+    except NotImplementedError:
+        return None
+    top = parts.sort_values("contribution", ascending=False, kind="stable").head(3)
+    return top[["item", "contribution", "share"]].reset_index(drop=True)
+
+
+def plain_value(value: Any) -> Any:
+    """A scalar from a query as a plain Python value (NA and NaN as None)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, datetime.datetime):
+        return pd.Timestamp(value)
+    return value.item() if isinstance(value, np.generic) else value
