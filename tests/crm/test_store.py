@@ -192,3 +192,51 @@ def test_forget_erases_everywhere_and_logs_no_ids(shop):
     assert not any(str(c) in entry["detail"].replace('"customers": 3', "") for c in gone)
     with pytest.raises(UnknownIdError):
         store.profile(gone[0])
+
+
+@pytest.fixture(scope="module")
+def fitted(shop, tmp_path_factory):
+    path = tmp_path_factory.mktemp("store") / "shop.duckdb"
+    store = filled(shop, path)
+    store.fit_models()
+    return store
+
+
+def test_model_parts_come_from_the_reco_models(shop, fitted):
+    """Each model part equals what reco's own functions give on the same orders."""
+    from reco.customers import BetaGeo, GammaGamma, lifetime_value, summary
+    from reco.data import Interactions
+    from reco.models import ItemKNN
+
+    customer = int(shop.order_lines["customer_id"].value_counts().index[3])
+    profile = fitted.profile(customer)
+    lines = shop.order_lines.sort_values(["customer_id", "timestamp", "order_id"])
+    table = summary(lines, customer="customer_id", time="timestamp", value="value")
+    value = lifetime_value(BetaGeo().fit(table), GammaGamma().fit(table), table).loc[customer]
+    assert profile.clv == pytest.approx(value["clv"], rel=1e-6)
+    assert profile.p_alive == pytest.approx(value["probability_alive"], rel=1e-6)
+    assert profile.rfm["segment"] and len(profile.rfm["score"]) == 3
+    assert 0 <= profile.p_churn <= 1 and list(profile.churn_drivers.columns) == [
+        "feature", "value", "typical", "effect"]  # fmt: skip
+    history = Interactions.from_frame(lines, user="customer_id", item="product_id")
+    expected = ItemKNN().fit(history).recommend(customer, 5)
+    assert profile.next_best["item"].tolist() == expected.items.tolist()
+    because = profile.next_best_because
+    bought = set(lines.loc[lines["customer_id"] == customer, "product_id"])
+    assert set(because["item"]) <= bought and because["contribution"].is_monotonic_decreasing
+
+
+def test_complainers_are_at_higher_risk(shop, fitted):
+    """Complaints come before customers leave (planted): their P(churn) is higher."""
+    scores = fitted.sql("SELECT customer_id, p_churn FROM scores").set_index("customer_id")
+    complained = shop.contacts.loc[shop.contacts["kind"] == "complaint", "customer_id"].unique()
+    risk = scores["p_churn"]
+    assert risk[risk.index.isin(complained)].mean() > risk[~risk.index.isin(complained)].mean()
+
+
+def test_models_live_beside_a_file_store(shop, fitted):
+    customer = int(shop.order_lines["customer_id"].iloc[0])
+    before = fitted.profile(customer).to_dict()
+    assert (fitted.models_path / "recommender.npz").is_file()
+    with CustomerStore.open(fitted.path) as again:
+        assert again.profile(customer).to_dict() == before

@@ -8,7 +8,8 @@
 * next best: a recommender on the purchase history (default :class:`ItemKNN`), and an
   :class:`AssociationRuleRecommender` mined from the orders for "bought with".
 
-Models are saved beside a file store (``<store>.models/``), the tables inside it.
+Models are saved beside a file store (``<store>.models/``; not the churn model, whose
+scores are in the tables), the tables inside it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ MODEL_FILES = {
     "rfm": "rfm.npz",
     "purchases": "purchases.npz",
     "spend": "spend.npz",
-    "churn": "churn.npz",
     "recommender": "recommender.npz",
     "rules": "rules.npz",
 }
@@ -98,10 +98,13 @@ def fit_recommenders(orders: pd.DataFrame, recommender: Any, min_support: float)
 
 
 def save_models(models: dict[str, Any], folder: Path) -> None:
-    """Each model to its file in ``folder`` (written atomically by the models' ``save``)."""
+    """Each model to its file in ``folder`` (written atomically by the models' ``save``).
+    The churn model is not saved (its scikit-learn classifier would need pickle, which
+    reco's files never hold): its P(churn) and drivers are in the store's tables."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, model in models.items():
-        model.save(folder / MODEL_FILES[name])
+        if name in MODEL_FILES:
+            model.save(folder / MODEL_FILES[name])
 
 
 def load_models(folder: Path) -> dict[str, Any]:
