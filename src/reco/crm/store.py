@@ -24,6 +24,7 @@ from ..exceptions import DataValidationError, InvalidParameterError, UnknownIdEr
 from . import _fitting, _tables
 from ._sources import Staged, check_columns, quoted
 from ._tables import COLUMNS, REQUIRED, Column
+from .cube import members, run_cube
 from .profile import CustomerProfile, build_profile
 
 __all__ = ["CustomerStore"]
@@ -594,6 +595,47 @@ class CustomerStore:
             ).fetchall()
             self._cache["response_rates"] = {channel: float(rate) for channel, rate in rows}
         return self._cache["response_rates"]
+
+    # -- KPIs --------------------------------------------------------------------------------
+    def cube(
+        self,
+        measures: Any = ("revenue", "orders", "customers", "aov"),
+        by: Any = ("period",),
+        *,
+        where: dict | None = None,
+        period: str = "M",
+        rollup: bool = False,
+    ) -> pd.DataFrame:
+        """KPIs by dimensions (see :mod:`reco.crm.cube` for every measure and dimension).
+
+        ``where`` slices: ``{"region": ["north", "east"], "segment": "Champions"}``;
+        ``period`` is D, W, M, Q or Y; ``rollup=True`` adds the totals of every prefix of
+        ``by`` (the rolled-up dimensions are None, ``rollup_level`` counts them). Returns a
+        tidy frame: the dimensions, then the measures.
+
+        Examples
+        --------
+        >>> from reco.datasets import make_shop
+        >>> shop = make_shop(200, 30, random_state=0, contacts=True)
+        >>> store = CustomerStore()
+        >>> store.add_orders(shop.order_lines, customer="customer_id", item="product_id",
+        ...                  time="timestamp", value="value", order="order_id")
+        >>> store.cube(["orders", "customers"], by=["period"], period="Q").shape
+        (4, 3)
+        """
+        return run_cube(self, measures, by, where, period, check_bool(rollup, "rollup"))
+
+    def members(self, cell: Any, *, where: dict | None = None, period: str = "M") -> pd.Series:
+        """Drill down: the customer ids behind a cube cell (a row of :meth:`cube`, or a dict
+        of dimension values; rolled-up dimensions are ignored). Pass the ``where`` and
+        ``period`` of the cube call."""
+        return members(self, cell, where, period)
+
+    def _attribute_columns(self) -> list[str]:
+        if "customers" not in self.tables():
+            return []
+        columns = self._con.execute("DESCRIBE customers").fetchall()
+        return [row[0] for row in columns if row[0] != "customer_id"]
 
     # -- erasure -----------------------------------------------------------------------------
     def forget(self, customer_ids: Any) -> dict[str, int]:
