@@ -240,3 +240,36 @@ def test_models_live_beside_a_file_store(shop, fitted):
     assert (fitted.models_path / "recommender.npz").is_file()
     with CustomerStore.open(fitted.path) as again:
         assert again.profile(customer).to_dict() == before
+
+
+def test_targets_only_consenting_customers_ranked_by_expected_value(shop, fitted):
+    listed = fitted.target("phone", segments=["At Risk", "Cannot Lose Them", "Hibernating"],
+                           min_p_churn=0.5, where={"region": ["north", "east"]})  # fmt: skip
+    customers = shop.customers.set_index("customer_id")
+    assert len(listed) > 5
+    assert customers.loc[listed["customer_id"], "consent_phone"].all()  # never without consent
+    assert customers.loc[listed["customer_id"], "region"].isin(["north", "east"]).all()
+    assert (listed["p_churn"] >= 0.5).all() and listed["expected_value"].is_monotonic_decreasing
+    np.testing.assert_allclose(
+        listed["expected_value"], listed["p_churn"] * listed["clv"] * listed["response_rate"]
+    )
+    # the response rate is the profile's shrunk rate on that channel
+    first = fitted.profile(int(listed["customer_id"].iloc[0]))
+    rates = first.response_rates.set_index("channel")
+    if "phone" in rates.index:
+        row = rates.loc["phone"]
+        shrunk = (row["responses"] + 5 * row["shop_rate"]) / (row["contacts"] + 5)
+        assert listed["response_rate"].iloc[0] == pytest.approx(shrunk)
+    everyone = fitted.target("phone")
+    assert len(everyone) == customers["consent_phone"].sum()
+    assert len(fitted.target("phone", n=3)) == 3
+
+
+def test_targeting_needs_consent_and_models(shop):
+    store = CustomerStore()
+    store.add_orders(shop.order_lines, **ORDERS)
+    with pytest.raises(DataValidationError, match="never lists a customer without"):
+        store.target("email")
+    store.add_customers(shop.customers, customer="customer_id", consent=CONSENT)
+    with pytest.raises(DataValidationError, match="fit_models"):
+        store.target("email")

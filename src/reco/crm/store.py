@@ -26,6 +26,7 @@ from ._sources import Staged, check_columns, quoted
 from ._tables import COLUMNS, REQUIRED, Column
 from .cube import members, run_cube
 from .profile import CustomerProfile, build_profile
+from .target import target_list
 
 __all__ = ["CustomerStore"]
 
@@ -630,6 +631,32 @@ class CustomerStore:
         of dimension values; rolled-up dimensions are ignored). Pass the ``where`` and
         ``period`` of the cube call."""
         return members(self, cell, where, period)
+
+    def target(
+        self,
+        channel: str,
+        *,
+        segments: Any = None,
+        min_p_churn: float | None = None,
+        max_p_churn: float | None = None,
+        min_clv: float | None = None,
+        no_contact_since: Any = None,
+        where: dict | None = None,
+        n: int | None = None,
+    ) -> pd.DataFrame:
+        """A campaign list for ``channel``: customers who consented to it, narrowed by the
+        conditions, ranked by expected value (P(churn) x CLV x response rate; see
+        :mod:`reco.crm.target`). Columns: ``customer_id``, ``segment``, ``p_churn``,
+        ``clv``, ``value_at_risk``, ``response_rate``, ``last_contact``,
+        ``expected_value``. Needs :meth:`fit_models` and consent records."""
+        return target_list(
+            self, channel, segments=segments, min_p_churn=min_p_churn,
+            max_p_churn=max_p_churn, min_clv=min_clv, no_contact_since=no_contact_since,
+            where=where, n=n,
+        )  # fmt: skip
+
+    def _table_columns(self, table: str) -> list[str]:
+        return [row[0] for row in self._con.execute(f"DESCRIBE {table}").fetchall()]
 
     def _attribute_columns(self) -> list[str]:
         if "customers" not in self.tables():

@@ -1,0 +1,114 @@
+r"""Campaign targeting: who to contact on a channel, ranked by what contacting them is worth.
+
+Only customers who granted consent on the channel are ever listed (no consent record, or
+``granted`` false or missing, means no). Each is valued
+
+.. math::
+
+    \mathrm{expected\_value} = \underbrace{P(\mathrm{churn}) \cdot \mathrm{CLV}}_{\text{value at
+    risk}} \cdot \hat r,
+
+:math:`\hat r` the customer's campaign response rate on the channel, shrunk towards the
+store's rate on it as in :mod:`reco.crm.profile`. Conditions narrow the list: segments,
+P(churn) and CLV bounds, no contact since a date, customer attributes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .._validation import check_int, check_number
+from ..exceptions import DataValidationError, InvalidParameterError
+from ._sources import quoted
+from .profile import PRIOR_CONTACTS
+
+_RATES = (
+    "SELECT customer_id, count(*) FILTER (kind = 'campaign' AND channel = $channel) AS n, "
+    "count(*) FILTER (kind = 'campaign' AND channel = $channel AND outcome = 'responded') "
+    "AS r, max(time) AS last_contact FROM contacts GROUP BY customer_id"
+)
+
+
+_NO_RATES = (
+    "SELECT NULL AS customer_id, 0 AS n, 0 AS r, CAST(NULL AS TIMESTAMP) AS last_contact "
+    "WHERE false"
+)
+
+
+def target_list(
+    store: Any,
+    channel: str,
+    *,
+    segments: Any = None,
+    min_p_churn: float | None = None,
+    max_p_churn: float | None = None,
+    min_clv: float | None = None,
+    no_contact_since: Any = None,
+    where: dict | None = None,
+    n: int | None = None,
+) -> pd.DataFrame:
+    """The ranked campaign list (see the module docstring)."""
+    if not isinstance(channel, str):
+        raise InvalidParameterError(f"channel must be a str such as 'email'; got {channel!r}.")
+    tables = store.tables()
+    if "consent" not in tables:
+        raise DataValidationError(
+            "the store records no consent, and targeting never lists a customer without it: "
+            "add_customers(..., consent=...) first."
+        )
+    if "scores" not in tables:
+        raise DataValidationError("targeting needs P(churn) and CLV: call fit_models() first.")
+    conditions, params = ["c.granted"], {"channel": channel, "prior": PRIOR_CONTACTS}
+    if segments is not None:
+        chosen = [segments] if isinstance(segments, str) else list(segments)
+        conditions.append("s.segment IN (SELECT unnest($segments))")
+        params["segments"] = [str(v) for v in chosen]
+    for name, bound, sign in (("min_p_churn", min_p_churn, ">="),
+                              ("max_p_churn", max_p_churn, "<=")):  # fmt: skip
+        if bound is not None:
+            params[name] = check_number(bound, name, low=0, high=1)
+            conditions.append(f"s.p_churn {sign} ${name}")
+    if min_clv is not None:
+        params["min_clv"] = check_number(min_clv, "min_clv")
+        conditions.append("s.clv >= $min_clv")
+    if no_contact_since is not None:
+        from ..customers._log import as_timestamp
+
+        params["since"] = pd.Timestamp(as_timestamp(no_contact_since, "no_contact_since"))
+        conditions.append("(r.last_contact IS NULL OR r.last_contact < $since)")
+    attributes = store._attribute_columns()
+    for position, (name, values) in enumerate((where or {}).items()):
+        if name not in attributes:
+            raise InvalidParameterError(
+                f"where names {name!r}, not a customer attribute; the store has {attributes}."
+            )
+        params[f"w{position}"] = list(values) if isinstance(values, (list, tuple)) else [values]
+        conditions.append(f"a.{quoted(name)} IN (SELECT unnest($w{position}))")
+    limit = "" if n is None else f"LIMIT {check_int(n, 'n', low=1)}"
+    params["shop_rate"] = store._shop_response_rates().get(channel, 0.0)
+    rates = _RATES if "contacts" in tables else _NO_RATES
+    customers = "LEFT JOIN customers a ON a.customer_id = s.customer_id" if attributes else ""
+    if (
+        "p_churn" not in store._table_columns("scores")
+        or store.sql("SELECT count(p_churn) AS k FROM scores")["k"][0] == 0
+    ):
+        raise DataValidationError("targeting needs P(churn): call fit_models(churn=True).")
+    query = f"""
+        WITH rates AS ({rates})
+        SELECT s.customer_id, s.segment, s.p_churn, s.clv, s.p_churn * s.clv AS value_at_risk,
+               (coalesce(r.r, 0) + $prior * $shop_rate) / (coalesce(r.n, 0) + $prior)
+                   AS response_rate,
+               r.last_contact
+        FROM scores s
+        JOIN consent c ON c.customer_id = s.customer_id AND c.channel = $channel
+        LEFT JOIN rates r ON r.customer_id = s.customer_id
+        {customers}
+        WHERE {" AND ".join(conditions)}
+    """
+    ranked = (
+        f"SELECT *, value_at_risk * response_rate AS expected_value FROM ({query}) "
+        f"ORDER BY expected_value DESC, customer_id {limit}"
+    )
+    return store._con.execute(ranked, params).df()
