@@ -695,6 +695,55 @@ class Recommender(Estimator):
         self._check_fitted()
         return self._explain(self.user_map_.index_one(user), self.item_map_.index_one(item))
 
+    # -- erasure -----------------------------------------------------------------------------
+    def forget_users(self, users: Any) -> Recommender:
+        """Remove ``users`` from the model, as if it had been fitted without them (a right to
+        erasure reaches the model, not only the data).
+
+        Their rows leave the training history and the id map, and the learned state is
+        recomputed from the remaining history: exactly the model a refit without them gives
+        (with the same parameters; items only they had stay in the catalogue with no
+        interactions). Models with a cheaper exact update use it (EASE: a low-rank update of
+        its inverse); the others refit from the history they keep. Ids the model does not
+        know are ignored. Returns ``self``.
+        """
+        self._check_fitted()
+        ids = check_ids(users, "users")
+        rows = np.unique(self.user_map_.index(ids, missing="skip"))
+        if rows.size == 0:
+            return self
+        keep = np.setdiff1d(np.arange(len(self.user_map_)), rows)
+        if keep.size == 0:
+            raise DataValidationError(
+                "forget_users would remove every user; a model needs at least one. Discard "
+                "the model instead."
+            )
+        history = sp.csr_array(self.history_[keep])
+        remaining = Interactions.from_csr(
+            history, user_ids=self.user_map_.ids(keep), item_ids=self.item_map_.array
+        )
+        learned = self._forget(rows, remaining)
+        _check_learned_finite(type(self).__name__, learned, self._file_schema)
+        for cache in ("_candidates_memo", "_item_factors_t", "_whitelist_cache"):
+            self.__dict__.pop(cache, None)
+        self._set_fitted(
+            {
+                "user_map_": remaining.user_map,
+                "item_map_": self.item_map_,
+                "history_": remaining.to_csr(),
+                "item_popularity_": np.bincount(
+                    remaining.to_csr().indices, minlength=len(self.item_map_)
+                ).astype(np.float32),
+                **learned,
+            }
+        )
+        return self
+
+    def _forget(self, rows: np.ndarray, remaining: Interactions) -> dict[str, Any]:
+        """The learned state without the history rows ``rows`` (``remaining`` is the rest):
+        a refit by default."""
+        return self._fit(remaining)
+
 
 def _comparable(ids: Any) -> list | np.ndarray | None:
     """A copy of an id list that a later list can be compared with (None: not worth it)."""

@@ -273,3 +273,31 @@ def test_targeting_needs_consent_and_models(shop):
     store.add_customers(shop.customers, customer="customer_id", consent=CONSENT)
     with pytest.raises(DataValidationError, match="fit_models"):
         store.target("email")
+
+
+def test_forget_reaches_the_fitted_models(shop, tmp_path):
+    """After forget, the recommender is the one a refit without the customers gives, the
+    scores hold no row of theirs, and the models saved beside the store agree."""
+    from reco.data import Interactions
+    from reco.models import ItemKNN
+
+    store = filled(shop, tmp_path / "shop.duckdb")
+    store.fit_models()
+    buyers = shop.order_lines["customer_id"].unique()
+    gone = [int(c) for c in buyers[:5]]
+    store.forget(gone)
+    assert store.sql("SELECT count(*) AS n FROM scores WHERE customer_id IN "
+                     f"({', '.join(map(str, gone))})")["n"][0] == 0  # fmt: skip
+    model = store._fitted_models()["recommender"]
+    assert not any(c in model.user_map_ for c in gone)
+    lines = shop.order_lines[~shop.order_lines["customer_id"].isin(gone)]
+    lines = lines.sort_values(["customer_id", "timestamp", "order_id", "product_id"])
+    refit = ItemKNN().fit(Interactions.from_frame(lines, user="customer_id", item="product_id"))
+    other = int(buyers[10])
+    assert model.recommend(other, 5).items.tolist() == refit.recommend(other, 5).items.tolist()
+    log = store.audit_log()
+    assert log["action"].tolist()[-3:] == ["forget", "fit_models", "forget_models"]
+    assert json.loads(log["detail"].iloc[-1])["models"] == [
+        "churn", "purchases", "recommender", "rfm", "rules", "spend"]  # fmt: skip
+    reopened = CustomerStore.open(store.path)
+    assert not any(c in reopened._fitted_models()["recommender"].user_map_ for c in gone)

@@ -506,18 +506,37 @@ class CustomerStore:
                 f"{type(recommender).__name__}."
             )
         end = None if cutoff is None else pd.Timestamp(as_timestamp(cutoff, "cutoff"))
+        settings = {"cutoff": None if end is None else end.isoformat(), "horizon": horizon,
+                    "period": period, "discount_rate": discount_rate, "churn": churn}  # fmt: skip
         orders = _fitting.orders_frame(self, end)
-        models, scores = _fitting.fit_value(orders, end, horizon, period, discount_rate)
+        models, scores, drivers = self._customer_models(orders, settings)
+        models.update(_fitting.fit_recommenders(orders, recommender, min_support))
+        self._install_models(models, scores, drivers, settings)
+        return models
+
+    def _customer_models(self, orders: pd.DataFrame, settings: dict) -> tuple:
+        """Value and churn models and their per-customer tables, on ``orders``."""
+        end = None if settings["cutoff"] is None else pd.Timestamp(settings["cutoff"])
+        models, scores = _fitting.fit_value(
+            orders, end, settings["horizon"], settings["period"], settings["discount_rate"]
+        )
         drivers = None
-        if churn:
+        if settings["churn"]:
             models["churn"], p_churn, drivers = _fitting.fit_churn(orders, end)
             scores["p_churn"] = p_churn.reindex(scores["customer"]).to_numpy(np.float64)
-        models.update(_fitting.fit_recommenders(orders, recommender, min_support))
+        return models, scores, drivers
+
+    def _install_models(self, models: dict, scores, drivers, settings: dict) -> None:
+        """Save the models beside a file store, write their tables, keep them in memory."""
         if self.models_path is not None:
             _fitting.save_models(models, self.models_path)
-        self._transaction(lambda: self._write_scores(scores, drivers))
+
+        def write() -> None:
+            self._write_scores(scores, drivers)
+            self._set_meta("fit_settings", json.dumps(settings))
+
+        self._transaction(write)
         self._models = models
-        return models
 
     def _write_scores(self, scores: pd.DataFrame, drivers: pd.DataFrame | None) -> None:
         con = self._con
@@ -666,23 +685,50 @@ class CustomerStore:
 
     # -- erasure -----------------------------------------------------------------------------
     def forget(self, customer_ids: Any) -> dict[str, int]:
-        """Erase these customers from every table of the store, in one transaction, and log
-        how many rows went (never which customers). Returns the rows deleted per table."""
+        """Erase these customers: their rows leave every table of the store (in one
+        transaction), then the fitted models (:meth:`fit_models`) forget them too: the
+        recommender exactly (:meth:`~reco.base.Recommender.forget_users`), the rules mined
+        again from the remaining orders, the value and churn models and their tables refitted
+        with the last settings. The audit log records how many rows and which models, never
+        which customers. Returns the rows deleted per table."""
         ids = check_ids(customer_ids, "customer_ids")
         keys = [self._customer_key(v.item() if isinstance(v, np.generic) else v) for v in ids]
         deleted: dict[str, int] = {}
 
         def erase() -> None:
             for table in self.tables():
-                before = self.count(table)
-                self._con.execute(
-                    f"DELETE FROM {table} WHERE customer_id IN (SELECT unnest(?))", [keys]
+                deleted[table] = int(
+                    self._con.execute(
+                        f"DELETE FROM {table} WHERE customer_id IN (SELECT unnest(?))", [keys]
+                    ).fetchall()[0][0]
                 )
-                deleted[table] = before - self.count(table)
             self._log("forget", {"customers": len(set(keys)), **deleted})
 
         self._transaction(erase)
+        updated = self._forget_in_models(keys)
+        if updated:
+            self._transaction(lambda: self._log("forget_models", {"models": updated}))
         return deleted
+
+    def _forget_in_models(self, keys: list) -> list[str]:
+        """Update the fitted models after an erasure (see :meth:`forget`)."""
+        settings = self._meta("fit_settings")
+        if settings is None:
+            return []
+        settings = json.loads(settings)
+        models = dict(self._fitted_models())
+        end = None if settings["cutoff"] is None else pd.Timestamp(settings["cutoff"])
+        orders = _fitting.orders_frame(self, end)
+        fitted, scores, drivers = self._customer_models(orders, settings)
+        if "recommender" in models:
+            models["recommender"].forget_users(keys)
+        if "rules" in models:
+            models["rules"].forget_users(
+                keys, baskets=orders, transaction="order_id", item="item_id"
+            )
+        models.update(fitted)
+        self._install_models(models, scores, drivers, settings)
+        return sorted(models)
 
     def _log(self, action: str, detail: dict) -> None:
         self._con.execute(

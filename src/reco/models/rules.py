@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._schema import Array, Csr
+from .._schema import Array, Csr, Scalar
 from .._topk import csr_arrays
 from .._validation import check_int, check_number, check_option
 from ..base import Recommender
 from ..data import Interactions
-from ..exceptions import DataValidationError
+from ..exceptions import DataValidationError, NotSupportedError
 from ..mining import METRICS, association_rules, frequent_itemsets
 from ._kernels import rule_max_scores
 
@@ -70,6 +70,7 @@ class AssociationRuleRecommender(Recommender):
         "single_weights_": Csr(("items", "items")),
         "pair_keys_": Array("int64", ("pairs",), low=0),
         "pair_weights_": Csr(("pairs", "items")),
+        "from_baskets_": Scalar((bool,)),
     }
 
     def __init__(
@@ -114,6 +115,35 @@ class AssociationRuleRecommender(Recommender):
         self._baskets = baskets
         try:
             return super().fit(X, y)
+        finally:
+            del self._baskets
+
+    def forget_users(
+        self,
+        users: Any,
+        *,
+        baskets: Any = None,
+        transaction: str = "transaction_id",
+        item: str = "item_id",
+    ) -> AssociationRuleRecommender:
+        """Remove ``users`` as if the model had been fitted without them (see
+        :meth:`Recommender.forget_users`): the rules are mined again from the remaining
+        histories, or, for a model fitted with ``baskets``, from the ``baskets`` given here,
+        which must be the orders without these users' (orders do not name their buyers, so
+        the model cannot remove them itself)."""
+        from ..mining import as_baskets
+
+        self._check_fitted()
+        if self.from_baskets_ and baskets is None:
+            raise NotSupportedError(
+                "this model mined its rules from order baskets, which do not say whose they "
+                "are: pass forget_users(users, baskets=<the orders without these users'>)."
+            )
+        self._baskets = (
+            None if baskets is None else as_baskets(baskets, transaction=transaction, item=item)
+        )
+        try:
+            return super().forget_users(users)
         finally:
             del self._baskets
 
@@ -172,6 +202,7 @@ class AssociationRuleRecommender(Recommender):
             padded[row, : len(antecedents[k])] = antecedents[k]
 
         return {
+            "from_baskets_": self._baskets is not None,
             "rule_antecedents_": padded,
             "rule_consequents_": consequents[kept].astype(np.int32),
             "rule_metrics_": frame[list(METRICS)].to_numpy(np.float64)[kept],
