@@ -301,3 +301,28 @@ def test_forget_reaches_the_fitted_models(shop, tmp_path):
         "churn", "purchases", "recommender", "rfm", "rules", "spend"]  # fmt: skip
     reopened = CustomerStore.open(store.path)
     assert not any(c in reopened._fitted_models()["recommender"].user_map_ for c in gone)
+
+
+def test_pseudonymised_exports_join_but_hide_the_ids(shop, store, tmp_path):
+    import hashlib
+    import hmac
+
+    key = b"a secret key of 32 bytes, really"
+    paths = store.export(tmp_path / "out", tables=["orders", "contacts"], pseudonymise=key)
+    orders = pd.read_parquet(paths["orders"])
+    contacts = pd.read_parquet(paths["contacts"])
+    assert len(orders) == len(shop.order_lines) and len(contacts) == len(shop.contacts)
+    first = int(shop.order_lines["customer_id"].iloc[0])
+    pseudonym = hmac.new(key, str(first).encode(), hashlib.sha256).hexdigest()
+    assert pseudonym in set(orders["customer_id"]) and pseudonym in set(contacts["customer_id"])
+    assert (
+        not orders["customer_id"].astype(str).isin(shop.customers["customer_id"].astype(str)).any()
+    )
+    assert set(orders["customer_id"]) & set(contacts["customer_id"])  # the tables still join
+    plain = store.export(tmp_path / "plain", tables="customers", format="csv")
+    assert pd.read_csv(plain["customers"])["customer_id"].tolist() == shop.customers[
+        "customer_id"].tolist()  # fmt: skip
+    assert json.loads(store.audit_log()["detail"].iloc[-1])["pseudonymised"] is False
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+    with pytest.raises(Exception, match="at least 16 bytes"):
+        store.export(tmp_path / "bad", pseudonymise="short")

@@ -25,6 +25,7 @@ from . import _fitting, _tables
 from ._sources import Staged, check_columns, quoted
 from ._tables import COLUMNS, REQUIRED, Column
 from .cube import members, run_cube
+from .export import export_tables
 from .profile import CustomerProfile, build_profile
 from .target import target_list
 
@@ -729,6 +730,28 @@ class CustomerStore:
         models.update(fitted)
         self._install_models(models, scores, drivers, settings)
         return sorted(models)
+
+    def export(
+        self,
+        folder: str | os.PathLike,
+        *,
+        tables: Any = None,
+        pseudonymise: bytes | str | None = None,
+        format: str = "parquet",
+    ) -> dict[str, Path]:
+        """Write ``tables`` (default: all) to ``folder/<table>.parquet`` (or ``.csv``), each
+        file complete or absent. With ``pseudonymise`` (a secret key of 16 bytes or more)
+        customer ids are replaced by their keyed hash, HMAC-SHA256 (see
+        :mod:`reco.crm.export`). The export is logged (tables and row counts). Returns the
+        paths by table."""
+        written = export_tables(self, folder, tables, pseudonymise, format)
+        detail = {t: self._table_rows(t) for t in written}
+        detail["pseudonymised"] = pseudonymise is not None
+        self._transaction(lambda: self._log("export", detail))
+        return written
+
+    def _table_rows(self, table: str) -> int:
+        return int(self._con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
     def _log(self, action: str, detail: dict) -> None:
         self._con.execute(
