@@ -1,6 +1,8 @@
 """The 360-degree customer view: a customer store in DuckDB, profiles, a KPI cube,
 consent-aware targeting and erasure (see :class:`CustomerStore`)."""
 
+from ._sources import sql_source
+from .profile import CustomerProfile
 from .store import CustomerStore
 
-__all__ = ["CustomerStore"]
+__all__ = ["CustomerProfile", "CustomerStore", "sql_source"]

@@ -52,36 +52,89 @@ def export_tables(
         raise InvalidParameterError(f"format must be 'parquet' or 'csv'; got {file_format!r}.")
     if not isinstance(folder, (str, os.PathLike)):
         raise InvalidParameterError(f"folder must be a path; got {type(folder).__name__}.")
-    key = as_key(pseudonymise)
+    folder = Path(folder)
+    chosen, key = _chosen(store, tables), as_key(pseudonymise)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _pseudonymised(store, chosen, key):
+        return {
+            table: _copy(store._con, _query(store, table, key),
+                         folder / f"{table}.{file_format}", file_format)
+            for table in chosen
+        }  # fmt: skip
+
+
+def export_to_sql(store: Any, url: str, tables: Any, pseudonymise: Any, if_exists: str) -> list:
+    """Write each table into the database at ``url`` (SQLAlchemy), in chunks; returns the
+    tables written."""
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise ImportError("writing to SQL needs SQLAlchemy: pip install 'reco[sql]'") from None
+    if if_exists not in ("fail", "replace", "append"):
+        raise InvalidParameterError(
+            f"if_exists must be 'fail', 'replace' or 'append'; got {if_exists!r}."
+        )
+    chosen, key = _chosen(store, tables), as_key(pseudonymise)
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with _pseudonymised(store, chosen, key), engine.begin() as connection:
+            for table in chosen:  # one transaction: all tables or none
+                cursor = store._con.execute(_query(store, table, key))
+                chunk, mode = cursor.fetch_df_chunk(64), if_exists
+                while True:  # the first chunk creates the table, even when it is empty
+                    chunk.to_sql(table, connection, if_exists=mode, index=False)
+                    chunk, mode = cursor.fetch_df_chunk(64), "append"
+                    if chunk.empty:
+                        break
+    except (ValueError, sqlalchemy.exc.SQLAlchemyError) as error:
+        raise DataValidationError(
+            f"writing to the database failed ({error.__class__.__name__}: "
+            f"{str(error).splitlines()[0]}); nothing was written."
+        ) from None
+    finally:
+        engine.dispose()
+    return chosen
+
+
+def _chosen(store: Any, tables: Any) -> list[str]:
     present = store.tables()
     chosen = present if tables is None else [tables] if isinstance(tables, str) else list(tables)
     missing = [t for t in chosen if t not in present]
     if missing:
         raise DataValidationError(f"the store has no table(s) {missing}; it has {present}.")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    con = store._con
-    if key is not None:
+    return chosen
+
+
+class _pseudonymised:
+    """The pseudonym table ``_pseudonyms`` registered for the ``with`` (nothing without a
+    key)."""
+
+    def __init__(self, store: Any, tables: list[str], key: bytes | None) -> None:
+        self.store, self.tables, self.key = store, tables, key
+
+    def __enter__(self) -> None:
+        if self.key is None:
+            return
         ids = pd.concat(
-            [store.sql(f"SELECT DISTINCT customer_id FROM {t}")["customer_id"] for t in chosen]
-        )
-        con.register("_pseudonyms", pseudonyms(ids, key))
-    written = {}
-    try:
-        for table in chosen:
-            query = f"SELECT * FROM {table}"
-            if key is not None:
-                columns = [c for c in store._table_columns(table) if c != "customer_id"]
-                kept = "".join(f", t.{quoted(c)}" for c in columns)
-                query = (
-                    f"SELECT p.pseudonym AS customer_id{kept} FROM {table} t "
-                    "JOIN _pseudonyms p ON p.customer_id = t.customer_id"
-                )
-            written[table] = _copy(con, query, folder / f"{table}.{file_format}", file_format)
-    finally:
-        if key is not None:
-            con.unregister("_pseudonyms")
-    return written
+            [self.store.sql(f"SELECT DISTINCT customer_id FROM {t}")["customer_id"]
+             for t in self.tables]
+        )  # fmt: skip
+        self.store._con.register("_pseudonyms", pseudonyms(ids, self.key))
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.key is not None:
+            self.store._con.unregister("_pseudonyms")
+
+
+def _query(store: Any, table: str, key: bytes | None) -> str:
+    if key is None:
+        return f"SELECT * FROM {table}"
+    columns = [c for c in store._table_columns(table) if c != "customer_id"]
+    kept = "".join(f", t.{quoted(c)}" for c in columns)
+    return (
+        f"SELECT p.pseudonym AS customer_id{kept} FROM {table} t "
+        "JOIN _pseudonyms p ON p.customer_id = t.customer_id"
+    )
 
 
 def _copy(con: Any, query: str, path: Path, file_format: str) -> Path:

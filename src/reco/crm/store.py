@@ -25,7 +25,7 @@ from . import _fitting, _tables
 from ._sources import Staged, check_columns, quoted
 from ._tables import COLUMNS, REQUIRED, Column
 from .cube import members, run_cube
-from .export import export_tables
+from .export import export_tables, export_to_sql
 from .profile import CustomerProfile, build_profile
 from .target import target_list
 
@@ -748,6 +748,23 @@ class CustomerStore:
         detail = {t: self._table_rows(t) for t in written}
         detail["pseudonymised"] = pseudonymise is not None
         self._transaction(lambda: self._log("export", detail))
+        return written
+
+    def export_sql(
+        self,
+        url: str,
+        *,
+        tables: Any = None,
+        pseudonymise: bytes | str | None = None,
+        if_exists: str = "fail",
+    ) -> list[str]:
+        """Write ``tables`` (default: all) into the SQL database at ``url`` (SQLAlchemy, the
+        ``sql`` extra), one table each under the same name, in one database transaction;
+        ``pseudonymise`` as in :meth:`export`. Returns the tables written."""
+        written = export_to_sql(self, url, tables, pseudonymise, if_exists)
+        detail = {t: self._table_rows(t) for t in written}
+        detail["pseudonymised"] = pseudonymise is not None
+        self._transaction(lambda: self._log("export_sql", detail))
         return written
 
     def _table_rows(self, table: str) -> int:
