@@ -35,6 +35,16 @@ def test_python_examples_run(tmp_path, monkeypatch):
     assert len(at_risk) == 10 and at_risk["value_at_risk"].is_monotonic_decreasing
     assert at_risk["p_churn"].between(0, 1).all() and (at_risk["value_at_risk"] > 0).all()
     assert namespace["recs"].count() == 10  # the Spark example: 5 items for each of 2 users
+    # the customer 360: a full profile, a cube with its totals, a consent-only target list
+    profile, store, shop = namespace["profile"], namespace["store"], namespace["people"]
+    assert profile.n_orders > 0 and profile.clv is not None and profile.p_churn is not None
+    assert profile.next_best is not None and len(profile.next_best) == 5
+    kpis = namespace["kpis"]
+    assert kpis.loc[kpis["rollup_level"] == 2, "customers"].item() == shop.order_lines[
+        "customer_id"].nunique()  # fmt: skip
+    consent = shop.customers.set_index("customer_id")["consent_email"]
+    assert consent.loc[namespace["campaign"]["customer_id"]].all()
+    assert store.sql("SELECT count(*) AS n FROM orders WHERE customer_id = 7")["n"][0] == 0
     metrics = namespace["check"].metrics.set_index("method")
     assert set(metrics.index) == {"model", "recency_rule", "btyd"}
     model, btyd = metrics.loc["model", "roc_auc"], metrics.loc["btyd", "roc_auc"]

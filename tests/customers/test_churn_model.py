@@ -96,6 +96,7 @@ def test_importances_and_drivers(shop, fitted):
     assert (drivers["effect"] > 0).all()
     order = features.index.get_indexer(drivers["customer"])
     assert (np.diff(order) >= 0).all()  # customers in the order given
+    assert all(group["effect"].is_monotonic_decreasing for _, group in drivers.groupby("customer"))
     first = drivers.iloc[0]
     row = features.loc[[first["customer"]]]
     changed = row.copy()

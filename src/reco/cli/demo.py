@@ -31,7 +31,7 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
 
     _section("1. Shop")
     started = time.perf_counter()
-    shop = make_shop(customers, products, random_state=seed)
+    shop = make_shop(customers, products, random_state=seed, contacts=True)
     print(f"{shop!r} generated in {time.perf_counter() - started:.2f} s (seed {seed})")
     revenue = shop.order_lines["value"].sum()
     period = f"{shop.truth.start:%Y-%m-%d} .. {shop.truth.end:%Y-%m-%d}"
@@ -190,7 +190,39 @@ def demo(customers: int, products: int, seed: int, holdout_days: int) -> int:
         f"saved and reloaded ({size_kb:.0f} KiB, no pickle); same answers: {same}; "
         f"recommend() median latency {np.median(timings) * 1e6:.0f} us"
     )
+    _store_section(shop)
     return 0
+
+
+def _store_section(shop) -> None:
+    from ..crm import CustomerStore
+
+    _section("9. The 360-degree view (CustomerStore in DuckDB)")
+    started = time.perf_counter()
+    store = CustomerStore()
+    store.add_customers(shop.customers, customer="customer_id",
+                        consent=["consent_email", "consent_sms", "consent_phone"])  # fmt: skip
+    lines = shop.order_lines.merge(shop.products[["product_id", "category"]], on="product_id")
+    store.add_orders(lines, customer="customer_id", item="product_id", time="timestamp",
+                     value="value", order="order_id", category="category")  # fmt: skip
+    store.add_contacts(shop.contacts, customer="customer_id", time="timestamp",
+                       channel="channel", kind="kind", outcome="outcome")  # fmt: skip
+    store.fit_models()
+    print(f"{store!r}; loaded and models fitted in {time.perf_counter() - started:.1f} s")
+    busiest = shop.contacts["customer_id"].value_counts().index[0]
+    started = time.perf_counter()
+    profile = store.profile(int(busiest))
+    print(f"one customer's profile ({(time.perf_counter() - started) * 1000:.0f} ms):")
+    print("\n".join("  " + line for line in repr(profile).splitlines()))
+    cube = store.cube(["revenue", "customers", "repeat_rate"], by=["region"], period="Y",
+                      rollup=True)  # fmt: skip
+    print("KPIs by region (the last row: all regions):")
+    print("\n".join("  " + line for line in cube.round(3).to_string(index=False).splitlines()))
+    listed = store.target("email", min_p_churn=0.5, n=5)
+    print(
+        f"email campaign: {len(store.target('email', min_p_churn=0.5)):,} consenting customers "
+        f"at risk; the first by expected value: {listed['customer_id'].tolist()}"
+    )
 
 
 def _churn_section(shop, clv: pd.DataFrame) -> None:

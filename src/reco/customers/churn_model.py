@@ -373,29 +373,30 @@ class ChurnModel(Estimator):
         n = check_int(n, "n", low=1)
         base = self.predict_proba_table(X).to_numpy()
         typical = self._held_X[self._held_y == 0].median(numeric_only=True)
-        rows = []
-        for name in self.feature_names_:
-            if name not in typical.index:
-                continue
-            changed = X.copy()
+        names = [name for name in self.feature_names_ if name in typical.index]
+        effects = np.empty((len(X), len(names)))
+        changed = X.copy()
+        for column, name in enumerate(names):  # one feature at a time, then put back
+            original = changed[name]
             changed[name] = typical[name]
-            effect = base - self.predict_proba_table(changed).to_numpy()
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "customer": X.index,
-                        "feature": name,
-                        "value": X[name].to_numpy(np.float64),
-                        "typical": float(typical[name]),
-                        "effect": effect,
-                    }
-                )
-            )
-        out = pd.concat(rows, ignore_index=True)
-        out = out[out["effect"] > 0].sort_values(["effect"], ascending=False, kind="stable")
-        out = out.groupby("customer", sort=False).head(n)
-        order = pd.Index(X.index).get_indexer(out["customer"])
-        return out.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+            effects[:, column] = base - self.predict_proba_table(changed).to_numpy()
+            changed[name] = original
+        # per row, the n largest positive effects (ties: the earlier feature)
+        order = np.argsort(-effects, axis=1, kind="stable")[:, :n]
+        picked = np.take_along_axis(effects, order, axis=1)
+        keep = picked > 0
+        rows = np.repeat(np.arange(len(X)), keep.sum(axis=1))
+        columns = order[keep]
+        values = X[names].to_numpy(np.float64) if names else np.zeros((len(X), 0))
+        return pd.DataFrame(
+            {
+                "customer": np.asarray(X.index)[rows],
+                "feature": np.asarray(names, dtype=object)[columns],
+                "value": values[rows, columns],
+                "typical": typical[names].to_numpy(np.float64)[columns],
+                "effect": picked[keep],
+            }
+        )
 
     def save(self, path: Any) -> None:
         raise NotSupportedError(
