@@ -147,10 +147,10 @@ def cube_pandas(folder: Path) -> dict:
                                 customers=("revenue", "size")).reset_index()  # fmt: skip
             level["repeat_rate"] = grouped["n_orders"].apply(lambda n: (n > 1).mean()).to_numpy()
         else:
+            n_orders = per_customer["n_orders"]
             level = pd.DataFrame({"revenue": [per_customer["revenue"].sum()],
-                                  "orders": [per_customer["n_orders"].sum()],
-                                  "customers": [len(per_customer)],
-                                  "repeat_rate": [(per_customer["n_orders"] > 1).mean()]})  # fmt: skip
+                                  "orders": [n_orders.sum()], "customers": [len(n_orders)],
+                                  "repeat_rate": [(n_orders > 1).mean()]})  # fmt: skip
         level["aov"] = level["revenue"] / level["orders"]
         level["rollup_level"] = 2 - len(keys)
         levels.append(level)
