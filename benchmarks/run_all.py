@@ -58,6 +58,12 @@ BENCHMARKS = [
         "row per customer for 1M customers (reco, lifetimes)",
     ),
     ("bench_als.py", [], "ALS against implicit's: CG and Cholesky iterations, loss, top-10"),
+    (
+        "bench_crm.py",
+        [],
+        "the customer store: profile latency at 1M customers, the KPI cube beside pandas on "
+        "20M order lines",
+    ),
 ]
 PACKAGES = [
     "reco",
@@ -71,6 +77,7 @@ PACKAGES = [
     "lifetimes",
     "prefixspan",
     "ranx",
+    "duckdb",
 ]
 
 

@@ -112,3 +112,31 @@ def test_slices_and_drill_down(store, lines):
 def test_bad_cubes_say_what_to_do(store, call, error, match):
     with pytest.raises(error, match=match):
         store.cube(**call)
+
+
+@pytest.mark.parametrize(
+    "measures, by, kind",
+    [(["revenue"], ["region", "period"], "lines"), (["customers"], ["region", "category"], "heat"),
+     (["response_rate"], ["channel"], "bars")],
+)  # fmt: skip
+def test_plot_cube_draws_what_it_says(store, measures, by, kind):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from reco.crm import plot_cube
+
+    cube = store.cube(measures, by=by, period="Q", rollup=True)
+    ax = plot_cube(cube, measures[0])
+    assert ax.get_title() and ax.get_xlabel()
+    cells = cube[cube["rollup_level"] == 0]
+    if kind == "lines":
+        assert len(ax.get_lines()) == cells["region"].nunique()
+        assert sum(len(line.get_xdata()) for line in ax.get_lines()) == len(cells)
+    elif kind == "heat":
+        assert ax.images[0].get_array().shape == (cells["region"].nunique(),
+                                                  cells["category"].nunique())  # fmt: skip
+    else:
+        heights = sorted((p.get_height() for p in ax.patches), reverse=True)
+        np.testing.assert_allclose(heights, cells["response_rate"].sort_values(ascending=False))
+    with pytest.raises(InvalidParameterError, match="one of its measures"):
+        plot_cube(cube, "profit")

@@ -2,7 +2,8 @@
 consent-aware targeting and erasure (see :class:`CustomerStore`)."""
 
 from ._sources import sql_source
+from .plots import plot_cube
 from .profile import CustomerProfile
 from .store import CustomerStore
 
-__all__ = ["CustomerProfile", "CustomerStore", "sql_source"]
+__all__ = ["CustomerProfile", "CustomerStore", "plot_cube", "sql_source"]

@@ -9,6 +9,8 @@ top-n, fold-in for baskets (the same formula with the basket as history, so it i
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -181,27 +183,42 @@ class ItemBasedRecommender(Recommender):
         return canonical(row) if sp.issparse(row) else np.asarray(row, np.float32)
 
     def _explain(self, user_index: int, item_index: int) -> pd.DataFrame:
-        history = self.history_[[user_index]]
-        items, values = history.indices, history.data.astype(np.float64)
-        if sp.issparse(self.weights_):
-            column = self.weights_[:, [item_index]].toarray().ravel()[items]
-        else:
-            column = self.weights_[items, item_index].astype(np.float64)
+        indptr, indices = csr_arrays(self.history_)
+        start, stop = indptr[user_index], indptr[user_index + 1]
+        items = indices[start:stop]
+        values = self.history_.data[start:stop].astype(np.float64)
+        column = _weights_towards(self.weights_, items, item_index)
         contribution = values * column
-        frame = pd.DataFrame(
+        total = contribution.sum()
+        keep = np.flatnonzero(contribution != 0)
+        ids = self.item_map_.ids(items[keep])
+        # largest contribution first, ties by item id (as a stable sort on both would)
+        order = np.lexsort((ids, -contribution[keep])) if keep.size else keep
+        keep = keep[order]
+        return pd.DataFrame(
             {
-                "item": self.item_map_.ids(items),
-                "value": values,
-                "weight": column,
-                "contribution": contribution,
+                "item": ids[order],
+                "value": values[keep],
+                "weight": column[keep],
+                "contribution": contribution[keep],
+                "share": contribution[keep] / total if total else np.full(keep.size, np.nan),
             }
         )
-        frame = frame[frame["contribution"] != 0].sort_values(
-            ["contribution", "item"], ascending=[False, True], kind="stable"
-        )
-        total = contribution.sum()
-        frame["share"] = frame["contribution"] / total if total else np.nan
-        return frame.reset_index(drop=True)
+
+
+def _weights_towards(weights: Any, rows: np.ndarray, column: int) -> np.ndarray:
+    """``weights[rows, column]`` as float64, reading only those rows of a sparse matrix
+    (a column slice of a CSR matrix would scan all of it)."""
+    if not sp.issparse(weights):
+        return weights[rows, column].astype(np.float64)
+    indptr, indices = csr_arrays(weights)
+    out = np.zeros(rows.size, np.float64)
+    for position, row in enumerate(rows):
+        lo, hi = indptr[row], indptr[row + 1]
+        at = lo + np.searchsorted(indices[lo:hi], column)
+        if at < hi and indices[at] == column:
+            out[position] = weights.data[at]
+    return out
 
 
 def available_memory() -> int:
