@@ -18,7 +18,10 @@ as_owner() {
 as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >/dev/null
 as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
     -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
-stop_postgres() { as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null || true; }
+stop_postgres() {
+    as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null || true
+    rm -rf "$PG_DIR"
+}
 trap stop_postgres EXIT
 as_owner "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres reco
 export RECO_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/reco"
