@@ -54,3 +54,11 @@ def churn_case(tmp_path_factory):
     single = pd.read_parquet(out).set_index("customer").sort_index()
     assert single["p_churn"].notna().all()
     return lines, cutoff, churn, options, single
+
+
+@pytest.fixture(scope="session")
+def implicit_seed():
+    """The seed reco hands implicit for a ``random_state`` (``backend="implicit"``)."""
+    import numpy as np
+
+    return lambda random_state: int(np.random.default_rng(random_state).integers(2**31 - 1))

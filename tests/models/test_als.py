@@ -206,12 +206,7 @@ def test_partial_fit_adds_users_items_and_interactions(matrix):
     np.testing.assert_array_equal(loaded.recommend("new", 3).items, model.recommend("new", 3).items)
 
 
-def implicit_seed(random_state: int) -> int:
-    """The seed reco hands implicit for ``random_state`` (backend="implicit")."""
-    return int(np.random.default_rng(random_state).integers(2**31 - 1))
-
-
-def test_als_items_are_implicits_and_users_their_exact_solve(matrix):
+def test_als_items_are_implicits_and_users_their_exact_solve(matrix, implicit_seed):
     pytest.importorskip("implicit")  # the test extra installs it
     from implicit.cpu.als import AlternatingLeastSquares
     from threadpoolctl import threadpool_limits

@@ -158,12 +158,7 @@ def test_partial_fit_grows_the_maps_and_learns_the_new_interactions(matrix):
     np.testing.assert_array_equal(loaded.recommend("new", 3).items, model.recommend("new", 3).items)
 
 
-def implicit_seed(random_state: int) -> int:
-    """The seed reco hands implicit for ``random_state`` (backend="implicit")."""
-    return int(np.random.default_rng(random_state).integers(2**31 - 1))
-
-
-def test_bpr_factors_are_implicits(matrix):
+def test_bpr_factors_are_implicits(matrix, implicit_seed):
     pytest.importorskip("implicit")  # the test extra installs it
     from implicit.cpu.bpr import BayesianPersonalizedRanking
 

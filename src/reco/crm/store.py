@@ -669,11 +669,11 @@ class CustomerStore:
         :mod:`reco.crm.target`). Columns: ``customer_id``, ``segment``, ``p_churn``,
         ``clv``, ``value_at_risk``, ``response_rate``, ``last_contact``,
         ``expected_value``. Needs :meth:`fit_models` and consent records."""
-        return target_list(
-            self, channel, segments=segments, min_p_churn=min_p_churn,
-            max_p_churn=max_p_churn, min_clv=min_clv, no_contact_since=no_contact_since,
-            where=where, n=n,
-        )  # fmt: skip
+        conditions = {
+            "segments": segments, "min_p_churn": min_p_churn, "max_p_churn": max_p_churn,
+            "min_clv": min_clv, "no_contact_since": no_contact_since, "where": where, "n": n,
+        }  # fmt: skip
+        return target_list(self, channel, conditions)
 
     def _table_columns(self, table: str) -> list[str]:
         return [row[0] for row in self._con.execute(f"DESCRIBE {table}").fetchall()]

@@ -37,19 +37,12 @@ _NO_RATES = (
 )
 
 
-def target_list(
-    store: Any,
-    channel: str,
-    *,
-    segments: Any = None,
-    min_p_churn: float | None = None,
-    max_p_churn: float | None = None,
-    min_clv: float | None = None,
-    no_contact_since: Any = None,
-    where: dict | None = None,
-    n: int | None = None,
-) -> pd.DataFrame:
-    """The ranked campaign list (see the module docstring)."""
+def target_list(store: Any, channel: str, conditions: dict[str, Any]) -> pd.DataFrame:
+    """The ranked campaign list (see the module docstring); ``conditions`` holds the
+    keyword arguments of :meth:`CustomerStore.target`."""
+    segments, where, n = conditions["segments"], conditions["where"], conditions["n"]
+    min_p_churn, max_p_churn = conditions["min_p_churn"], conditions["max_p_churn"]
+    min_clv, no_contact_since = conditions["min_clv"], conditions["no_contact_since"]
     if not isinstance(channel, str):
         raise InvalidParameterError(f"channel must be a str such as 'email'; got {channel!r}.")
     tables = store.tables()

@@ -28,22 +28,24 @@ __all__ = [
 ]
 
 
-def _interactions(data: Any, name: str) -> Interactions:
-    if not isinstance(data, Interactions):
+def _checked(value: Any, kind: type, name: str, build: str) -> Any:
+    """``value`` if it is a ``kind``; otherwise an error saying how to build one."""
+    if not isinstance(value, kind):
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
         raise DataValidationError(
-            f"{name} takes an Interactions; got {type(data).__name__}. Build one with "
-            "Interactions.from_frame(df, user=..., item=...)."
+            f"{name} takes {article} {kind.__name__}; got {type(value).__name__}. Build one "
+            f"with {build}."
         )
-    return data
+    return value
+
+
+def _interactions(data: Any, name: str) -> Interactions:
+    return _checked(data, Interactions, name, "Interactions.from_frame(df, user=..., item=...)")
 
 
 def _baskets(baskets: Any, name: str) -> Baskets:
-    if not isinstance(baskets, Baskets):
-        raise DataValidationError(
-            f"{name} takes a Baskets; got {type(baskets).__name__}. Build one with "
-            "Baskets.from_frame(df, transaction=..., item=...) or Baskets.from_lists(lists)."
-        )
-    return baskets
+    how = "Baskets.from_frame(df, transaction=..., item=...) or Baskets.from_lists(lists)"
+    return _checked(baskets, Baskets, name, how)
 
 
 def to_implicit(data: Interactions) -> sp.csr_matrix:
