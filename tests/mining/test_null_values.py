@@ -88,3 +88,21 @@ def test_without_unknowns_nothing_changes():
     asked = frequent_itemsets(frame, 0.2, null_values=True).frame
     pd.testing.assert_frame_equal(plain, asked)
     assert "known" not in plain and Baskets.from_onehot(frame).unknown is None
+
+
+def test_the_result_is_columnar_and_the_frame_lazy():
+    """Arrays and single itemsets read without the frame; the frame, built on first access,
+    agrees with them."""
+    frame = table(9, missing=0.0)
+    result = frequent_itemsets(frame, 0.1)
+    assert result._frame is None and len(result) > 20
+    counts, supports, lengths = result.counts, result.supports, result.lengths
+    assert result._frame is None
+    table_ = result.frame
+    np.testing.assert_array_equal(counts, table_["count"])
+    np.testing.assert_array_equal(supports, table_["support"])
+    np.testing.assert_array_equal(lengths, table_["length"])
+    assert [result.itemset(i) for i in range(len(result))] == table_["itemset"].tolist()
+    assert result.frame is table_
+    with pytest.raises(Exception, match="position"):
+        result.itemset(len(result))

@@ -103,6 +103,11 @@ def min_count(min_support: Any, n_transactions: int) -> int:
 class FrequentItemsets:
     """Frequent itemsets of a set of transactions.
 
+    The result is columnar: ``supports``, ``counts`` and ``lengths`` are arrays in report
+    order and ``itemset(i)`` reads one itemset, all without building two million Python
+    tuples; ``frame`` builds the table on first access (for large results building the tuples
+    takes longer than mining them) and keeps it.
+
     Attributes
     ----------
     frame : DataFrame
@@ -110,6 +115,8 @@ class FrequentItemsets:
         transactions), ``count``, ``length``; sorted by support descending, then length
         (equal ones in the order the search found them). With unknown values also ``known``
         (transactions where every item of the itemset is known: the support's denominator).
+    supports, counts, lengths : ndarray
+        The ``support``, ``count`` and ``length`` columns of ``frame``, without building it.
     n_transactions : int
     min_count : int
         The count threshold used.
@@ -117,11 +124,14 @@ class FrequentItemsets:
         ``"all"``, ``"closed"`` or ``"maximal"``.
     """
 
-    frame: pd.DataFrame
     n_transactions: int
     min_count: int
     kind: str
     item_map: IdMap = field(repr=False)
+    # the reported itemsets in report order, as rows of the search's arrays
+    _rows: np.ndarray = field(repr=False, default=None)
+    _frame: pd.DataFrame | None = field(repr=False, default=None)
+    _n_threads: int = field(repr=False, default=1)
     # every frequent itemset, whatever kind: flat labels of the search, offsets, counts, and
     # the item index of each label
     _labels: np.ndarray = field(repr=False, default=None)
@@ -136,7 +146,54 @@ class FrequentItemsets:
     _table_cache: np.ndarray | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return int(self._rows.size)
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self._supports[self._rows]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self._offsets)[self._rows]
+
+    @property
+    def supports(self) -> np.ndarray:
+        known = self.n_transactions if self._known is None else self._known[self._rows]
+        return self.counts / known
+
+    def itemset(self, position: int) -> tuple:
+        """The itemset at ``position`` of the report order (item ids, in item-map order)."""
+        row = self._rows[check_int(position, "position", low=0, high=len(self) - 1)]
+        labels = self._labels[self._offsets[row] : self._offsets[row + 1]]
+        return tuple(self.item_map.array[np.sort(self._item_of_label[labels])].tolist())
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self._build_frame()
+        return self._frame
+
+    def _build_frame(self) -> pd.DataFrame:
+        """The table of ``frame``: tuples built in discovery order (sequential reads), each
+        put at its report position."""
+        destination = np.empty(self._supports.size, np.int64)
+        destination[self._rows] = np.arange(self._rows.size)
+        selected = np.sort(self._rows)
+        tuples = itemset_tuples(
+            self._labels, self._offsets, self._item_of_label, self.item_map.array, selected,
+            destination[selected], self._n_threads,
+        )  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "itemset": pd.Series(tuples, dtype=object, copy=False),
+                "support": self.supports,
+                "count": self.counts,
+                "length": self.lengths,
+            }
+        )
+        if self._known is not None:
+            frame["known"] = self._known[self._rows]
+        return frame
 
     @property
     def _sorted_items(self) -> np.ndarray:
@@ -250,8 +307,9 @@ def frequent_itemsets(
     )
     lengths = np.diff(offsets)
     result = FrequentItemsets(
-        pd.DataFrame(), n, threshold, kind, data.item_map, labels, offsets, supports, item_of_label
-    )
+        n, threshold, kind, data.item_map, _labels=labels, _offsets=offsets, _supports=supports,
+        _item_of_label=item_of_label,
+    )  # fmt: skip
     keep = _select(result, kind, n_threads)
     if search_len > max_len:
         keep &= lengths <= max_len
@@ -270,33 +328,7 @@ def frequent_itemsets(
         order_rows = order_rows[np.lexsort((lengths[order_rows], -ratio))]
     if kind != "all" or known is not None:
         order_rows = order_rows[keep[order_rows]]
-    # tuples built in discovery order (sequential reads), each put at its report position
-    destination = np.empty(supports.size, np.int64)
-    destination[order_rows] = np.arange(order_rows.size)
-    selected = np.flatnonzero(keep)
-    frame = pd.DataFrame(
-        {
-            "itemset": pd.Series(
-                itemset_tuples(
-                    labels,
-                    offsets,
-                    item_of_label,
-                    data.item_map.array,
-                    selected,
-                    destination[selected],
-                    n_threads,
-                ),
-                dtype=object,
-                copy=False,
-            ),
-            "support": supports[order_rows] / (n if known is None else known[order_rows]),
-            "count": supports[order_rows],
-            "length": lengths[order_rows],
-        }
-    )
-    if known is not None:
-        frame["known"] = known[order_rows]
-    result.frame = frame
+    result._rows, result._n_threads = order_rows, n_threads
     return result
 
 
