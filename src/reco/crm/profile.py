@@ -161,21 +161,31 @@ _CONTACTS = (
 )
 
 
+_QUERIES = {
+    "customers": ("customers", "SELECT * FROM {table} WHERE customer_id = ?"),
+    "consent": ("consent", "SELECT channel, granted FROM {table} WHERE customer_id = ?"),
+    "orders": ("orders", _ORDER_LINES),
+    "contacts": ("contacts", _CONTACTS),
+    "scores": ("scores", "SELECT * FROM {table} WHERE customer_id = ?"),
+    "drivers": ("churn_drivers", "SELECT feature, value, typical, effect FROM {table} "
+                "WHERE customer_id = ? ORDER BY rank"),
+}  # fmt: skip
+
+
 def build_profile(store: Any, key: Any, last: int, n_items: int) -> CustomerProfile | None:
-    """The profile of the customer with stored id ``key`` (None if no table knows them)."""
+    """The profile of the customer with stored id ``key`` (None if no table knows them).
+    The customer's rows of every table are read at once, each query on its own cursor."""
+    reads = store._read_many(_QUERIES, key)
     out = CustomerProfile(key)
-    columns, rows = store._records("customers", "SELECT * FROM {table} WHERE customer_id = ?", key)
+    columns, rows = reads["customers"]
     if rows:
         out.attributes = {c: plain_value(v) for c, v in zip(columns, rows[0], strict=True)
                           if c != "customer_id"}  # fmt: skip
-    _, consent = store._records(
-        "consent", "SELECT channel, granted FROM {table} WHERE customer_id = ?", key
-    )
-    out.consent = {channel: granted for channel, granted in consent}
-    _order_parts(store, out, key, last)
-    _contact_parts(store, out, key, last)
-    _model_parts(store, out, key, n_items)
-    if not (rows or consent or out.n_orders or out.n_contacts):
+    out.consent = {channel: granted for channel, granted in reads["consent"][1]}
+    _order_parts(out, reads["orders"][1], last)
+    _contact_parts(store, out, reads["contacts"], last)
+    _model_parts(store, out, reads, key, n_items)
+    if not (rows or out.consent or out.n_orders or out.n_contacts):
         _, browsed = store._records(
             "events", "SELECT 1 FROM {table} WHERE customer_id = ? LIMIT 1", key
         )
@@ -184,10 +194,9 @@ def build_profile(store: Any, key: Any, last: int, n_items: int) -> CustomerProf
     return out
 
 
-def _order_parts(store: Any, out: CustomerProfile, key: Any, last: int) -> None:
+def _order_parts(out: CustomerProfile, lines: list[tuple], last: int) -> None:
     """Orders from the customer's lines, grouped here: a customer has a few lines, and a
     plain indexed read of them costs a fraction of a grouped query."""
-    _, lines = store._records("orders", _ORDER_LINES, key)
     if not lines:
         return
     orders: dict[str, list] = {}
@@ -211,10 +220,10 @@ def _order_parts(store: Any, out: CustomerProfile, key: Any, last: int) -> None:
     )
 
 
-def _contact_parts(store: Any, out: CustomerProfile, key: Any, last: int) -> None:
+def _contact_parts(store: Any, out: CustomerProfile, read: tuple, last: int) -> None:
     """Counts, complaints, the last contacts and the campaign response rates, from one
     query (a customer has tens of contacts, not millions)."""
-    columns, contacts = store._records("contacts", _CONTACTS, key)
+    columns, contacts = read
     if not contacts:
         return
     out.n_contacts = len(contacts)
@@ -236,8 +245,8 @@ def _contact_parts(store: Any, out: CustomerProfile, key: Any, last: int) -> Non
     out.preferred_channel = preferred_channel(counts, shop, out.consent)
 
 
-def _model_parts(store: Any, out: CustomerProfile, key: Any, n_items: int) -> None:
-    columns, scores = store._records("scores", "SELECT * FROM {table} WHERE customer_id = ?", key)
+def _model_parts(store: Any, out: CustomerProfile, reads: dict, key: Any, n_items: int) -> None:
+    columns, scores = reads["scores"]
     if scores:
         row = {c: plain_value(v) for c, v in zip(columns, scores[0], strict=True)}
         cells = {"R": row["R"], "F": row["F"], "M": row["M"]}
@@ -248,13 +257,10 @@ def _model_parts(store: Any, out: CustomerProfile, key: Any, n_items: int) -> No
         out.clv = row["clv"]
         out.p_churn = row["p_churn"]
     if out.p_churn is not None:
-        columns, drivers = store._records(
-            "churn_drivers",
-            "SELECT feature, value, typical, effect FROM {table} WHERE customer_id = ? "
-            "ORDER BY rank",
-            key,
+        columns, drivers = reads["drivers"]
+        out.churn_drivers = pd.DataFrame.from_records(
+            drivers, columns=columns or ["feature", "value", "typical", "effect"]
         )
-        out.churn_drivers = pd.DataFrame.from_records(drivers, columns=columns)
     models = store._fitted_models()
     recommender = models.get("recommender")
     if recommender is not None and key in recommender.user_map_:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,10 @@ class CustomerStore:
         self._tables: list[str] | None = None
         self._cache: dict[str, Any] = {}
         self._models: dict[str, Any] | None = None
+        self._pool: Any = None  # threads reading a profile's tables side by side
+        self._local = threading.local()
+        self._cursors: list[Any] = []
+        self._cursors_lock = threading.Lock()
         self._create_tables()
 
     @classmethod
@@ -87,6 +92,12 @@ class CustomerStore:
 
     def close(self) -> None:
         """Close the database (a file store is complete on disk after every add)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        for cursor in self._cursors:
+            cursor.close()
+        self._cursors.clear()
         self._con.close()
 
     def __enter__(self) -> CustomerStore:
@@ -593,6 +604,37 @@ class CustomerStore:
             return [], []
         cursor = self._con.execute(query.format(table=table), [key])
         return [d[0] for d in cursor.description], cursor.fetchall()
+
+    def _read_many(self, queries: dict[str, tuple[str, str]], key: Any) -> dict[str, tuple]:
+        """Several ``_records`` reads at once, each on a cursor of its own thread (DuckDB
+        runs them side by side, outside the GIL). Tables the store lacks read as empty."""
+        present = self.tables()
+        out: dict[str, tuple] = {name: ([], []) for name in queries}
+        jobs = [(name, table, query) for name, (table, query) in queries.items()
+                if table in present]  # fmt: skip
+
+        def read(job: tuple) -> tuple:
+            name, table, query = job
+            cursor = self._thread_cursor().execute(query.format(table=table), [key])
+            return name, ([d[0] for d in cursor.description], cursor.fetchall())
+
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reco-store")
+        for name, result in self._pool.map(read, jobs):
+            out[name] = result
+        return out
+
+    def _thread_cursor(self) -> Any:
+        """This thread's own cursor on the database (opened once per thread)."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._con.cursor()
+            cursor.execute("SET TimeZone = 'UTC'")
+            with self._cursors_lock:
+                self._cursors.append(cursor)
+        return cursor
 
     def profile(self, customer_id: Any, *, last: int = 5, n_items: int = 5) -> CustomerProfile:
         """The :class:`CustomerProfile` of one customer: history from the tables, the parts of
