@@ -260,6 +260,10 @@ def test_targets_only_consenting_customers_ranked_by_expected_value(shop, fitted
         row = rates.loc["phone"]
         shrunk = (row["responses"] + 5 * row["shop_rate"]) / (row["contacts"] + 5)
         assert listed["response_rate"].iloc[0] == pytest.approx(shrunk)
+    with pytest.raises(Exception, match="where must be a dict"):
+        fitted.target("phone", where="region = 'north'")
+    with pytest.raises(Exception, match="not a customer attribute"):
+        fitted.target("phone", where={"colour": "red"})
     everyone = fitted.target("phone")
     assert len(everyone) == customers["consent_phone"].sum()
     assert len(fitted.target("phone", n=3)) == 3

@@ -263,22 +263,30 @@ class CustomerStore:
             )
 
     def _upsert_customers(self, customer, id_type, attributes, channels, types) -> None:
-        con = self._con
-        picked = ", ".join(quoted(a) for a in attributes)
+        """Stage and check the batch, then merge attributes and consent (one transaction)."""
+        self._stage_customers(customer, id_type, attributes, channels, types)
+        self._record_id_types(id_type)
+        self._merge_attributes(attributes, types)
+        if channels:
+            self._merge_consent(channels, id_type)
+        self._log("add", {"customers": self._incoming_count()})
+        self._con.execute("DROP TABLE _incoming")
+
+    def _stage_customers(self, customer, id_type, attributes, channels, types) -> None:
+        """The batch as ``_incoming`` (ids cast, categoricals as text), checked."""
         cast = "".join(
             f", CAST({quoted(a)} AS {_stored_type(types[a])}) AS {quoted(a)}" for a in attributes
         )
-        con.execute(
+        consent = "".join(
+            f", {quoted(col)} AS {quoted('_consent_' + ch)}" for ch, col in channels.items()
+        )
+        self._con.execute(
             "CREATE OR REPLACE TEMP TABLE _incoming AS SELECT row_number() OVER () - 1 AS _row, "
-            f"CAST({quoted(customer)} AS {id_type['customer']}) AS customer_id"
-            + cast
-            + "".join(
-                f", {quoted(col)} AS {quoted('_consent_' + ch)}" for ch, col in channels.items()
-            )
-            + " FROM _source"
+            f"CAST({quoted(customer)} AS {id_type['customer']}) AS customer_id{cast}{consent} "
+            "FROM _source"
         )
         self._refuse_rows("customer_id IS NULL", f"{customer!r} has missing values", "drop them")
-        repeated = con.execute(
+        repeated = self._con.execute(
             "SELECT count(*) - count(DISTINCT customer_id) FROM _incoming"
         ).fetchall()[0][0]
         if repeated:
@@ -292,13 +300,14 @@ class CustomerStore:
                 raise DataValidationError(
                     f"consent column {column!r} must hold True/False (or 1/0); got {kind}."
                 )
-        self._record_id_types(id_type)
+
+    def _merge_attributes(self, attributes: list[str], types: dict) -> None:
+        """New attribute columns added; known customers updated, new ones inserted."""
+        con = self._con
+        picked = "".join(f", {quoted(a)}" for a in attributes)
         if "customers" not in self.tables():
-            con.execute(
-                "CREATE TABLE customers AS SELECT customer_id"
-                + (f", {picked}" if picked else "")
-                + " FROM _incoming WHERE false"
-            )
+            con.execute(f"CREATE TABLE customers AS SELECT customer_id{picked} FROM _incoming "
+                        "WHERE false")  # fmt: skip
             self._index("customers")
         present = {row[0] for row in con.execute("DESCRIBE customers").fetchall()}
         for name in attributes:
@@ -312,31 +321,31 @@ class CustomerStore:
                 "WHERE customers.customer_id = i.customer_id"
             )
         con.execute(
-            "INSERT INTO customers BY NAME SELECT customer_id"
-            + (f", {picked}" if picked else "")
-            + " FROM _incoming WHERE customer_id NOT IN (SELECT customer_id FROM customers)"
+            f"INSERT INTO customers BY NAME SELECT customer_id{picked} FROM _incoming "
+            "WHERE customer_id NOT IN (SELECT customer_id FROM customers)"
         )
-        if channels:
-            if "consent" not in self.tables():
-                con.execute(
-                    f"CREATE TABLE consent (customer_id {id_type['customer']}, channel VARCHAR, "
-                    "granted BOOLEAN, updated_at TIMESTAMP)"
-                )
-                self._index("consent")
-            for channel in channels:
-                con.execute(
-                    "DELETE FROM consent WHERE channel = ? AND customer_id IN "
-                    "(SELECT customer_id FROM _incoming)",
-                    [channel],
-                )
-                con.execute(
-                    "INSERT INTO consent SELECT customer_id, ?, CAST("
-                    f"{quoted('_consent_' + channel)} AS BOOLEAN), CAST(now() AS TIMESTAMP) "
-                    "FROM _incoming",
-                    [channel],
-                )
-        self._log("add", {"customers": self._incoming_count()})
-        con.execute("DROP TABLE _incoming")
+
+    def _merge_consent(self, channels: dict[str, str], id_type: dict) -> None:
+        """Each channel's consent of the batch replaces the customers' earlier record."""
+        con = self._con
+        if "consent" not in self.tables():
+            con.execute(
+                f"CREATE TABLE consent (customer_id {id_type['customer']}, channel VARCHAR, "
+                "granted BOOLEAN, updated_at TIMESTAMP)"
+            )
+            self._index("consent")
+        for channel in channels:
+            con.execute(
+                "DELETE FROM consent WHERE channel = ? AND customer_id IN "
+                "(SELECT customer_id FROM _incoming)",
+                [channel],
+            )
+            con.execute(
+                "INSERT INTO consent SELECT customer_id, ?, CAST("
+                f"{quoted('_consent_' + channel)} AS BOOLEAN), CAST(now() AS TIMESTAMP) "
+                "FROM _incoming",
+                [channel],
+            )
 
     def _transaction(self, work) -> None:
         """Run ``work`` in one transaction: all of it is written, or none."""

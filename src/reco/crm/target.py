@@ -40,54 +40,20 @@ _NO_RATES = (
 def target_list(store: Any, channel: str, conditions: dict[str, Any]) -> pd.DataFrame:
     """The ranked campaign list (see the module docstring); ``conditions`` holds the
     keyword arguments of :meth:`CustomerStore.target`."""
-    segments, where, n = conditions["segments"], conditions["where"], conditions["n"]
-    min_p_churn, max_p_churn = conditions["min_p_churn"], conditions["max_p_churn"]
-    min_clv, no_contact_since = conditions["min_clv"], conditions["no_contact_since"]
     if not isinstance(channel, str):
         raise InvalidParameterError(f"channel must be a str such as 'email'; got {channel!r}.")
-    tables = store.tables()
-    if "consent" not in tables:
-        raise DataValidationError(
-            "the store records no consent, and targeting never lists a customer without it: "
-            "add_customers(..., consent=...) first."
-        )
-    if "scores" not in tables:
-        raise DataValidationError("targeting needs P(churn) and CLV: call fit_models() first.")
-    conditions, params = ["c.granted"], {"channel": channel, "prior": PRIOR_CONTACTS}
-    if segments is not None:
-        chosen = [segments] if isinstance(segments, str) else list(segments)
-        conditions.append("s.segment IN (SELECT unnest($segments))")
-        params["segments"] = [str(v) for v in chosen]
-    for name, bound, sign in (("min_p_churn", min_p_churn, ">="),
-                              ("max_p_churn", max_p_churn, "<=")):  # fmt: skip
-        if bound is not None:
-            params[name] = check_number(bound, name, low=0, high=1)
-            conditions.append(f"s.p_churn {sign} ${name}")
-    if min_clv is not None:
-        params["min_clv"] = check_number(min_clv, "min_clv")
-        conditions.append("s.clv >= $min_clv")
-    if no_contact_since is not None:
-        from ..customers._log import as_timestamp
-
-        params["since"] = pd.Timestamp(as_timestamp(no_contact_since, "no_contact_since"))
-        conditions.append("(r.last_contact IS NULL OR r.last_contact < $since)")
-    attributes = store._attribute_columns()
-    for position, (name, values) in enumerate((where or {}).items()):
-        if name not in attributes:
-            raise InvalidParameterError(
-                f"where names {name!r}, not a customer attribute; the store has {attributes}."
-            )
-        params[f"w{position}"] = list(values) if isinstance(values, (list, tuple)) else [values]
-        conditions.append(f"a.{quoted(name)} IN (SELECT unnest($w{position}))")
-    limit = "" if n is None else f"LIMIT {check_int(n, 'n', low=1)}"
+    _check_ready(store)
+    clauses, params = _clauses(store, conditions)
+    params.update(channel=channel, prior=PRIOR_CONTACTS)
     params["shop_rate"] = store._shop_response_rates().get(channel, 0.0)
-    rates = _RATES if "contacts" in tables else _NO_RATES
-    customers = "LEFT JOIN customers a ON a.customer_id = s.customer_id" if attributes else ""
-    if (
-        "p_churn" not in store._table_columns("scores")
-        or store.sql("SELECT count(p_churn) AS k FROM scores")["k"][0] == 0
-    ):
-        raise DataValidationError("targeting needs P(churn): call fit_models(churn=True).")
+    n = conditions["n"]
+    limit = "" if n is None else f"LIMIT {check_int(n, 'n', low=1)}"
+    rates = _RATES if "contacts" in store.tables() else _NO_RATES
+    customers = (
+        "LEFT JOIN customers a ON a.customer_id = s.customer_id"
+        if store._attribute_columns()
+        else ""
+    )
     query = f"""
         WITH rates AS ({rates})
         SELECT s.customer_id, s.segment, s.p_churn, s.clv, s.p_churn * s.clv AS value_at_risk,
@@ -98,10 +64,64 @@ def target_list(store: Any, channel: str, conditions: dict[str, Any]) -> pd.Data
         JOIN consent c ON c.customer_id = s.customer_id AND c.channel = $channel
         LEFT JOIN rates r ON r.customer_id = s.customer_id
         {customers}
-        WHERE {" AND ".join(conditions)}
+        WHERE {" AND ".join(["c.granted", *clauses])}
     """
     ranked = (
         f"SELECT *, value_at_risk * response_rate AS expected_value FROM ({query}) "
         f"ORDER BY expected_value DESC, customer_id {limit}"
     )
     return store._con.execute(ranked, params).df()
+
+
+def _check_ready(store: Any) -> None:
+    """Consent records and fitted P(churn) and CLV, or a message saying what to do."""
+    tables = store.tables()
+    if "consent" not in tables:
+        raise DataValidationError(
+            "the store records no consent, and targeting never lists a customer without it: "
+            "add_customers(..., consent=...) first."
+        )
+    if "scores" not in tables:
+        raise DataValidationError("targeting needs P(churn) and CLV: call fit_models() first.")
+    if (
+        "p_churn" not in store._table_columns("scores")
+        or store.sql("SELECT count(p_churn) AS k FROM scores")["k"][0] == 0
+    ):
+        raise DataValidationError("targeting needs P(churn): call fit_models(churn=True).")
+
+
+def _clauses(store: Any, conditions: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions and their parameters for the narrowing arguments."""
+    clauses, params = [], {}
+    segments = conditions["segments"]
+    if segments is not None:
+        chosen = [segments] if isinstance(segments, str) else list(segments)
+        clauses.append("s.segment IN (SELECT unnest($segments))")
+        params["segments"] = [str(v) for v in chosen]
+    for name, sign in (("min_p_churn", ">="), ("max_p_churn", "<=")):
+        if conditions[name] is not None:
+            params[name] = check_number(conditions[name], name, low=0, high=1)
+            clauses.append(f"s.p_churn {sign} ${name}")
+    if conditions["min_clv"] is not None:
+        params["min_clv"] = check_number(conditions["min_clv"], "min_clv")
+        clauses.append("s.clv >= $min_clv")
+    if conditions["no_contact_since"] is not None:
+        from ..customers._log import as_timestamp
+
+        since = as_timestamp(conditions["no_contact_since"], "no_contact_since")
+        params["since"] = pd.Timestamp(since)
+        clauses.append("(r.last_contact IS NULL OR r.last_contact < $since)")
+    attributes, where = store._attribute_columns(), conditions["where"] or {}
+    if not isinstance(where, dict):
+        raise InvalidParameterError(
+            "where must be a dict of customer attribute -> value or list of values, e.g. "
+            "{'region': ['north']}."
+        )
+    for position, (name, values) in enumerate(where.items()):
+        if name not in attributes:
+            raise InvalidParameterError(
+                f"where names {name!r}, not a customer attribute; the store has {attributes}."
+            )
+        params[f"w{position}"] = list(values) if isinstance(values, (list, tuple)) else [values]
+        clauses.append(f"a.{quoted(name)} IN (SELECT unnest($w{position}))")
+    return clauses, params
