@@ -12,7 +12,7 @@ from reco.data import Interactions
 from reco.data.interop import to_implicit
 from reco.eval import Split
 from reco.exceptions import NotSupportedError
-from reco.models._factors import EarlyStopping, FactorRecommender
+from reco.models._factors import FactorRecommender, no_early_stopping
 from reco.models._item_based import ItemBasedRecommender, canonical
 
 
@@ -160,7 +160,7 @@ class ImplicitFactors(FactorRecommender):
         return {
             "user_factors_": np.ascontiguousarray(model.user_factors, np.float32),
             "item_factors_": np.ascontiguousarray(model.item_factors, np.float32),
-            **EarlyStopping(None, 0).learned(self.iterations),
+            **no_early_stopping(self.iterations),
         }
 
     def _fold_in(self, history):

@@ -220,17 +220,16 @@ class Recommender(Estimator):
             )
         learned = self._fit(data)
         _check_learned_finite(type(self).__name__, learned, self._file_schema)
-        history = data.to_csr()
-        base = {
-            "user_map_": data.user_map,
-            "item_map_": data.item_map,
-            "history_": history,
-            "item_popularity_": np.bincount(history.indices, minlength=data.n_items).astype(
-                np.float32
-            ),
-        }
-        self._set_fitted({**base, **learned})
+        self._set_fitted({**history_state(data.user_map, data.item_map, data.to_csr()), **learned})
         return self
+
+    # caches derived from the fitted state (each checks what it was made from, so dropping
+    # them only frees them early when that state is replaced)
+    _derived: ClassVar[tuple[str, ...]] = ("_candidates_memo",)
+
+    def _drop_derived(self) -> None:
+        for cache in self._derived:
+            self.__dict__.pop(cache, None)
 
     def _validate_params(self) -> None:
         """Check the constructor parameters (raise InvalidParameterError). Override."""
@@ -724,25 +723,28 @@ class Recommender(Estimator):
         )
         learned = self._forget(rows, remaining)
         _check_learned_finite(type(self).__name__, learned, self._file_schema)
-        for cache in ("_candidates_memo", "_item_factors_t", "_whitelist_cache"):
-            self.__dict__.pop(cache, None)
-        self._set_fitted(
-            {
-                "user_map_": remaining.user_map,
-                "item_map_": self.item_map_,
-                "history_": remaining.to_csr(),
-                "item_popularity_": np.bincount(
-                    remaining.to_csr().indices, minlength=len(self.item_map_)
-                ).astype(np.float32),
-                **learned,
-            }
-        )
+        self._drop_derived()
+        state = history_state(remaining.user_map, self.item_map_, remaining.to_csr())
+        self._set_fitted({**state, **learned})
         return self
 
     def _forget(self, rows: np.ndarray, remaining: Interactions) -> dict[str, Any]:
         """The learned state without the history rows ``rows`` (``remaining`` is the rest):
         a refit by default."""
         return self._fit(remaining)
+
+
+def history_state(user_map: Any, item_map: Any, history: sp.csr_array) -> dict[str, Any]:
+    """The fitted attributes every recommender keeps besides its own: the id maps, the
+    training history and each item's popularity (its number of users)."""
+    return {
+        "user_map_": user_map,
+        "item_map_": item_map,
+        "history_": history,
+        "item_popularity_": np.bincount(history.indices, minlength=len(item_map)).astype(
+            np.float32
+        ),
+    }
 
 
 def _comparable(ids: Any) -> list | np.ndarray | None:

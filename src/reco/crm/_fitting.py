@@ -53,16 +53,14 @@ def fit_value(orders: pd.DataFrame, cutoff, horizon, period, discount_rate) -> t
     from ..customers import summary
     from ..customers.scores import customer_rows, fit_missing
 
-    has_value = orders["value"].notna().all()
-    table = summary(
-        orders, customer="customer_id", time="time", value="value" if has_value else None,
-        observation_end=cutoff,
-    )  # fmt: skip
-    if not has_value:
+    if orders["value"].isna().any():
         raise DataValidationError(
             "some orders have no value; RFM and CLV need the value of every order line. "
             "Add orders with value=..."
         )
+    table = summary(
+        orders, customer="customer_id", time="time", value="value", observation_end=cutoff
+    )
     rfm, purchases, spend = fit_missing(table, {})
     scores = customer_rows(table, rfm, purchases, spend, None, horizon, period, discount_rate)
     return {"rfm": rfm, "purchases": purchases, "spend": spend}, scores
@@ -73,11 +71,12 @@ def fit_churn(orders: pd.DataFrame, cutoff) -> tuple[Any, pd.Series, pd.DataFram
     from ..customers import ChurnModel
     from ..customers.churn import parse_inputs
 
-    names = {"customer": "customer_id", "time": "time", "value": "value", "order": "order_id"}
-    model = ChurnModel(random_state=0).fit(orders, cutoff=cutoff, **names)
+    # the log parsed once, for training and for scoring at the cutoff (ChurnModel.fit would
+    # parse it again, and so would predict_proba)
     log, browsing, at = parse_inputs(
         orders, "customer_id", "time", "value", "order_id", None, None, "event", cutoff
     )
+    model = ChurnModel(random_state=0)._fit_log(log, at, browsing)
     X = model.features(log, at, browsing)
     p_churn = model._predict_features(X)
     drivers = model.drivers(X[model.feature_names_], n=3)

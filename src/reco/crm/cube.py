@@ -104,20 +104,20 @@ class Cube:
         """The fact rows of ``table`` with every dimension asked, filtered by ``where``."""
         store = self.store
         columns = [f"date_trunc('{self.period}', f.time) AS period"]
-        joins = []
+        from_scores = []  # the columns of the scores table this cube reads
         if "segment" in {*self.by, *self.where}:
-            columns.append("s.segment")
-            joins.append("LEFT JOIN scores s ON s.customer_id = f.customer_id")
+            from_scores.append("s.segment")
         if table == "orders":
             columns += ["f.category", "f.value", "coalesce(f.order_id, CAST(f.time AS VARCHAR)) "
                         "AS order_key"]  # fmt: skip
             if "churn_rate" in self.measures:
                 if "scores" not in store.tables():
                     raise DataValidationError("churn_rate needs fit_models() first.")
-                columns.append("p.p_churn")
-                joins.append("LEFT JOIN scores p ON p.customer_id = f.customer_id")
+                from_scores.append("s.p_churn")
         else:
             columns += ["f.channel", "f.kind", "f.outcome"]
+        columns += from_scores
+        joins = ["LEFT JOIN scores s ON s.customer_id = f.customer_id"] if from_scores else []
         wanted = [a for a in self.attributes if a in {*self.by, *self.where}]
         if wanted:
             columns += [f"c.{quoted(a)}" for a in wanted]

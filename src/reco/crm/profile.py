@@ -186,10 +186,8 @@ def build_profile(store: Any, key: Any, last: int, n_items: int) -> CustomerProf
     _contact_parts(store, out, reads["contacts"], last)
     _model_parts(store, out, reads, key, n_items)
     if not (rows or out.consent or out.n_orders or out.n_contacts):
-        _, browsed = store._records(
-            "events", "SELECT 1 FROM {table} WHERE customer_id = ? LIMIT 1", key
-        )
-        if not browsed:
+        query = ("events", "SELECT 1 FROM {table} WHERE customer_id = ? LIMIT 1")
+        if not store._read_many({"events": query}, key)["events"][1]:
             return None
     return out
 

@@ -176,9 +176,7 @@ class CustomerStore:
             raise InvalidParameterError(
                 f"table must be one of orders, events, contacts, customers, consent; got {table!r}."
             )
-        if table not in self.tables():
-            return 0
-        return int(self._con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        return self._table_rows(table) if table in self.tables() else 0
 
     def sql(self, query: str, params: list | None = None) -> pd.DataFrame:
         """Run a read query on the store's tables and return a DataFrame."""
@@ -605,18 +603,12 @@ class CustomerStore:
             raise UnknownIdError(f"customer ids in this store are {readable}; got {customer_id!r}.")
         return int(customer_id) if kind == "BIGINT" else customer_id
 
-    def _records(self, table: str, query: str, key: Any) -> tuple[list[str], list[tuple]]:
-        """``query`` (with ``{table}``) for one customer: column names and rows (none when
-        the store has no such table). Rows come as tuples: a DataFrame per query would cost
-        more than the indexed lookup itself."""
-        if table not in self.tables():
-            return [], []
-        cursor = self._con.execute(query.format(table=table), [key])
-        return [d[0] for d in cursor.description], cursor.fetchall()
-
     def _read_many(self, queries: dict[str, tuple[str, str]], key: Any) -> dict[str, tuple]:
-        """Several ``_records`` reads at once, each on a cursor of its own thread (DuckDB
-        runs them side by side, outside the GIL). Tables the store lacks read as empty."""
+        """One customer's rows of several tables at once (``queries``: name -> (table, SQL
+        with ``{table}`` and one ``?`` for the id)), each read on a cursor of its own thread
+        (DuckDB runs them side by side, outside the GIL), as (column names, tuples): a
+        DataFrame per query would cost more than the indexed lookup. Tables the store lacks
+        read as empty."""
         present = self.tables()
         out: dict[str, tuple] = {name: ([], []) for name in queries}
         jobs = [(name, table, query) for name, (table, query) in queries.items()

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from .._schema import Array, Scalar
 from .._topk import TopK, csr_arrays, dot_scores, dot_topk, select_topk
 from .._validation import check_int, check_n
-from ..base import Recommender, as_interactions
+from ..base import Recommender, as_interactions, history_state
 from ..data import IdMap, Interactions
 from ..exceptions import DataValidationError, NotSupportedError
 from ..results import RecList
@@ -67,9 +67,14 @@ class FactorRecommender(Recommender):
         """User vectors (rows x k, float32) for history rows with the item factors fixed."""
         raise NotImplementedError
 
+    _derived: ClassVar[tuple[str, ...]] = (
+        *Recommender._derived,
+        "_item_factors_t",
+        "_whitelist_cache",
+    )
+
     def _after_load(self) -> None:
-        self.__dict__.pop("_item_factors_t", None)
-        self.__dict__.pop("_whitelist_cache", None)
+        self._drop_derived()
 
     def _items_t(self) -> np.ndarray:
         """The item factors transposed (k x n_items, C-ordered), made once per model."""
@@ -167,13 +172,9 @@ class FactorRecommender(Recommender):
 
     def _adopt(self, grown: GrownHistory, users: np.ndarray, items: np.ndarray) -> None:
         """Install the grown maps and history and the updated factors (caches dropped)."""
-        for cache in ("_item_factors_t", "_whitelist_cache", "_candidates_memo"):
-            self.__dict__.pop(cache, None)
-        history = grown.history
-        self.user_map_, self.item_map_, self.history_ = grown.user_map, grown.item_map, history
-        self.item_popularity_ = np.bincount(history.indices, minlength=history.shape[1]).astype(
-            np.float32
-        )
+        self._drop_derived()
+        for name, value in history_state(grown.user_map, grown.item_map, grown.history).items():
+            setattr(self, name, value)
         self.user_factors_, self.item_factors_ = users, items
 
     # -- similarity --------------------------------------------------------------------------
@@ -334,8 +335,15 @@ class EarlyStopping:
         return iteration - self.best[0] >= self.patience
 
     def learned(self, n_iter: int) -> dict[str, Any]:
-        best = n_iter if self.best is None else self.best[0] + 1
-        return {"validation_ndcg_": np.asarray(self.scores, np.float64), "best_iteration_": best}
+        if self.best is None:
+            return no_early_stopping(n_iter)
+        return {"validation_ndcg_": np.asarray(self.scores, np.float64),
+                "best_iteration_": self.best[0] + 1}  # fmt: skip
+
+
+def no_early_stopping(n_iter: int) -> dict[str, Any]:
+    """The early-stopping attributes of a fit without a validation set."""
+    return {"validation_ndcg_": np.zeros(0, np.float64), "best_iteration_": int(n_iter)}
 
 
 @dataclass

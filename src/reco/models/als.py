@@ -37,6 +37,7 @@ from ._factors import (
     FactorRecommender,
     implicit_backend,
     implicit_factors,
+    no_early_stopping,
     progress_bar,
 )
 
@@ -269,7 +270,7 @@ class ALS(FactorRecommender):
             "user_factors_": users,
             "item_factors_": items,
             "loss_": np.asarray(losses, np.float64),
-            **EarlyStopping(None, 0).learned(int(self.n_iter)),
+            **no_early_stopping(self.n_iter),
         }
 
     def _solve_side(

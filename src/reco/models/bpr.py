@@ -30,6 +30,7 @@ from ._factors import (
     FactorRecommender,
     implicit_backend,
     implicit_factors,
+    no_early_stopping,
     progress_bar,
 )
 
@@ -190,7 +191,7 @@ class BPR(FactorRecommender):
             "user_factors_": users,
             "item_factors_": items,
             "skipped_": 0,
-            **EarlyStopping(None, 0).learned(int(self.n_iter)),
+            **no_early_stopping(self.n_iter),
         }
 
     def partial_fit(self, X: Any, y: None = None) -> BPR:
