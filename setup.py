@@ -2,7 +2,8 @@
 
 Every ``*.pyx`` under ``src/reco`` becomes an extension module of the same dotted name. The
 kernels are serial and release the GIL; reco spreads work over Python threads. Flags: -O3,
-and ``RECO_NATIVE=1`` adds ``-march=native`` for a build that only this machine will run.
+-ffp-contract=off (a float sum is the same on every CPU: no fused multiply-add unless
+written), and ``RECO_NATIVE=1`` adds ``-march=native`` for a build that only this machine will run.
 Popcount-heavy code picks the CPU's instruction at run time (see ``mining/_bits.h``).
 """
 
@@ -21,7 +22,7 @@ SOURCES = sorted((ROOT / "src").rglob("*.pyx"))
 if sys.platform == "win32":
     ARGS = ["/O2", "/std:c++17"]
 else:
-    ARGS = ["-O3", "-g0", "-std=c++17", "-fno-math-errno", "-Wno-unreachable-code"]
+    ARGS = ["-O3", "-g0", "-std=c++17", "-fno-math-errno", "-ffp-contract=off", "-Wno-unreachable-code"]
     if os.environ.get("RECO_NATIVE") == "1":
         ARGS.append("-march=native")
 

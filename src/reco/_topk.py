@@ -201,6 +201,7 @@ def dot_topk(
     history: sp.csr_array | None = None,
     history_rows: np.ndarray | None = None,
     blocked: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
     n_threads: int = 1,
 ) -> TopK:
     """Top ``n`` of ``user_factors @ item_factors_t`` (float32), scored and masked together.
@@ -211,7 +212,9 @@ def dot_topk(
     summed in one fixed order, so a user's list is the same, bit for bit, whether asked alone,
     in a batch, on another thread or on another worker (BLAS's products change with the
     batch shape). ``history_rows[r]`` is the history row of ``user_factors[r]`` (default:
-    the same row).
+    the same row). With ``allowed`` (sorted item indices), ``item_factors_t`` holds only
+    those items' columns, in that order: a whitelist scored alone, lists and history in the
+    catalogue's indices.
     """
     user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
     item_factors_t = np.ascontiguousarray(item_factors_t, dtype=np.float32)
@@ -221,6 +224,7 @@ def dot_topk(
         history_rows = np.arange(n_rows, dtype=np.int64)
     hist_indptr, hist_indices, rows = _history_arrays(history, history_rows, n_rows)
     blocked = as_mask(blocked)
+    allowed = _EMPTY_INDICES if allowed is None else np.ascontiguousarray(allowed, np.int32)
 
     def work(start: int, stop: int) -> None:
         dot_topk_rows(
@@ -230,6 +234,7 @@ def dot_topk(
             hist_indptr,
             hist_indices,
             blocked,
+            allowed,
             n,
             start,
             stop,

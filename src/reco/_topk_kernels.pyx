@@ -17,6 +17,7 @@ cdef extern from "_dense_dot.h" nogil:
     void reco_dot_rows(
         const float* x, const float* yt, float* out, int64_t n_users, int64_t k, int64_t n_items
     )
+    int64_t reco_next_above(const float* row, int64_t j, int64_t n, float threshold)
     int RECO_DOT_USERS
 
 
@@ -28,6 +29,7 @@ cdef inline int32_t _select_row(
     const int32_t* hist_indices,
     const uint8_t* blocked,
     bint use_blocked,
+    const int32_t* allowed,
     int64_t n,
     float* heap_s,
     int32_t* heap_i,
@@ -35,27 +37,30 @@ cdef inline int32_t _select_row(
     float* out_scores,
 ) noexcept nogil:
     """Top ``n`` of one dense score row, skipping history row ``h`` (-1: none) and blocked
-    items. One comparison rejects most entries: ``s > threshold`` is false for NaN, for
-    -inf, and for anything not better than the worst kept entry (an equal score has a
-    higher index, so it ranks below). Only the survivors are checked against the masks."""
-    cdef int64_t j, seen_pos = 0, seen_end = 0, size = 0
+    items. One comparison (eight at a time) rejects most entries: ``s > threshold`` is false
+    for NaN, for -inf, and for anything not better than the worst kept entry (an equal
+    score has a higher index, so it ranks below). Only the survivors meet the masks.
+    With ``allowed`` (sorted item indices, or NULL) entry ``j`` of the row is item
+    ``allowed[j]``: a row scored for a whitelist only."""
+    cdef int64_t j, item, seen_pos = 0, seen_end = 0, size = 0
     cdef float s, threshold = -INFINITY
     if h >= 0:
         seen_pos = hist_indptr[h]
         seen_end = hist_indptr[h + 1]
-    for j in range(n_items):
+    j = reco_next_above(row, 0, n_items, threshold)
+    while j < n_items:
         s = row[j]
-        if not s > threshold:
+        item = allowed[j] if allowed != NULL else j
+        if use_blocked and blocked[item]:
+            j = reco_next_above(row, j + 1, n_items, threshold)
             continue
-        if use_blocked and blocked[j]:
-            continue
-        while seen_pos < seen_end and hist_indices[seen_pos] < j:
+        while seen_pos < seen_end and hist_indices[seen_pos] < item:
             seen_pos += 1
-        if seen_pos < seen_end and hist_indices[seen_pos] == j:
-            continue
-        size = push(heap_s, heap_i, size, n, s, j)
-        if size == n:
-            threshold = heap_s[0]
+        if not (seen_pos < seen_end and hist_indices[seen_pos] == item):
+            size = push(heap_s, heap_i, size, n, s, item)
+            if size == n:
+                threshold = heap_s[0]
+        j = reco_next_above(row, j + 1, n_items, threshold)
     return <int32_t>drain(heap_s, heap_i, size, out_items, out_scores)
 
 
@@ -85,7 +90,7 @@ def topk_dense_rows(
         for r in range(start, stop):
             out_len[r] = _select_row(
                 &scores[r, 0], n_items, rows[r], &hist_indptr[0], &hist_indices[0],
-                &blocked[0] if blocked.shape[0] > 0 else NULL, blocked.shape[0] > 0, n,
+                &blocked[0] if blocked.shape[0] > 0 else NULL, blocked.shape[0] > 0, NULL, n,
                 heap_s.data(), heap_i.data(), &out_items[r, 0], &out_scores[r, 0],
             )
 
@@ -116,6 +121,7 @@ def dot_topk_rows(
     const int64_t[::1] hist_indptr,
     const int32_t[::1] hist_indices,
     const uint8_t[::1] blocked,
+    const int32_t[::1] allowed,
     int64_t n,
     int64_t start,
     int64_t stop,
@@ -124,7 +130,9 @@ def dot_topk_rows(
     int32_t[::1] out_len,
 ):
     """Top n of ``X[r] @ Yt`` for rows ``start:stop``, masked: a few users are scored into
-    a buffer (:func:`dot_rows`' arithmetic) and selected while it is in cache."""
+    a buffer (:func:`dot_rows`' arithmetic) and selected while it is in cache. With a
+    non-empty ``allowed``, column ``j`` of ``Yt`` is item ``allowed[j]`` (a whitelist's
+    factors) and the lists name the items."""
     cdef int64_t k = X.shape[1], n_items = Yt.shape[1], r, first, m
     cdef int64_t group = min(<int64_t>RECO_DOT_USERS, max(stop - start, 1))
     cdef vector[float] heap_s = vector[float](max(n, 1))
@@ -149,7 +157,8 @@ def dot_topk_rows(
                 out_len[r] = _select_row(
                     scores + (r - first) * n_items, n_items, rows[r], &hist_indptr[0],
                     &hist_indices[0], &blocked[0] if blocked.shape[0] > 0 else NULL,
-                    blocked.shape[0] > 0, n, heap_s.data(), heap_i.data(), &out_items[r, 0],
+                    blocked.shape[0] > 0, &allowed[0] if allowed.shape[0] > 0 else NULL, n,
+                    heap_s.data(), heap_i.data(), &out_items[r, 0],
                     &out_scores[r, 0],
                 )
             first += group

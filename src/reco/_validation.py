@@ -89,6 +89,8 @@ def check_int(
     hint: str = "",
 ) -> int:
     """An integer (not a bool, not a float) within ``[low, high]``."""
+    if type(value) is int and (low is None or value >= low) and (high is None or value <= high):
+        return value  # the common case, without the abstract-class check
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise InvalidParameterError(
             f"{name} must be an integer; got {_plain(value)!r} of type "

@@ -450,7 +450,7 @@ class Recommender(Estimator):
         check_option(fill, "fill", (None, "popular"))
         users = check_ids(users, "users")
         missing = "raise" if unknown == "raise" else "negative"
-        index = self.user_map_.index(users, missing=missing)
+        index = self.user_map_._index_checked(users, missing)
         blocked = self._blocked(exclude_items, candidates)
         known = index >= 0
         if known.all():

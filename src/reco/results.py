@@ -121,7 +121,10 @@ class RecBatch:
         length = int(self.lengths[position])
         index = self.item_index[position, :length]
         return RecList(
-            self.users[position], self.item_map.ids(index), self.scores[position, :length], index
+            self.users[position],
+            self.item_map._ids_unchecked(index),
+            self.scores[position, :length],
+            index,
         )
 
     def to_frame(self) -> pd.DataFrame:

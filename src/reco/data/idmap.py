@@ -198,6 +198,10 @@ class IdMap:
             )
         return self._id_values().take(index)
 
+    def _ids_unchecked(self, index: np.ndarray) -> np.ndarray:
+        """:meth:`ids` of indices known to be valid (a kernel's output): no range check."""
+        return self._id_values().take(index)
+
     def _id_values(self) -> np.ndarray:
         """The ids as one numpy array, built once (serving maps a few indices per call)."""
         try:

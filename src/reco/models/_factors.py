@@ -116,14 +116,15 @@ class FactorRecommender(Recommender):
                 blocked=blocked,
                 n_threads=self._threads(),
             )
-        if history is not None:  # the seen items, renumbered among the allowed ones
-            rows = np.arange(len(vectors)) if history_rows is None else history_rows
-            history = _renumbered_rows(history, rows, allowed, items_t.shape[1])
-        out = dot_topk(
-            vectors, self._whitelist_items(allowed), n, history=history, n_threads=self._threads()
+        return dot_topk(
+            vectors,
+            self._whitelist_items(allowed),
+            n,
+            history=history,
+            history_rows=history_rows,
+            allowed=allowed,
+            n_threads=self._threads(),
         )
-        out.items = np.where(out.items >= 0, allowed[np.maximum(out.items, 0)], -1).astype(np.int32)
-        return out
 
     def _whitelist_items(self, allowed: np.ndarray) -> np.ndarray:
         """The item factors of a whitelist (k x len(allowed)), kept for the next call: a
@@ -202,29 +203,6 @@ def _cosine(rows: np.ndarray, table: np.ndarray) -> np.ndarray:
     scores = rows @ table.T
     scale = np.outer(own, norms)
     return np.divide(scores, scale, out=np.zeros_like(scores), where=scale > 0).astype(np.float32)
-
-
-def _renumbered_rows(
-    history: sp.csr_array, rows: np.ndarray, allowed: np.ndarray, n_items: int
-) -> sp.csr_array:
-    """Rows ``rows`` of ``history`` restricted to the sorted item indices ``allowed`` and
-    renumbered 0..len(allowed)-1 (sorted rows stay sorted)."""
-    indptr, indices = csr_arrays(history)
-    starts, stops = indptr[rows], indptr[np.asarray(rows) + 1]
-    lengths = stops - starts
-    picked = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    position = np.full(n_items, -1, np.int64)
-    position[allowed] = np.arange(allowed.size)
-    new = position[indices[picked]]
-    keep = new >= 0
-    counts = np.add.reduceat(keep, np.r_[0, np.cumsum(lengths)[:-1]]) if keep.size else 0
-    counts = np.where(lengths > 0, counts, 0)
-    new_indptr = np.zeros(len(rows) + 1, np.int64)
-    np.cumsum(counts, out=new_indptr[1:])
-    values = np.ones(int(keep.sum()), np.float32)
-    return sp.csr_array(
-        (values, new[keep].astype(np.int32), new_indptr), shape=(len(rows), allowed.size)
-    )
 
 
 def progress_bar(total: int, show: bool, desc: str, unit: str):
