@@ -6,6 +6,8 @@ data is confidence 10; reco's ``alpha=9`` with ``c = 1 + alpha v`` is the same),
 ``regularization``, 64 factors, 2 threads, BLAS held to one thread, and both compute the
 training loss every iteration (the same formula, checked equal on the same factors):
 
+Every figure is a median over ``--repeats`` runs (3), reco's and implicit's alternating.
+
 * CG with 3 steps, 15 iterations: seconds per iteration (the whole fit, set-up included, over
   the iterations), final training loss, and the useful GFLOP/s of the CG algorithm against
   this machine's SGEMM ceiling;
@@ -128,12 +130,23 @@ def top10(reco_model, implicit_model, matrix, n_users: int) -> tuple[float, floa
     return reco_s, implicit_s, clean
 
 
+def paired(repeats: int, ours, peers) -> tuple[list, list]:
+    """Run ``ours`` and ``peers`` alternately ``repeats`` times each (so drift in the
+    machine's speed hits both alike); returns both lists of results."""
+    mine, theirs = [], []
+    for _ in range(repeats):
+        mine.append(ours())
+        theirs.append(peers())
+    return mine, theirs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--nnz", type=int, default=2_700_000)
     parser.add_argument("--iterations", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     matrix = power_law_matrix(args.users, args.items, args.nnz, seed=0)
@@ -143,8 +156,15 @@ def main() -> None:
         f"{FACTORS} factors, {THREADS} threads; SGEMM ceiling {ceiling:.0f} GFLOP/s"
     )
     with threadpool_limits(1, "blas"):
-        reco_times, reco_loss, reco_model = reco_fit(matrix, "cg", args.iterations)
-        imp_times, imp_loss, imp_model = implicit_fit(matrix, True, args.iterations)
+        runs = paired(
+            args.repeats,
+            lambda: reco_fit(matrix, "cg", args.iterations),
+            lambda: implicit_fit(matrix, True, args.iterations),
+        )
+        reco_times, reco_loss, reco_model = runs[0][-1]
+        imp_times, imp_loss, imp_model = runs[1][-1]
+        reco_times = [t for run in runs[0] for t in run[0]]
+        imp_times = [t for run in runs[1] for t in run[0]]
         flops = cg_flops(matrix, 3)
         print(f"\nCG (3 steps), {args.iterations} iterations")
         print(f"{'':10} {'s/iter':>8} {'GFLOP/s':>8} {'final loss':>12}")
@@ -162,16 +182,26 @@ def main() -> None:
             f"{'met' if abs(gap) <= 0.01 or gap < 0 else 'NOT met'})"
         )
         chol_iters = 3
-        reco_chol, _, _ = reco_fit(matrix, "cholesky", chol_iters)
-        imp_chol, _, _ = implicit_fit(matrix, False, chol_iters)
+        runs = paired(
+            args.repeats,
+            lambda: reco_fit(matrix, "cholesky", chol_iters),
+            lambda: implicit_fit(matrix, False, chol_iters),
+        )
+        reco_chol = [t for run in runs[0] for t in run[0]]
+        imp_chol = [t for run in runs[1] for t in run[0]]
         ratio = np.median(reco_chol) / np.median(imp_chol)
         print(
             f"\nCholesky, {chol_iters} iterations: reco {np.median(reco_chol):.3f} s/iter, "
             f"implicit {np.median(imp_chol):.3f} s/iter: {ratio:.2f}x (target <= 0.5: "
             f"{'met' if ratio <= 0.5 else 'NOT met'})"
         )
-        reco_s, imp_s, clean = top10(reco_model, imp_model, matrix, 10_000)
-        bpr_reco, bpr_implicit = bpr_epochs(matrix, 10)
+        tops = [top10(reco_model, imp_model, matrix, 10_000) for _ in range(2 * args.repeats - 1)]
+        reco_s = float(np.median([t[0] for t in tops]))
+        imp_s = float(np.median([t[1] for t in tops]))
+        clean = all(t[2] for t in tops)
+        bprs = [bpr_epochs(matrix, 10) for _ in range(args.repeats)]
+        bpr_reco = float(np.median([b[0] for b in bprs]))
+        bpr_implicit = float(np.median([b[1] for b in bprs]))
     print(
         f"\nBPR, 10 epochs: reco {bpr_reco:.3f} s/epoch, implicit {bpr_implicit:.3f} s/epoch: "
         f"{bpr_reco / bpr_implicit:.2f}x (target <= 1: "

@@ -10,6 +10,7 @@
 #pragma once
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define RECO_DOT_USERS 8    /* users per pass over the catalogue (their scores stay in L2) */
 #define RECO_DOT_TILE 512   /* portable build: items per tile, the accumulators stay in L1 */
@@ -158,7 +159,9 @@ static int reco_avx2_flag = -1;
 static inline int reco_has_avx2(void) {
     if (reco_avx2_flag < 0) {
         __builtin_cpu_init();
-        reco_avx2_flag = __builtin_cpu_supports("avx2") ? 1 : 0;
+        const char* portable = getenv("RECO_PORTABLE");  /* "1": the portable build (tests) */
+        reco_avx2_flag =
+            (__builtin_cpu_supports("avx2") && !(portable && portable[0] == '1')) ? 1 : 0;
     }
     return reco_avx2_flag;
 }

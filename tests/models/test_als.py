@@ -237,3 +237,38 @@ def test_what_implicit_cannot_fit_is_refused(matrix, params):
 def test_no_early_stopping_on_implicit(matrix):
     with pytest.raises(NotSupportedError, match="early stopping"):
         ALS(backend="implicit", n_iter=2).fit(matrix, validation=matrix)
+
+
+PORTABLE_RUN = """
+import sys, numpy as np, scipy.sparse as sp
+from reco.models import ALS
+from reco._topk import dot_scores
+m = sp.random(300, 200, density=0.05, random_state=1, format="csr", dtype=np.float32)
+m.data[:] = 1
+out = {}
+for k in (16, 24, 64):
+    model = ALS(n_factors=k, n_iter=3, random_state=0, n_threads=1).fit(m)
+    items_t = np.ascontiguousarray(model.item_factors_.T)
+    out[f"users{k}"], out[f"items{k}"] = model.user_factors_, model.item_factors_
+    out[f"scores{k}"] = dot_scores(model.user_factors_[:7], items_t)
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_the_vector_kernels_give_the_portable_builds_floats(tmp_path):
+    """The AVX2 kernels (fixed widths 16 and 64, any width for scoring) do the portable
+    build's operations in its order: fitted factors and scores are bit-identical with
+    ``RECO_PORTABLE=1``, so a model gives the same floats on every machine."""
+    import os
+    import subprocess
+    import sys
+
+    runs = {}
+    for name, portable in (("vector", "0"), ("portable", "1")):
+        path = tmp_path / f"{name}.npz"
+        env = {**os.environ, "RECO_PORTABLE": portable}
+        subprocess.run([sys.executable, "-c", PORTABLE_RUN, str(path)], env=env, check=True)
+        runs[name] = np.load(path)
+    assert sorted(runs["vector"]) == sorted(runs["portable"])
+    for key in runs["vector"]:
+        np.testing.assert_array_equal(runs["vector"][key], runs["portable"][key], err_msg=key)

@@ -218,21 +218,24 @@ class ALS(FactorRecommender):
         stopping = EarlyStopping(held_out, patience)
         losses = []
         progress = progress_bar(int(self.n_iter), self.show_progress, "ALS", "iter")
-        with threadpool_limits(limits=1, user_api="blas"):
-            for iteration in range(int(self.n_iter)):
-                self._solve_side(conf_t, items, users, item_lam, self.solver, conf)
-                # the last user solve is exact: the users end at the optimum for the final
-                # items, so a training user's history folded in gives their own vector
-                last = iteration == int(self.n_iter) - 1 and held_out is None
-                solver = "cholesky" if last else self.solver
-                self._solve_side(conf, users, items, user_lam, solver, conf_t)
-                losses.append(self._loss(conf, users, items, user_lam, item_lam))
-                progress(losses[-1])
-                if stopping.done(iteration, users, items):
-                    break
-            if stopping.best is not None:  # the best items, their exact users
-                items = stopping.best[2]
-                self._solve_side(conf, users, items, user_lam, "cholesky")
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                for iteration in range(int(self.n_iter)):
+                    self._solve_side(conf_t, items, users, item_lam, self.solver, conf)
+                    # the last user solve is exact: the users end at the optimum for the final
+                    # items, so a training user's history folded in gives their own vector
+                    last = iteration == int(self.n_iter) - 1 and held_out is None
+                    solver = "cholesky" if last else self.solver
+                    self._solve_side(conf, users, items, user_lam, solver, conf_t)
+                    losses.append(self._loss(conf, users, items, user_lam, item_lam))
+                    progress(losses[-1])
+                    if stopping.done(iteration, users, items):
+                        break
+                if stopping.best is not None:  # the best items, their exact users
+                    items = stopping.best[2]
+                    self._solve_side(conf, users, items, user_lam, "cholesky")
+        finally:
+            self.__dict__.pop("_tile_cache", None)  # a fit's tiles, not the model's
         return {
             "user_factors_": users,
             "item_factors_": items,
@@ -342,10 +345,7 @@ class ALS(FactorRecommender):
         order whatever the thread count."""
         from ._als_kernels import scatter
 
-        tiles = [
-            (low, high, indptr, indices, data, (data - alpha0).astype(np.float32))
-            for low, high, indptr, indices, data in _column_tiles(conf_t, X.shape[1])
-        ]
+        tiles = self._tiles(conf_t, X.shape[1], alpha0)
         threads, n_fixed = self._threads(), conf_t.shape[0]
 
         def sparse(with_confidence: bool, updated: np.ndarray) -> np.ndarray:
@@ -382,6 +382,19 @@ class ALS(FactorRecommender):
             norms = np.where(active, new_norms, 0).astype(np.float32)
         X[:] = solution
 
+    def _tiles(self, conf_t: sp.csr_array, k: int, alpha0: np.float32) -> list[tuple]:
+        """:func:`_column_tiles` with the weights ``c - alpha0``, cut once per matrix (every
+        iteration of a fit reuses them; the cache holds one matrix at a time)."""
+        cached = self.__dict__.get("_tile_cache")
+        if cached is not None and cached[0] is conf_t and cached[1] == (k, float(alpha0)):
+            return cached[2]
+        tiles = [
+            (low, high, indptr, indices, data, (data - alpha0).astype(np.float32))
+            for low, high, indptr, indices, data in _column_tiles(conf_t, k)
+        ]
+        self._tile_cache = (conf_t, (k, float(alpha0)), tiles)
+        return tiles
+
     def _loss(self, conf, users, items, user_lam, item_lam) -> float:
         """The loss of the module docstring divided by the total weight."""
         from ._als_kernels import observed_loss
@@ -400,11 +413,12 @@ class ALS(FactorRecommender):
 
         run_chunks(work, conf.shape[0], self._threads(), chunk=4096)
         observed = sum(value for _, value in sorted(parts))  # in row order: thread-free
-        gram_u = users.T.astype(np.float64) @ users
-        gram_i = items.T.astype(np.float64) @ items
+        # sum over all pairs of (x_u.y_i)^2 = <X^T X, Y^T Y>; |x_u|^2 is the diagonal of X X^T
+        gram_u = (users.T @ users).astype(np.float64)
+        gram_i = (items.T @ items).astype(np.float64)
         everywhere = alpha0 * float(np.sum(gram_u * gram_i))
-        penalty = float(user_lam @ np.square(users, dtype=np.float64).sum(axis=1))
-        penalty += float(item_lam @ np.square(items, dtype=np.float64).sum(axis=1))
+        penalty = float(user_lam @ _row_dots(users, users).astype(np.float64))
+        penalty += float(item_lam @ _row_dots(items, items).astype(np.float64))
         weight = float(conf.data.sum(dtype=np.float64)) + alpha0 * (
             conf.shape[0] * conf.shape[1] - conf.nnz
         )
