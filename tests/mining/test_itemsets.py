@@ -32,6 +32,24 @@ def as_dict(result):
     }
 
 
+@pytest.mark.parametrize("lists_below", [0.0, 20.0, 1e9])
+@pytest.mark.parametrize("seed", range(6))
+def test_bitsets_and_transaction_lists_find_the_same_itemsets(monkeypatch, seed, lists_below):
+    """Eclat's two representations (bitsets; transaction lists for classes of rare first
+    items) give the brute-force itemsets, in the same order whichever classes use which."""
+    import reco.mining.itemsets as itemsets
+
+    rng = np.random.default_rng(seed)
+    baskets = [set(rng.choice(12, rng.integers(1, 8), replace=False).tolist()) for _ in range(150)]
+    baskets += [set(range(9))] * 5  # a few long baskets: deep classes
+    monkeypatch.setattr(itemsets, "_LISTS_BELOW", lists_below)
+    result = frequent_itemsets([sorted(b) for b in baskets], 4, max_len=6)
+    assert as_dict(result) == brute_force(baskets, 4, 6)
+    monkeypatch.setattr(itemsets, "_LISTS_BELOW", 0.0)
+    reference = frequent_itemsets([sorted(b) for b in baskets], 4, max_len=6)
+    assert result.frame["itemset"].tolist() == reference.frame["itemset"].tolist()
+
+
 @settings(max_examples=80, deadline=None)
 @given(
     baskets_strategy,

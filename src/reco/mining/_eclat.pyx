@@ -407,3 +407,163 @@ def apriori_level(const int64_t[:, ::1] rows, const uint64_t[:, ::1] bits, int64
     if size and n_words:
         memcpy(&bits_view[0, 0], out_bits.data(), size * n_words * sizeof(uint64_t))
     return rows_out, int64_array(out_counts), bits_out
+
+
+cdef inline int64_t _intersect(
+    const int32_t* x, int64_t nx, const int32_t* y, int64_t ny, int32_t* out, int64_t need
+) noexcept nogil:
+    """``out = x & y`` for sorted transaction lists; returns its length, or stops early
+    (returning less than ``need``) once ``need`` is out of reach."""
+    cdef int64_t i = 0, j = 0, c = 0
+    cdef int32_t u, v
+    while i < nx and j < ny:
+        if c + min(nx - i, ny - j) < need:
+            return c
+        u = x[i]
+        v = y[j]
+        if u < v:
+            i += 1
+        elif u > v:
+            j += 1
+        else:
+            out[c] = u
+            c += 1
+            i += 1
+            j += 1
+    return c
+
+
+cdef inline int64_t _probe(
+    const int32_t* x, int64_t nx, const uint64_t* bits, int32_t* out
+) noexcept nogil:
+    """``out`` = the transactions of ``x`` set in the bitset ``bits``; returns the count
+    (a pass over the short list only, however long the other item's list is)."""
+    cdef int64_t i, c = 0
+    cdef int32_t t
+    for i in range(nx):
+        t = x[i]
+        out[c] = t
+        c += (bits[t >> 6] >> (t & 63)) & 1
+    return c
+
+
+def eclat_tids(
+    const uint64_t[:, ::1] bits,
+    const int64_t[::1] t_indptr,
+    const int32_t[::1] t_indices,
+    const int64_t[::1] singles,
+    const int32_t[:, ::1] pairs,
+    int64_t min_count,
+    int64_t max_len,
+    int64_t first,
+    int64_t stop,
+):
+    """:func:`eclat` on transaction lists instead of bitsets, for classes of rare first
+    items (an intersection costs the lists' lengths, not the number of transactions): the
+    first item's list probed against the other's bitset, then lists merged.
+    ``t_indptr`` / ``t_indices``: the sorted transactions of each relabelled item. The same
+    itemsets in the same order as :func:`eclat` over the same range."""
+    cdef int64_t n_frequent = singles.shape[0]
+    cdef vector[int32_t] out_items
+    cdef vector[int64_t] out_offsets
+    cdef vector[int64_t] out_counts
+    cdef vector[int32_t] pool = vector[int32_t](1024)
+    cdef vector[int64_t] pool_off = vector[int64_t](max(16, 2 * n_frequent) + 1)
+    cdef vector[int32_t] pool_item = vector[int32_t](max(16, 2 * n_frequent))
+    cdef int64_t depth_cap = max(2, min(max_len, n_frequent) + 1)
+    cdef vector[int64_t] f_start = vector[int64_t](depth_cap)
+    cdef vector[int64_t] f_size = vector[int64_t](depth_cap)
+    cdef vector[int64_t] f_next = vector[int64_t](depth_cap)
+    cdef vector[int32_t] prefix = vector[int32_t](depth_cap + 1)
+    cdef int64_t a, b, c, s, size, depth, start, count, i, j, length, needed, top, d
+    cdef int64_t new_start, new_size, slot, at, ni, nj, na
+    cdef int32_t item_i, item_j
+    out_offsets.push_back(0)
+    with nogil:
+        for a in range(first, stop):
+            out_items.push_back(<int32_t>a)
+            out_counts.push_back(singles[a])
+            out_offsets.push_back(out_items.size())
+            if max_len < 2:
+                continue
+            size = 0
+            na = t_indptr[a + 1] - t_indptr[a]
+            pool_off[0] = 0
+            for b in range(a + 1, n_frequent):
+                c = pairs[a, b]
+                if c < min_count:
+                    continue
+                out_items.push_back(<int32_t>a)
+                out_items.push_back(<int32_t>b)
+                out_counts.push_back(c)
+                out_offsets.push_back(out_items.size())
+                if max_len < 3:
+                    continue
+                at = pool_off[size]
+                if <int64_t>pool.size() < at + na:
+                    pool.resize(max(at + na, 2 * <int64_t>pool.size()))
+                _probe(&t_indices[t_indptr[a]], na, &bits[b, 0], pool.data() + at)
+                pool_item[size] = <int32_t>b
+                pool_off[size + 1] = at + c
+                size += 1
+            if max_len < 3 or size < 2:
+                continue
+            prefix[0] = <int32_t>a
+            depth = 0
+            f_start[0] = 0
+            f_size[0] = size
+            f_next[0] = 0
+            top = size
+            while depth >= 0:
+                start = f_start[depth]
+                count = f_size[depth]
+                i = f_next[depth]
+                if i >= count:
+                    depth -= 1
+                    if depth >= 0:
+                        top = f_start[depth] + f_size[depth]
+                    continue
+                f_next[depth] = i + 1
+                item_i = pool_item[start + i]
+                length = depth + 2
+                if length >= max_len:
+                    continue
+                needed = top + (count - i) + 1
+                if needed > <int64_t>pool_item.size():
+                    pool_item.resize(max(needed, 2 * <int64_t>pool_item.size()))
+                    pool_off.resize(pool_item.size() + 1)
+                new_start = top
+                new_size = 0
+                ni = pool_off[start + i + 1] - pool_off[start + i]
+                for j in range(i + 1, count):
+                    item_j = pool_item[start + j]
+                    if pairs[item_i, item_j] < min_count:
+                        continue
+                    slot = new_start + new_size
+                    at = pool_off[slot]
+                    nj = pool_off[start + j + 1] - pool_off[start + j]
+                    if <int64_t>pool.size() < at + min(ni, nj):
+                        pool.resize(max(at + min(ni, nj), 2 * <int64_t>pool.size()))
+                    c = _intersect(
+                        pool.data() + pool_off[start + i], ni, pool.data() + pool_off[start + j],
+                        nj, pool.data() + at, min_count,
+                    )
+                    if c < min_count:
+                        continue
+                    pool_item[slot] = item_j
+                    pool_off[slot + 1] = at + c
+                    new_size += 1
+                    for d in range(depth + 1):
+                        out_items.push_back(prefix[d])
+                    out_items.push_back(item_i)
+                    out_items.push_back(item_j)
+                    out_counts.push_back(c)
+                    out_offsets.push_back(out_items.size())
+                if new_size >= 2 and length + 1 < max_len:
+                    depth += 1
+                    prefix[depth] = item_i
+                    f_start[depth] = new_start
+                    f_size[depth] = new_size
+                    f_next[depth] = 0
+                    top = new_start + new_size
+    return int32_array(out_items), int64_array(out_offsets), int64_array(out_counts)

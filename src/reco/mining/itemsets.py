@@ -26,6 +26,9 @@ __all__ = ["FrequentItemsets", "as_baskets", "frequent_itemsets", "min_count"]
 
 # bitsets of all frequent items must fit in this many bytes
 _BITSET_BYTES = 4 * 2**30
+# classes of first items held by at most n_words * _LISTS_BELOW transactions (at 2.0: one
+# transaction in 32) are searched on transaction lists instead of bitsets
+_LISTS_BELOW = 2.0
 
 
 def as_baskets(
@@ -332,26 +335,56 @@ def frequent_itemsets(
     return result
 
 
-def _parallel_eclat(bits, singles, pairs, threshold, max_len, n_threads):
+def _parallel_eclat(bits, singles, pairs, threshold, max_len, n_threads, lists=None):
     """:func:`_eclat.eclat` over ranges of first items on a thread pool (the kernel releases
-    the GIL); the pieces are joined in range order, so the result equals one sequential run."""
+    the GIL); the pieces are joined in range order, so the result equals one sequential run.
+    ``lists`` (see :func:`_transaction_lists`) sends the classes of the rare first items
+    to :func:`_eclat.eclat_tids`."""
     n_frequent = singles.size
     if n_frequent == 0:
         return _eclat.eclat(bits, singles, pairs, threshold, max_len, 0, 0)
+    rare = 0 if lists is None else lists[2]
     chunk = n_frequent if n_threads <= 1 else max(1, -(-n_frequent // (16 * n_threads)))
     pieces = [None] * -(-n_frequent // chunk)
 
+    def search(first, stop):
+        if stop <= rare:
+            return _eclat.eclat_tids(bits, *lists[:2], singles, pairs, threshold, max_len, first, stop)
+        if first >= rare:
+            return _eclat.eclat(bits, singles, pairs, threshold, max_len, first, stop)
+        return _joined([search(first, rare), search(rare, stop)])
+
     def work(first, stop):
-        pieces[first // chunk] = _eclat.eclat(bits, singles, pairs, threshold, max_len, first, stop)
+        pieces[first // chunk] = search(first, stop)
 
     run_chunks(work, n_frequent, n_threads, chunk)
-    if len(pieces) == 1:
-        return pieces[0]
+    return pieces[0] if len(pieces) == 1 else _joined(pieces)
+
+
+def _joined(pieces: list) -> tuple:
+    """Flat ``(items, offsets, counts)`` results of consecutive ranges, as one."""
     items = np.concatenate([p[0] for p in pieces])
     lengths = np.concatenate([np.diff(p[1]) for p in pieces])
     offsets = np.zeros(lengths.size + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return items, offsets, np.concatenate([p[2] for p in pieces])
+
+
+def _transaction_lists(matrix, order: np.ndarray, counts: np.ndarray, n_words: int):
+    """``(indptr, indices, rare)``: the sorted transactions of every label, and how many
+    labels are rare, held by at most ``n_words * _LISTS_BELOW`` transactions (a merge of
+    two such lists costs less than an AND over ``n_words`` words; labels ascend by count,
+    so the rare ones come first). None when no label is rare."""
+    rare = int(np.searchsorted(counts[order], n_words * _LISTS_BELOW, side="right"))
+    if rare == 0:
+        return None
+    columns = sp.csc_array(matrix[:, order])
+    columns.sort_indices()
+    return (
+        np.ascontiguousarray(columns.indptr, np.int64),
+        np.ascontiguousarray(columns.indices, np.int32),
+        rare,
+    )
 
 
 def _search(matrix, threshold: int, max_len: int, algorithm: str, n_threads: int = 1):
@@ -385,7 +418,11 @@ def _search(matrix, threshold: int, max_len: int, algorithm: str, n_threads: int
         else np.zeros((order.size, order.size), np.int32)
     )
     bits = _eclat.build_bitsets(indptr, indices, label, order.size, n_words)
-    search = _apriori if algorithm == "apriori" else partial(_parallel_eclat, n_threads=n_threads)
+    if algorithm == "apriori":
+        search = _apriori
+    else:
+        lists = _transaction_lists(matrix, order, counts, n_words)
+        search = partial(_parallel_eclat, n_threads=n_threads, lists=lists)
     items, offsets, supports = search(
         bits, counts[order].astype(np.int64), pairs, threshold, max_len
     )

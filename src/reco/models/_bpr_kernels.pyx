@@ -6,7 +6,9 @@ and runs T rounds; in round s the thread of user part p works on item set (p + s
 so no two threads ever touch the same user or item vector (stratified SGD, Gemulla et al.
 2011): no locks, no races, and the same seed and thread count give the same factors. A
 block's samples are its own interactions drawn with replacement; the negative item is drawn
-from the block's items, skipping the user's known positives. Because the item sets are
+(from a second random stream) from the block's items, skipping the user's known positives.
+Samples are drawn in order several steps before they are applied, so that their scattered
+rows are fetched from memory meanwhile (the draws depend only on the data). Because the item sets are
 random and redrawn, over the epochs every item is a negative for every positive.
 """
 
@@ -37,6 +39,42 @@ cdef inline bint _has(const int32_t* row, int64_t length, int32_t item) noexcept
         else:
             hi = mid
     return lo < length and row[lo] == item
+
+
+cdef extern from *:
+    void _prefetch "__builtin_prefetch"(const void* address) nogil
+
+
+# a sample passes through stages, each this many samples before it is applied: draw its
+# interaction (fetch the entry), read the user (fetch the user's row of items and the
+# positive's position), read the positive (fetch the two factor rows), draw the negative
+# (fetch its row). Every stage waits for memory only on what an earlier one fetched.
+cdef enum:
+    RING = 32
+    DRAW = 16
+    USER = 10
+    POSITIVE = 5
+    NEGATIVE = 2
+
+
+cdef inline void _fetch_row(const float* row, int64_t k) noexcept nogil:
+    cdef int64_t f = 0
+    while f < k:
+        _prefetch(row + f)
+        f += 16  # one 64-byte line
+
+
+cdef inline int64_t _negative(
+    uint64_t* state, const int32_t* row, int64_t length, const int32_t* block_items,
+    int64_t width,
+) noexcept nogil:
+    """A random item of the block the user does not know (up to 32 tries), or -1."""
+    cdef int64_t j, tries
+    for tries in range(32):
+        j = block_items[_below(state, width)]
+        if not _has(row, length, <int32_t>j):
+            return j
+    return -1
 
 
 cdef inline float _gap(
@@ -82,31 +120,60 @@ def bpr_block(
     users whose every item of the block is known).
     """
     cdef int64_t k = X.shape[1], n_entries = entries.shape[0], width = block_items.shape[0]
-    cdef int64_t s, e, u, i, j, f, tries, length, used = 0, skipped = 0
+    cdef int64_t s, t, e, u, i, j, f, used = 0, skipped = 0
     cdef uint64_t state = seed
     cdef float score, z, lr = <float>learning_rate, reg = <float>regularization, xu, yi, yj
     cdef float* x
     cdef float* y_pos
     cdef float* y_neg
-    cdef const int32_t* row
     if n_entries == 0 or width <= 0:
         return 0, 0
+    cdef int64_t ring_e[RING]
+    cdef int64_t ring_u[RING]
+    cdef int64_t ring_i[RING]
+    cdef int64_t ring_j[RING]
+    cdef uint64_t negatives = seed ^ 0x5DEECE66DULL  # a second stream: negatives
+    _next(&negatives)
     with nogil:
-        for s in range(n_samples):
-            e = _below(&state, n_entries)
-            u = entry_users[e]
-            i = indices[entries[e]]
-            row = &indices[indptr[u]]
-            length = indptr[u + 1] - indptr[u]
-            j = -1
-            for tries in range(32):
-                j = block_items[_below(&state, width)]
-                if not _has(row, length, <int32_t>j):
-                    break
-                j = -1
+        for s in range(-DRAW, n_samples):
+            t = s + DRAW
+            if t < n_samples:
+                e = _below(&state, n_entries)
+                ring_e[t % RING] = e
+                _prefetch(&entries[e])
+                _prefetch(&entry_users[e])
+            t = s + USER
+            if 0 <= t < n_samples:
+                e = ring_e[t % RING]
+                u = entry_users[e]
+                ring_u[t % RING] = u
+                _prefetch(&indptr[u])
+                _prefetch(&indices[entries[e]])
+            t = s + POSITIVE
+            if 0 <= t < n_samples:
+                u = ring_u[t % RING]
+                ring_i[t % RING] = indices[entries[ring_e[t % RING]]]
+                _prefetch(&indices[indptr[u]])
+                _fetch_row(&X[u, 0], k)
+                _fetch_row(&Y[ring_i[t % RING], 0], k)
+            t = s + NEGATIVE
+            if 0 <= t < n_samples:
+                u = ring_u[t % RING]
+                j = _negative(
+                    &negatives, &indices[indptr[u]], indptr[u + 1] - indptr[u],
+                    &block_items[0], width,
+                )
+                ring_j[t % RING] = j
+                if j >= 0:
+                    _fetch_row(&Y[j, 0], k)
+            if s < 0:
+                continue
+            j = ring_j[s % RING]
             if j < 0:
                 skipped += 1
                 continue
+            u = ring_u[s % RING]
+            i = ring_i[s % RING]
             x = &X[u, 0]
             y_pos = &Y[i, 0]
             y_neg = &Y[j, 0]
