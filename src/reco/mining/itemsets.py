@@ -343,13 +343,15 @@ def _parallel_eclat(bits, singles, pairs, threshold, max_len, n_threads, lists=N
     n_frequent = singles.size
     if n_frequent == 0:
         return _eclat.eclat(bits, singles, pairs, threshold, max_len, 0, 0)
-    rare = 0 if lists is None else lists[2]
+    rare, indptr, indices = (0, None, None) if lists is None else (lists[2], *lists[:2])
     chunk = n_frequent if n_threads <= 1 else max(1, -(-n_frequent // (16 * n_threads)))
     pieces = [None] * -(-n_frequent // chunk)
 
     def search(first, stop):
         if stop <= rare:
-            return _eclat.eclat_tids(bits, *lists[:2], singles, pairs, threshold, max_len, first, stop)
+            return _eclat.eclat_tids(
+                bits, indptr, indices, singles, pairs, threshold, max_len, first, stop
+            )
         if first >= rare:
             return _eclat.eclat(bits, singles, pairs, threshold, max_len, first, stop)
         return _joined([search(first, rare), search(rare, stop)])
