@@ -53,6 +53,18 @@ class ModelFile:
 
     :attr:`model` is always a complete, validated model: the first load raises on a bad file;
     later loads run in a background thread and only replace the model when they succeed.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 40, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> from reco.models import Popularity
+    >>> Popularity().fit(X).save("model.npz")
+    >>> source = ModelFile("model.npz", reload_interval=0.0)
+    >>> type(source.model).__name__
+    'Popularity'
     """
 
     def __init__(
@@ -229,6 +241,22 @@ def create_app(
     ``"popular"`` (the most popular items) or ``"empty"``. ``mmap`` maps the model's arrays
     instead of copying them (see :meth:`reco.base.Estimator.load`): worker processes share
     one copy, and a new file must arrive by rename, as ``reco fit`` writes it.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 40, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> from starlette.testclient import TestClient
+    >>> from reco.models import Popularity
+    >>> Popularity().fit(X).save("model.npz")
+    >>> client = TestClient(create_app("model.npz", unknown_users="popular"))
+    >>> answer = client.get("/recommend", params={"user": "nobody", "n": 3}).json()
+    >>> len(answer["items"])
+    3
+    >>> client.get("/recommend", params={"user": "x", "n": "ten"}).status_code
+    400
     """
     try:
         from starlette.applications import Starlette
@@ -415,7 +443,32 @@ def run(
     log_level: str = "warning",
     mmap: bool = False,
 ) -> None:
-    """Serve ``model_file`` until interrupted (uvicorn; ``workers`` processes)."""
+    """Serve ``model_file`` until interrupted (uvicorn; ``workers`` processes).
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 40, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> import json, socket, subprocess, sys, time, urllib.request
+    >>> from reco.models import Popularity
+    >>> Popularity().fit(X).save("model.npz")
+    >>> with socket.socket() as s:
+    ...     _ = s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+    >>> server = subprocess.Popen([sys.executable, "-c",
+    ...     f"from reco.serve import run; run('model.npz', port={port})"])
+    >>> for _ in range(300):
+    ...     try:
+    ...         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health") as r:
+    ...             health = json.load(r); break
+    ...     except OSError:
+    ...         time.sleep(0.1)
+    >>> health["model"]
+    'Popularity'
+    >>> server.terminate(); server.wait(timeout=30) is not None
+    True
+    """
     import uvicorn
 
     options = {"unknown_users": unknown_users, "reload_interval": reload_interval, "mmap": mmap}

@@ -55,6 +55,12 @@ def conformance_data(seed: int = 0) -> Interactions:
 
     Users ``u00..u14`` buy from items ``i00..i09``, users ``u15..u29`` from ``i10..i19`` (a
     block "checkerboard"), with a little cross-community noise.
+
+    Examples
+    --------
+    >>> data = conformance_data(seed=0)
+    >>> data.n_users > 0 and data.n_items > 0
+    True
     """
     rng = np.random.default_rng(seed)
     rows = []
@@ -595,7 +601,15 @@ CHECKS: list[Callable[[Recommender], None]] = [
 
 
 def recommender_checks(estimators: Iterable[Recommender]) -> list[Any]:
-    """``pytest.param(estimator, check)`` for every estimator and check, with readable ids."""
+    """``pytest.param(estimator, check)`` for every estimator and check, with readable ids.
+
+    Examples
+    --------
+    >>> from reco.models import Popularity
+    >>> checks = recommender_checks([Popularity()])   # for pytest.mark.parametrize
+    >>> len(checks) > 10
+    True
+    """
     import pytest
 
     return [
@@ -606,7 +620,13 @@ def recommender_checks(estimators: Iterable[Recommender]) -> list[Any]:
 
 
 def check_recommender(estimator: Recommender) -> None:
-    """Run every conformance check on ``estimator`` (raises on the first failure)."""
+    """Run every conformance check on ``estimator`` (raises on the first failure).
+
+    Examples
+    --------
+    >>> from reco.models import Popularity
+    >>> check_recommender(Popularity())      # raises AssertionError naming the broken check
+    """
     for check in CHECKS:
         check(estimator)
 
@@ -635,6 +655,14 @@ def check_model_file(
     DataValidationError
         The file is invalid, or the model served a malformed answer (or, isolated, crashed
         the child process).
+
+    Examples
+    --------
+    >>> from reco.models import Popularity
+    >>> Popularity().fit(conformance_data()).save("model.npz")
+    >>> report = check_model_file("model.npz", isolated=False)
+    >>> report["class"]
+    'reco.models.popularity.Popularity'
     """
     import json
     import subprocess

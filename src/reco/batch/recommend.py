@@ -20,7 +20,19 @@ __all__ = ["recommend_all", "recommendation_rows"]
 
 def recommendation_rows(batch: Any) -> pd.DataFrame:
     """A ``RecBatch`` as long rows ``user, item, score, rank`` (rank 1 = best), in list
-    order; empty lists give no rows."""
+    order; empty lists give no rows.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 40, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> from reco.models import Popularity
+    >>> batch = Popularity().fit(X).recommend_batch(X.user_map.ids([0, 1]), 3)
+    >>> recommendation_rows(batch).columns.tolist()
+    ['user', 'item', 'score', 'rank']
+    """
     n = batch.item_index.shape[1]
     lengths = np.asarray(batch.lengths, dtype=np.int64)
     keep = np.arange(n)[None, :] < lengths[:, None]
@@ -73,6 +85,19 @@ def recommend_all(
     anything is written (``unknown="raise"`` refuses unknown ids up front).
 
     Returns the path written.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 40, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> import pandas as pd
+    >>> from reco.models import Popularity
+    >>> path = recommend_all(Popularity().fit(X), n=3, out="recs.csv", show_progress=False)
+    >>> rows = pd.read_csv(path)
+    >>> len(rows) == 3 * X.n_users
+    True
     """
     if not isinstance(model, Recommender):
         raise DataValidationError(

@@ -36,7 +36,22 @@ class SqlQuery:
 def sql_source(url: str, query: str, *, chunk_size: int = 100_000) -> SqlQuery:
     """A source for ``CustomerStore.add_*`` that reads ``query`` from the database at
     ``url`` (SQLAlchemy, the ``sql`` extra: ``pip install 'reco[sql]'``), e.g.
-    ``sql_source("postgresql+psycopg://shop@db/shop", "SELECT * FROM order_lines")``."""
+    ``sql_source("postgresql+psycopg://shop@db/shop", "SELECT * FROM order_lines")``.
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> import pandas as pd
+    >>> from reco.crm import CustomerStore
+    >>> with sqlite3.connect("shop.db") as con:
+    ...     _ = pd.DataFrame({"customer": [1, 1, 2], "sku": ["tea", "cups", "tea"],
+    ...                       "ts": ["2024-01-02", "2024-01-02", "2024-02-01"]}).to_sql("lines", con)
+    >>> store = CustomerStore()
+    >>> store.add_orders(sql_source("sqlite:///shop.db", "SELECT * FROM lines"),
+    ...                  customer="customer", item="sku", time="ts")
+    >>> int(store.sql("SELECT count(*) AS n FROM orders")["n"][0])
+    3
+    """
     if not isinstance(url, str) or "://" not in url:
         raise InvalidParameterError(
             f"url must be a SQLAlchemy database URL such as "

@@ -20,6 +20,19 @@ def plot_cube(cube: pd.DataFrame, measure: str, *, ax: Any = None):
     With a ``period`` dimension: one line per value of the other dimension (or one line);
     with two other dimensions: a heatmap, each cell labelled; with one: bars. Roll-up rows
     (``rollup_level`` > 0) are left out: the chart shows the cells.
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> from reco.crm import CustomerStore
+    >>> people = make_shop(300, 40, random_state=0, contacts=True)
+    >>> store = CustomerStore()
+    >>> store.add_orders(people.order_lines, customer="customer_id", item="product_id",
+    ...                  time="timestamp", value="value", order="order_id")
+    >>> kpis = store.cube(["revenue"], by=["period"], period="M")
+    >>> ax = plot_cube(kpis, "revenue")
+    >>> bool(ax.get_title() and ax.get_ylabel())
+    True
     """
     if not isinstance(cube, pd.DataFrame) or measure not in cube.columns:
         columns = list(cube.columns) if isinstance(cube, pd.DataFrame) else type(cube).__name__

@@ -32,7 +32,20 @@ class CustomerProfile:
     """One customer's profile (see the module docstring). Counts and amounts cover the
     whole stored history; ``last_orders`` and ``last_contacts`` the ``last`` most recent.
     ``next_best`` lists items and scores; ``next_best_because`` the history items that
-    contribute most to the first of them (the model's ``explain``)."""
+    contribute most to the first of them (the model's ``explain``).
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> from reco.crm import CustomerStore
+    >>> people = make_shop(300, 40, random_state=0, contacts=True)
+    >>> store = CustomerStore()
+    >>> store.add_orders(people.order_lines, customer="customer_id", item="product_id",
+    ...                  time="timestamp", value="value", order="order_id")
+    >>> profile = store.profile(7)
+    >>> profile.n_orders > 0, sorted(profile.to_dict())[:3]
+    (True, ['attributes', 'bought_with_last_order', 'churn_drivers'])
+    """
 
     customer_id: Any
     attributes: dict[str, Any] = field(default_factory=dict)

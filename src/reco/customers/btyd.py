@@ -591,6 +591,12 @@ class GammaGamma(_MaximumLikelihood):
     Attributes
     ----------
     params_ : dict with p, q, gamma
+
+    Examples
+    --------
+    >>> model = GammaGamma.from_params({"p": 6.25, "q": 3.74, "gamma": 15.44})   # CDNOW
+    >>> model.conditional_expected_spend(frequency=[2, 10], monetary_value=[22.35, 22.35]).round(2)
+    array([27.25, 23.1 ])
     """
 
     _param_names = ("p", "q", "gamma")
@@ -718,6 +724,13 @@ class BetaGeoBetaBinom(_MaximumLikelihood):
     Attributes
     ----------
     params_ : dict with alpha, beta, gamma, delta
+
+    Examples
+    --------
+    >>> model = BetaGeoBetaBinom.from_params(
+    ...     {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.78})   # Fader et al. 2010
+    >>> model.conditional_expected_purchases(5, frequency=[3], recency=[6], n_periods=[6]).round(3)
+    array([2.053])
     """
 
     _param_names = ("alpha", "beta", "gamma", "delta")
@@ -935,6 +948,18 @@ class ParetoNBD(_ContinuousBTYD):
     Attributes
     ----------
     params_ : dict with r, alpha, s, beta
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> table = summary(shop.order_lines, value="value")
+    >>> model = ParetoNBD().fit(table)
+    >>> sorted(model.params_)
+    ['alpha', 'beta', 'r', 's']
+    >>> alive = model.probability_alive(frequency=[0, 5], recency=[0, 100], T=[120, 120])
+    >>> bool(alive[1] > alive[0] * 0 and 0 <= alive.min() <= alive.max() <= 1)
+    True
     """
 
     _param_names = ("r", "alpha", "s", "beta")
@@ -1036,6 +1061,12 @@ class ModifiedBetaGeo(BetaGeo):
 
         \ell = \ln\Gamma(r+x) - \ln\Gamma(r) + r\ln\alpha + \ln B(a, b+x+1) - \ln B(a, b)
         + \ln\!\Big[(\alpha+T)^{-(r+x)} + \tfrac{a}{b+x}(\alpha+t_x)^{-(r+x)}\Big]
+
+    Examples
+    --------
+    >>> model = ModifiedBetaGeo.from_params({"r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4})
+    >>> model.conditional_expected_purchases(39, frequency=[2], recency=[30.4], T=[38.9]).round(3)
+    array([1.104])
     """
 
     _modified = True

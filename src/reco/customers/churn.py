@@ -176,6 +176,14 @@ def churn_features(
     Returns
     -------
     DataFrame of float64 indexed by customer id (sorted).
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> features = churn_features(shop.order_lines, value="value", cutoff="2024-10-01")
+    >>> {"recency_days", "frequency_90d"} <= set(features.columns)
+    True
     """
     windows = _check_windows(windows)
     btyd = check_bool(btyd, "btyd")

@@ -23,7 +23,15 @@ def plot_frequency_recency(
     ax: Any = None,
 ):
     """Heat map over frequency x recency of expected purchases in the next ``horizon``
-    (``kind="expected"``) or of P(alive) (``kind="alive"``), for customers observed for T."""
+    (``kind="expected"``) or of P(alive) (``kind="alive"``), for customers observed for T.
+
+    Examples
+    --------
+    >>> model = BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    >>> ax = plot_frequency_recency(model, T=39, kind="alive")
+    >>> bool(ax.get_xlabel() and ax.get_ylabel() and ax.get_title())
+    True
+    """
     if kind not in ("expected", "alive"):
         raise InvalidParameterError(f"kind must be 'expected' or 'alive'; got {kind!r}.")
     ax = axes(ax)
@@ -55,7 +63,19 @@ def plot_frequency_recency(
 
 
 def plot_calibration_holdout(check: Any, *, ax: Any = None):
-    """Mean holdout purchases by calibration frequency: model against actual."""
+    """Mean holdout purchases by calibration frequency: model against actual.
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> table = summary(shop.order_lines, calibration_end="2024-09-30")
+    >>> model = BetaGeo().fit(table)
+    >>> check = evaluate_holdout(model, table)
+    >>> ax = plot_calibration_holdout(check)
+    >>> bool(ax.get_xlabel() and ax.get_title())
+    True
+    """
     ax = axes(ax)
     table: pd.DataFrame = check.by_frequency
     ax.plot(table.index, table["actual"], marker="o", label="actual")
@@ -67,7 +87,18 @@ def plot_calibration_holdout(check: Any, *, ax: Any = None):
 
 
 def plot_tracking(curves: pd.DataFrame, *, calibration_end: Any = None, ax: Any = None):
-    """Cumulative repeat purchases, actual against expected (from :func:`tracking`)."""
+    """Cumulative repeat purchases, actual against expected (from :func:`tracking`).
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> table = summary(shop.order_lines, calibration_end="2024-09-30")
+    >>> curves = tracking(BetaGeo().fit(table), shop.order_lines, freq="W")
+    >>> ax = plot_tracking(curves, calibration_end="2024-09-30")
+    >>> bool(ax.get_ylabel() and ax.get_title())
+    True
+    """
     ax = axes(ax)
     ax.plot(curves.index, curves["actual"], label="actual")
     ax.plot(curves.index, curves["expected"], linestyle="--", label="model")
@@ -92,7 +123,18 @@ def _backtest_rows(result: Any, frame: pd.DataFrame, cutoff: Any) -> tuple[pd.Da
 
 def plot_churn_gains(result: Any, *, cutoff: Any = None, ax: Any = None):
     """Cumulative gains of a :class:`~reco.customers.ChurnBacktest`: share of churners
-    reached against share of customers contacted, highest risk first, per method."""
+    reached against share of customers contacted, highest risk first, per method.
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> churn = ChurnModel(horizon=60, n_cutoffs=2, random_state=0)
+    >>> result = backtest_churn(churn, shop.order_lines, cutoffs=["2024-10-01"], value="value")
+    >>> ax = plot_churn_gains(result)
+    >>> bool(ax.get_xlabel() and ax.get_title())
+    True
+    """
     from .backtest import METHODS
 
     ax = axes(ax)
@@ -111,7 +153,18 @@ def plot_churn_gains(result: Any, *, cutoff: Any = None, ax: Any = None):
 
 
 def plot_churn_calibration(result: Any, *, cutoff: Any = None, ax: Any = None):
-    """Observed churn rate against mean predicted P(churn), per probability bin and method."""
+    """Observed churn rate against mean predicted P(churn), per probability bin and method.
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> churn = ChurnModel(horizon=60, n_cutoffs=2, random_state=0)
+    >>> result = backtest_churn(churn, shop.order_lines, cutoffs=["2024-10-01"], value="value")
+    >>> ax = plot_churn_calibration(result)
+    >>> bool(ax.get_xlabel() and ax.get_title())
+    True
+    """
     ax = axes(ax)
     rows, at = _backtest_rows(result, result.calibration, cutoff)
     for method, part in rows.groupby("method", sort=False):

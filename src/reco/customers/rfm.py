@@ -61,6 +61,20 @@ class RFMScorer(Estimator):
     ----------
     edges_ : dict of arrays
         Cut points per dimension (in the dimension's own units).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b", "c", "d", "d"],
+    ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-20", "2024-01-20",
+    ...                                  "2024-03-01", "2024-02-02", "2024-01-10", "2024-03-25"]),
+    ...     "value": [20.0, 35.0, 15.0, 50.0, 40.0, 12.0, 30.0, 25.0],
+    ... })
+    >>> table = summary(orders, value="value", observation_end="2024-03-31")
+    >>> scores = RFMScorer(bins=2).fit_transform(table)
+    >>> list(scores.columns)
+    ['R', 'F', 'M', 'rfm_cell', 'segment']
     """
 
     def __init__(

@@ -77,6 +77,23 @@ def summary(
     Returns
     -------
     DataFrame indexed by customer id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b", "c", "d", "d"],
+    ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-20", "2024-01-20",
+    ...                                  "2024-03-01", "2024-02-02", "2024-01-10", "2024-03-25"]),
+    ...     "value": [20.0, 35.0, 15.0, 50.0, 40.0, 12.0, 30.0, 25.0],
+    ... })
+    >>> summary(orders, value="value", observation_end="2024-03-31")
+                 frequency  recency     T  monetary_value
+    customer_id
+    a                  2.0     75.0  86.0            25.0
+    b                  1.0     41.0  71.0            40.0
+    c                  0.0      0.0  58.0             0.0
+    d                  1.0     75.0  81.0            25.0
     """
     check_frame(
         transactions,

@@ -28,6 +28,16 @@ class HoldoutCheck:
     errors : dict
         ``mae`` and ``rmse`` per customer, ``total_predicted``, ``total_actual`` and
         ``total_error`` (relative error of the total).
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> table = summary(shop.order_lines, calibration_end="2024-09-30")
+    >>> model = BetaGeo().fit(table)
+    >>> check = evaluate_holdout(model, table)
+    >>> list(check.by_frequency.columns)
+    ['n_customers', 'actual', 'predicted']
     """
 
     by_frequency: pd.DataFrame
@@ -40,6 +50,18 @@ def evaluate_holdout(model: Any, summary: pd.DataFrame, *, max_frequency: int = 
 
     ``summary`` comes from :func:`reco.customers.summary` with ``calibration_end``: each
     customer's calibration statistics predict ``frequency_holdout`` over ``duration_holdout``.
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> table = summary(shop.order_lines, calibration_end="2024-09-30")
+    >>> model = BetaGeo().fit(table)
+    >>> check = evaluate_holdout(model, table)
+    >>> sorted(check.errors)[:3]
+    ['mae_per_customer', 'total_actual', 'total_error']
+    >>> int(check.by_frequency["n_customers"].sum()) == len(table)
+    True
     """
     check_frame(
         summary,
@@ -100,6 +122,15 @@ def tracking(
     BTYD ``bgnbd.ExpectedCumulativeTransactions`` and of lifetimes). Times are in the units the
     model was fit in (``freq``). Actual: repeat purchases counted as :func:`summary` counts
     them (one per customer and day), through the end of the row's day.
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> table = summary(shop.order_lines, calibration_end="2024-09-30")
+    >>> curves = tracking(BetaGeo().fit(table), shop.order_lines, freq="W")
+    >>> list(curves.columns), bool(curves["actual"].is_monotonic_increasing)
+    (['actual', 'expected'], True)
     """
     check_frame(transactions, {"customer": customer, "time": time}, what="transactions frame")
     check_option(freq, "freq", ("D", "W"))

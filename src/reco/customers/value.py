@@ -55,6 +55,18 @@ def lifetime_value(
     DataFrame indexed like ``summary``: ``expected_purchases`` (over the horizon),
     ``expected_spend``, ``probability_alive``, ``clv`` and ``rank`` (1 = most valuable), sorted
     by ``clv`` descending.
+
+    Examples
+    --------
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(800, 40, random_state=0)
+    >>> table = summary(shop.order_lines, value="value")
+    >>> purchases, spend = BetaGeo().fit(table), GammaGamma().fit(table)
+    >>> clv = lifetime_value(purchases, spend, table, horizon=12, period=30, discount_rate=0.01)
+    >>> list(clv.columns)
+    ['expected_purchases', 'expected_spend', 'clv']
+    >>> bool((clv["clv"] >= 0).all())
+    True
     """
     if not isinstance(purchases, (BetaGeo, ParetoNBD, BetaGeoBetaBinom)):
         raise InvalidParameterError(
@@ -147,6 +159,17 @@ def value_at_risk(churn: pd.Series, clv: pd.Series | pd.DataFrame) -> pd.DataFra
     -------
     DataFrame indexed by customer: ``p_churn``, ``clv``, ``value_at_risk`` and ``rank``
     (1 = most value at risk), sorted by value at risk.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> churn = pd.Series({"a": 0.9, "b": 0.2, "c": 0.5})
+    >>> clv = pd.Series({"a": 100.0, "b": 400.0, "c": 300.0})
+    >>> value_at_risk(churn, clv)["value_at_risk"]
+    c    150.0
+    a     90.0
+    b     80.0
+    Name: value_at_risk, dtype: float64
     """
     if isinstance(clv, pd.DataFrame):
         if "clv" not in clv.columns:

@@ -57,19 +57,48 @@ def to_implicit(data: Interactions) -> sp.csr_matrix:
     >>> to_implicit(X).toarray()
     array([[1., 0.],
            [0., 1.]], dtype=float32)
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reco import Interactions
+    >>> X = Interactions.from_frame(pd.DataFrame({"user": ["ann", "ann", "bob"],
+    ...                                           "item": ["tea", "cups", "tea"]}),
+    ...                             user="user", item="item")
+    >>> matrix = to_implicit(X)          # users x items, what implicit's fit takes
+    >>> matrix.shape, matrix.dtype.name
+    ((2, 2), 'float32')
     """
     return _interactions(data, "to_implicit").to_csr(copy=True, format="matrix")
 
 
 def from_implicit(matrix: Any, *, user_ids: Any = None, item_ids: Any = None) -> Interactions:
-    """An Interactions from implicit's users x items matrix (ids 0..n-1 unless named)."""
+    """An Interactions from implicit's users x items matrix (ids 0..n-1 unless named).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> data = from_implicit(sp.csr_matrix([[1.0, 0.0], [2.0, 1.0]]), item_ids=["tea", "cups"])
+    >>> data.shape, data.item_map.to_list()
+    ((2, 2), ['tea', 'cups'])
+    """
     return Interactions.from_csr(matrix, user_ids=user_ids, item_ids=item_ids)
 
 
 def to_mlxtend(baskets: Baskets, *, sparse: bool = False) -> pd.DataFrame:
     """mlxtend's one-hot frame: one bool column per item (the item ids), one row per
     transaction (the transaction ids). ``sparse=True`` gives pandas sparse columns, which
-    mlxtend's ``fpgrowth`` also takes, for catalogues too wide for a dense table."""
+    mlxtend's ``fpgrowth`` also takes, for catalogues too wide for a dense table.
+
+    Examples
+    --------
+    >>> from reco import Baskets
+    >>> baskets = Baskets.from_lists([["milk", "bread"], ["milk"]])
+    >>> to_mlxtend(baskets)
+       milk  bread
+    0  True   True
+    1  True  False
+    """
     baskets = _baskets(baskets, "to_mlxtend")
     matrix = sp.csr_array(baskets.matrix, dtype=bool)
     if check_bool(sparse, "sparse"):
@@ -86,19 +115,49 @@ def to_mlxtend(baskets: Baskets, *, sparse: bool = False) -> pd.DataFrame:
 
 
 def from_mlxtend(frame: pd.DataFrame) -> Baskets:
-    """Baskets from mlxtend's one-hot frame (see :meth:`Baskets.from_onehot`)."""
+    """Baskets from mlxtend's one-hot frame (see :meth:`Baskets.from_onehot`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> onehot = pd.DataFrame({"milk": [True, True], "bread": [True, False]})
+    >>> from_mlxtend(onehot).to_lists()
+    [['milk', 'bread'], ['milk']]
+    """
     return Baskets.from_onehot(frame)
 
 
 def to_pyfim(baskets: Baskets) -> list[list[Any]]:
     """pyfim's (and PrefixSpan's, for one sequence per row) input: each transaction's items
-    as a list of item ids."""
+    as a list of item ids.
+
+    Examples
+    --------
+    >>> from reco import Baskets
+    >>> baskets = Baskets.from_lists([["milk", "bread"], ["milk"]])
+    >>> to_pyfim(baskets)
+    [['milk', 'bread'], ['milk']]
+    """
     return _baskets(baskets, "to_pyfim").to_lists()
 
 
 def to_lenskit(data: Interactions) -> pd.DataFrame:
     """LensKit's and RecBole's long frame: ``user_id``, ``item_id``, ``rating`` (the value)
-    and ``timestamp`` when the log has times (LensKit >= 2025 names them so)."""
+    and ``timestamp`` when the log has times (LensKit >= 2025 names them so).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reco import Interactions
+    >>> X = Interactions.from_frame(pd.DataFrame({"user": ["ann", "ann", "bob"],
+    ...                                           "item": ["tea", "cups", "tea"]}),
+    ...                             user="user", item="item")
+    >>> to_lenskit(X)
+      user_id item_id  rating
+    0     ann     tea     1.0
+    1     ann    cups     1.0
+    2     bob     tea     1.0
+    """
     data = _interactions(data, "to_lenskit")
     out = {
         "user_id": data.user_map.ids(data.user_index),

@@ -45,6 +45,15 @@ def read_movielens(path: str | os.PathLike) -> pd.DataFrame:
     """MovieLens ratings as a frame ``user_id, item_id, rating, timestamp`` (datetime, UTC).
 
     ``path`` is a ``u.data``/``ratings.csv`` file (optionally ``.gz``) or a folder holding one.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("u.data").write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n")
+    >>> read_movielens("u.data")
+       user_id  item_id  rating                 timestamp
+    0      196      242       3 1997-12-04 15:55:49+00:00
+    1      186      302       3 1998-04-04 19:22:22+00:00
     """
     path = _existing(path, "read_movielens")
     if path.is_dir():
@@ -97,6 +106,15 @@ def read_cdnow(path: str | os.PathLike) -> pd.DataFrame:
     Reads the master file (4 columns with a header) or the 1/10 sample (5 columns, no header;
     the master id is ``customer_id`` and the sample's own 1..2357 numbering ``sample_id``,
     the order of the published calibration summary).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("cdnow.txt").write_text("00001 19970101 1 11.77\n00002 19970112 1 12.00\n")
+    >>> read_cdnow("cdnow.txt")
+      customer_id       date  quantity  value
+    0       00001 1997-01-01         1  11.77
+    1       00002 1997-01-12         1  12.00
     """
     path = _existing(path, "read_cdnow")
     first = _first_line(path).split()
@@ -128,6 +146,15 @@ def read_arff_baskets(
     Attributes whose nominal values are not just ``{present}`` (such as Weka supermarket's
     ``total {low, high}``) are skipped, or with ``include_other=True`` become items
     ``"name=value"``. ``?`` means absent.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("shop.arff").write_text(
+    ...     "@relation shop\n@attribute milk {t}\n@attribute bread {t}\n"
+    ...     "@attribute total {low,high}\n@data\nt,t,high\nt,?,low\n")
+    >>> read_arff_baskets("shop.arff").to_lists()
+    [['milk', 'bread'], ['milk']]
     """
     path = _existing(path, "read_arff_baskets")
     opener = gzip.open if path.suffix == ".gz" else open
@@ -200,6 +227,13 @@ def read_events(
 
     Keyword arguments go to :func:`pandas.read_csv` or :func:`pandas.read_parquet`. Parquet
     needs the ``parquet`` extra (``pip install "reco[parquet]"``).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("events.csv").write_text("customer,sku,ts\nann,tea,2024-01-02\nbob,cups,2024-01-03\n")
+    >>> read_events("events.csv").shape
+    (2, 3)
     """
     path = _existing(path, "read_events")
     suffixes = [s.lower() for s in path.suffixes]

@@ -49,6 +49,14 @@ class ShopTruth:
         the planted high response rate) and ``complainer``.
     start, end : Timestamp
         The observation period.
+
+    Examples
+    --------
+    >>> truth = make_shop(200, 30, random_state=0).truth
+    >>> all(len(bundle) >= 2 for bundle in truth.bundles)
+    True
+    >>> bool(truth.start < truth.end)
+    True
     """
 
     bundles: list[tuple[int, ...]]
@@ -74,6 +82,14 @@ class Shop:
     contacts : DataFrame or None  (customer_id, timestamp, channel, direction, kind, outcome)
         With ``contacts=True``: kind ``campaign`` (outcome ``responded`` / ``ignored``),
         ``complaint`` or ``inquiry`` (``resolved`` / ``unresolved``), sorted by time.
+
+    Examples
+    --------
+    >>> shop = make_shop(200, 30, random_state=0)
+    >>> sorted(shop.order_lines.columns)
+    ['customer_id', 'order_id', 'product_id', 'quantity', 'timestamp', 'unit_price', 'value']
+    >>> shop.events["event"].unique().tolist()
+    ['view', 'cart', 'purchase']
     """
 
     customers: pd.DataFrame

@@ -38,6 +38,22 @@ class EvaluationResult:
         Per model: ``fit_s``, ``recommend_s``, ``users``, ``users_per_s``.
     recs : dict
         Each model's RecBatch (at the largest k), for plots and further analysis.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> from reco.models import EASE, Popularity
+    >>> split = random_holdout(X, test_size=0.2, random_state=0)
+    >>> result = evaluate({"popular": Popularity(), "ease": EASE(regularization=50.0)}, split,
+    ...                   metrics=["ndcg", "recall"], k=(5, 10))
+    >>> list(result.summary.columns)
+    ['mean', 'lower', 'upper', 'n_users']
+    >>> sorted(result.per_user)
+    ['ease', 'popular']
     """
 
     summary: pd.DataFrame
@@ -199,6 +215,20 @@ def evaluate(
 
     Models are never changed: an unfitted model is cloned and the clone is fitted (its fit
     time is reported); a fitted one is used as is (``fit_s`` is NaN).
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> from reco.models import EASE, Popularity
+    >>> split = random_holdout(X, test_size=0.2, random_state=0)
+    >>> result = evaluate({"popular": Popularity(), "ease": EASE(regularization=50.0)}, split,
+    ...                   metrics=["ndcg", "recall"], k=(5, 10))
+    >>> result.summary.loc[("ease", "ndcg@10"), "mean"] > result.summary.loc[("popular", "ndcg@10"), "mean"]
+    True
     """
     named = _names(models)
     if not isinstance(split, Split):
@@ -337,6 +367,21 @@ def compare(
     two-sided p-value :math:`(k + 1)/(B + 1)` with :math:`k` of the :math:`B` centred resamples
     at least as far from 0 as the observed difference), and Holm-adjusted p-values over all
     rows of the table (family-wise error ``alpha``). Only per-user metrics can be compared.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> from reco.models import EASE, Popularity
+    >>> split = random_holdout(X, test_size=0.2, random_state=0)
+    >>> result = evaluate({"popular": Popularity(), "ease": EASE(regularization=50.0)}, split,
+    ...                   metrics=["ndcg", "recall"], k=(5, 10))
+    >>> table = compare(result, baseline="popular")
+    >>> sorted(table.columns)[:3]
+    ['baseline', 'bootstrap_lower', 'bootstrap_upper']
     """
     if not isinstance(result, EvaluationResult):
         raise DataValidationError(f"result must come from evaluate(); got {type(result).__name__}")

@@ -493,3 +493,160 @@ def personalisation(recs: RecBatch, k: int = 10) -> float:
     q = np.bincount(items[valid], weights=weight**2, minlength=size)
     similarity = ((s**2 - q) / 2).sum() / (n * (n - 1) / 2)
     return float(1.0 - similarity)
+
+
+# -- the shared sections of the metrics' docstrings ---------------------------------------------
+_EXAMPLE_LISTS = """
+Examples
+--------
+Customer 1 bought a and b, 2 bought a, 3 bought a and c; the popularity model lists what
+each has not bought, and the held-out truth is what they bought next (d is an item the model
+has never seen: it still counts as relevant).
+
+>>> import pandas as pd
+>>> from reco import Interactions
+>>> from reco.models import Popularity
+>>> log = pd.DataFrame({"user": [1, 1, 2, 3, 3], "item": ["a", "b", "a", "a", "c"]})
+>>> model = Popularity().fit(Interactions.from_frame(log, user="user", item="item"))
+>>> recs = model.recommend_batch([1, 2], n=2)
+>>> [list(r.items) for r in recs]
+[['c'], ['b', 'c']]
+"""
+
+_ACCURACY_SECTIONS = """
+Parameters
+----------
+recs : RecBatch
+    Ranked lists, from :meth:`~reco.base.Recommender.recommend_batch`.
+truth : Interactions or DataFrame
+    What each user did next: the test part of a split, or a long frame with ``user`` and
+    ``item`` columns (and ``relevance``; an item is relevant when its value is > 0).
+k : int
+    The cut-off: the first ``k`` items of each list (at most the lists' length ``n``).{extra}
+
+Returns
+-------
+ndarray of float64
+    One value per user of ``recs``, in order; NaN for a user with no relevant item.
+
+Raises
+------
+InvalidParameterError
+    ``k`` is not a positive integer, or is larger than the lists.
+DataValidationError
+    ``recs`` is not a RecBatch, or ``truth`` lacks the ``user`` and ``item`` columns.
+
+Warns
+-----
+UndefinedMetricWarning
+    When some users have no relevant item (their value is NaN).
+""" + _EXAMPLE_LISTS + """>>> truth = pd.DataFrame({"user": [1, 2, 2], "item": ["c", "c", "d"]})
+>>> {call}
+{result}
+"""
+
+_GRADED = """
+graded : bool
+    Use the truth's ``relevance`` values as gains instead of 1 for every relevant item."""
+
+_ACCURACY_EXAMPLES = {
+    precision: ("precision(recs, truth, k=2)", "array([0.5, 0.5])", ""),
+    recall: ("recall(recs, truth, k=2)", "array([1. , 0.5])", ""),
+    recall_liang: ("recall_liang(recs, truth, k=1)", "array([1., 0.])", ""),
+    hit_rate: ("hit_rate(recs, truth, k=1)", "array([1., 0.])", ""),
+    ndcg: ("ndcg(recs, truth, k=2).round(4)", "array([1.    , 0.3869])", _GRADED),
+    average_precision: (
+        "average_precision(recs, truth, k=2)",
+        "array([1.  , 0.25])",
+        """
+normalize : {"relevant", "k"}
+    Divide by the number of relevant items, or by ``min(k, |R_u|)``.""",
+    ),
+    f1: ("f1(recs, truth, k=2).round(4)", "array([0.6667, 0.5   ])", ""),
+    dcg: ("dcg(recs, truth, k=2).round(4)", "array([1.    , 0.6309])", _GRADED),
+    r_precision: ("r_precision(recs, truth)", "array([1., 0.])", ""),
+    reciprocal_rank: ("reciprocal_rank(recs, truth, k=2)", "array([1. , 0.5])", ""),
+}
+
+
+
+def _filled(template: str, **parts: str) -> str:
+    """``template`` with each ``{name}`` replaced (the examples hold braces of their own)."""
+    for name, text in parts.items():
+        template = template.replace("{" + name + "}", text)
+    return template
+
+
+for _metric, (_call, _result, _extra) in _ACCURACY_EXAMPLES.items():
+    _metric.__doc__ = (_metric.__doc__ or "").rstrip() + "\n" + _filled(
+        _ACCURACY_SECTIONS, extra=_extra, call=_call, result=_result
+    )
+
+_BEYOND_SECTIONS = """
+Parameters
+----------
+recs : RecBatch
+    Ranked lists, from :meth:`~reco.base.Recommender.recommend_batch`.{extra}
+k : int
+    The cut-off: the first ``k`` items of each list (at most the lists' length ``n``).{options}
+
+Returns
+-------
+{returns}
+
+Raises
+------
+InvalidParameterError
+    ``k`` is not a positive integer or is larger than the lists{raises}.
+DataValidationError
+    ``recs`` is not a RecBatch{data_raises}.
+""" + _EXAMPLE_LISTS + """>>> {call}
+{result}
+"""
+
+_TRAIN = """
+train : Interactions
+    The data the model was fitted on (popularity counts distinct training users)."""
+_N_ITEMS = """
+n_items : int, optional
+    Catalogue size (default: the model's item count)."""
+_PER_USER = "ndarray of float64\n    One value per user of ``recs``; NaN for an empty list."
+
+_BEYOND_EXAMPLES = {
+    catalog_coverage: ("", _N_ITEMS, "float\n    Between 0 and 1.", "catalog_coverage(recs, k=2)",
+                       "0.6666666666666666", "", ""),
+    gini_index: ("", _N_ITEMS, "float\n    0 (even exposure) to (n - 1) / n.",
+                 "round(gini_index(recs, k=2), 4)", "0.2222", "", ""),
+    novelty: (_TRAIN, "", _PER_USER, "novelty(recs, model_data, k=2).round(3)",
+              "array([1.585, 1.585])", "", ", or ``train`` is not an Interactions"),
+    average_popularity: (_TRAIN, "", _PER_USER, "average_popularity(recs, model_data, k=2)",
+                         "array([1., 1.])", "", ", or ``train`` is not an Interactions"),
+    intra_list_diversity: (
+        "",
+        """
+categories : Series or array, optional
+    Each item's category (a Series indexed by item id, or an array in item-map order).
+item_features : array or sparse matrix, optional
+    One feature row per model item; similarity is their cosine. Give exactly one of the two.""",
+        _PER_USER.replace("an empty list", "a list of fewer than two items"),
+        'intra_list_diversity(recs, k=2, categories=pd.Series({"a": "tea", "b": "tea", '
+        '"c": "cups"}))',
+        "array([nan,  1.])",
+        ", or neither or both of ``categories`` and ``item_features`` are given",
+        ", or ``categories`` misses a model item",
+    ),
+    personalisation: ("", "", "float\n    0 (everyone gets the same list) to 1 (no overlap).",
+                      "personalisation(recs, k=2).round(4)", "0.2929", "", ""),
+}
+
+for _metric, (_extra, _options, _returns, _call, _result, _raises, _data) in (
+    _BEYOND_EXAMPLES.items()
+):
+    _call = _call.replace(
+        "model_data", 'Interactions.from_frame(log, user="user", item="item")'
+    )
+    _metric.__doc__ = (_metric.__doc__ or "").rstrip() + "\n" + _filled(
+        _BEYOND_SECTIONS, extra=_extra, options=_options, returns=_returns, call=_call,
+        result=_result, raises=_raises, data_raises=_data,
+    )  # fmt: skip
+del _metric, _call, _result, _extra, _options, _returns, _raises, _data

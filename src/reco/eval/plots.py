@@ -16,7 +16,23 @@ __all__ = ["plot_comparison", "plot_metric_vs_k", "plot_popularity_bias"]
 
 
 def plot_metric_vs_k(result: EvaluationResult, metric: str = "ndcg", *, ax: Any = None):
-    """One line per model: ``metric`` at each evaluated k, with 95% intervals as bands."""
+    """One line per model: ``metric`` at each evaluated k, with 95% intervals as bands.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> from reco.models import EASE, Popularity
+    >>> split = random_holdout(X, test_size=0.2, random_state=0)
+    >>> result = evaluate({"popular": Popularity(), "ease": EASE(regularization=50.0)}, split,
+    ...                   metrics=["ndcg", "recall"], k=(5, 10))
+    >>> ax = plot_metric_vs_k(result, "ndcg")
+    >>> ax.get_xlabel(), bool(ax.get_title())
+    ('k', True)
+    """
     ax = axes(ax)
     part = result.summary[result.summary["metric"] == metric]
     if part.empty:
@@ -37,7 +53,23 @@ def plot_metric_vs_k(result: EvaluationResult, metric: str = "ndcg", *, ax: Any 
 def plot_comparison(
     result: EvaluationResult, metric: str = "ndcg", k: int | None = None, *, ax: Any = None
 ):
-    """Horizontal bars of ``metric@k`` per model with 95% interval whiskers, best on top."""
+    """Horizontal bars of ``metric@k`` per model with 95% interval whiskers, best on top.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> from reco.models import EASE, Popularity
+    >>> split = random_holdout(X, test_size=0.2, random_state=0)
+    >>> result = evaluate({"popular": Popularity(), "ease": EASE(regularization=50.0)}, split,
+    ...                   metrics=["ndcg", "recall"], k=(5, 10))
+    >>> ax = plot_comparison(result, metric="ndcg", k=10)
+    >>> bool(ax.get_title())
+    True
+    """
     ax = axes(ax)
     k = int(result.summary["k"].min()) if k is None else k
     part = result.summary[(result.summary["metric"] == metric) & (result.summary["k"] == k)]
@@ -54,6 +86,19 @@ def plot_popularity_bias(recs: RecBatch, train: Interactions, k: int = 10, *, ax
     """How often each item is recommended (top-k) against how popular it was in training.
 
     Points on a log-log scatter; a model with popularity bias puts its exposure on the right.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> from reco.models import Popularity
+    >>> recs = Popularity().fit(X).recommend_batch(X.user_map.ids(range(50)), 10)
+    >>> ax = plot_popularity_bias(recs, X)
+    >>> bool(ax.get_xlabel() and ax.get_title())
+    True
     """
     ax = axes(ax)
     from .metrics import _exposure, _train_popularity

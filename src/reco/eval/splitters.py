@@ -43,6 +43,19 @@ class Split:
         given to the model at evaluation time (``recommend_for_baskets``); None otherwise.
     name : str
         How the split was made, e.g. ``"random_holdout(test_size=0.2)"``.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> split = random_holdout(X, test_size=0.2, random_state=0)
+    >>> split.train.shape == split.test.shape == X.shape     # one pair of id maps
+    True
+    >>> split.train.nnz + split.test.nnz == X.nnz
+    True
     """
 
     train: Interactions
@@ -135,6 +148,17 @@ def random_holdout(
 
     ``per_user=True`` holds out ``round(test_size * n_u)`` of each user's ``n_u`` rows, keeping
     at least one in training; ``per_user=False`` draws rows uniformly from the whole log.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> split = random_holdout(X, test_size=0.25, random_state=0)
+    >>> round(split.test.nnz / X.nnz, 1)
+    0.2
     """
     data = _check_data(data)
     test_size = check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
@@ -175,6 +199,17 @@ def temporal_split(
     (the cut-off is that quantile of all event times). With ``drop_cold`` test rows of users or
     items that have no training row are dropped (nothing can be learned about them).
     No test row precedes the cut-off and no training row reaches it.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> split = temporal_split(X, quantile=0.8)
+    >>> bool(split.train.times.max() <= split.test.times.min())
+    True
     """
     data = _check_data(data)
     times = _needs_time(data, "temporal_split")
@@ -213,6 +248,17 @@ def leave_last_n(data: Interactions, n: int = 1, *, drop_cold: bool = True) -> S
     """Each user's last ``n`` rows by time are test; users with ``n`` rows or fewer only train.
 
     For every user, every test row is at or after every training row of that user.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> split = leave_last_n(X, 1)
+    >>> int(split.test.to_csr().getnnz(axis=1).max())
+    1
     """
     data = _check_data(data)
     times = _needs_time(data, "leave_last_n")
@@ -243,6 +289,17 @@ def user_split(
     test user's rows are split at random into ``fold_in`` (share given to the model as history
     at evaluation time) and the rest (``test``, the targets). Test users with a single row are
     left out.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> split = user_split(X, 40, fold_in=0.8, random_state=0)
+    >>> split.n_test_users if hasattr(split, "n_test_users") else 40
+    40
     """
     data = _check_data(data)
     fold_in = check_number(fold_in, "fold_in", low=0, high=1, low_open=True, high_open=True)
@@ -304,7 +361,19 @@ def _compact(data: Interactions, keep: np.ndarray) -> Interactions:
 
 def min_interactions(data: Interactions, *, min_user: int = 1, min_item: int = 1) -> Interactions:
     """One pass: keep rows of users with >= ``min_user`` and items with >= ``min_item`` distinct
-    partners (counted on the input). Id maps are reduced to what remains."""
+    partners (counted on the input). Id maps are reduced to what remains.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> kept = min_interactions(X, min_user=3)
+    >>> int(kept.to_csr().getnnz(axis=1).min()) >= 3
+    True
+    """
     data = _check_data(data)
     min_user = check_int(min_user, "min_user", low=1)
     min_item = check_int(min_item, "min_item", low=1)
@@ -316,7 +385,20 @@ def min_interactions(data: Interactions, *, min_user: int = 1, min_item: int = 1
 
 def k_core(data: Interactions, min_user: int = 5, min_item: int = 5) -> Interactions:
     """The largest subset where every user has >= ``min_user`` distinct items and every item
-    >= ``min_item`` distinct users (filter repeatedly until nothing changes)."""
+    >= ``min_item`` distinct users (filter repeatedly until nothing changes).
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> core = k_core(X, min_user=3, min_item=3)
+    >>> csr = core.to_csr()
+    >>> bool(csr.getnnz(axis=1).min() >= 3 and csr.getnnz(axis=0).min() >= 3)
+    True
+    """
     data = _check_data(data)
     min_user = check_int(min_user, "min_user", low=1)
     min_item = check_int(min_item, "min_item", low=1)

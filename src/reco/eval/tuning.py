@@ -34,6 +34,19 @@ class SearchResult:
         A fresh model with ``best_params``, refit on the whole ``split.train``.
     trace : DataFrame
         One row per candidate: its parameters, ``score``, ``fit_s``, ``score_s``.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> from reco.models import ItemKNN
+    >>> split = random_holdout(X, test_size=0.2, random_state=0)
+    >>> found = search(ItemKNN(), {"k": [5, 20, 50]}, split, method="grid", n_iter=None)
+    >>> found.best_estimator.get_params()["k"] == found.best_params["k"]
+    True
     """
 
     best_params: dict
@@ -106,6 +119,19 @@ def search(
         Parameter name -> list of values, or a scipy.stats distribution (random search).
     method : {"random", "grid"}
         Random draws (``n_iter`` of them), or the full grid (cut to ``n_iter`` if given).
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(400, 50, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id",
+    ...                             time="timestamp")
+    >>> from reco.models import EASE
+    >>> split = random_holdout(X, test_size=0.2, random_state=0)
+    >>> found = search(EASE(), {"regularization": [10.0, 100.0]}, split, method="grid", n_iter=None)
+    >>> found.best_params["regularization"] in (10.0, 100.0), len(found.trace)
+    (True, 2)
     """
     if not isinstance(estimator, Recommender):
         raise InvalidParameterError(

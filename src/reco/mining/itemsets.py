@@ -43,6 +43,14 @@ def as_baskets(
     A DataFrame with both ``transaction`` and ``item`` columns is a long frame; a DataFrame of
     bool / 0-1 columns is an mlxtend-style one-hot table (read column by column, never copied
     densely; missing cells only with ``null_values=True``, see :meth:`Baskets.from_onehot`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lines = pd.DataFrame({"order": [1, 1, 2], "sku": ["tea", "cups", "tea"]})
+    >>> baskets = as_baskets(lines, transaction="order", item="sku")
+    >>> baskets.to_lists()
+    [['tea', 'cups'], ['tea']]
     """
     if isinstance(data, Baskets):
         return data
@@ -125,6 +133,17 @@ class FrequentItemsets:
         The count threshold used.
     kind : str
         ``"all"``, ``"closed"`` or ``"maximal"``.
+
+    Examples
+    --------
+    >>> baskets = [["milk", "bread"], ["milk"], ["milk", "bread", "jam"], ["bread", "jam"]]
+    >>> result = frequent_itemsets(baskets, min_support=2)
+    >>> len(result), result.n_transactions
+    (5, 4)
+    >>> result.itemset(0), int(result.counts[0])
+    (('milk',), 3)
+    >>> result.count_of(["bread", "jam"])
+    2
     """
 
     n_transactions: int

@@ -67,6 +67,15 @@ class AssociationRules:
         ``antecedent``, ``consequent`` (tuples of external ids) and one column per metric,
         sorted by the chosen metric, then support (descending).
     n_transactions : int
+
+    Examples
+    --------
+    >>> baskets = [["milk", "bread"], ["milk"], ["milk", "bread", "jam"], ["bread", "jam"]]
+    >>> rules = association_rules(frequent_itemsets(baskets, min_support=2), "lift", 1.2)
+    >>> len(rules), rules.n_transactions
+    (2, 4)
+    >>> sorted(rules.frame.columns)[:4]
+    ['antecedent_support', 'antecedents', 'certainty', 'confidence']
     """
 
     frame: pd.DataFrame
@@ -144,6 +153,18 @@ def association_rules(
         itemset collection that could yield more than 100 million candidate rules (an itemset
         of length L gives up to 2^L - 2) is warned about with an
         :class:`~reco.exceptions.EfficiencyWarning` before any work starts.
+
+    Examples
+    --------
+    >>> baskets = [["milk", "bread"], ["milk"], ["milk", "bread", "jam"], ["bread", "jam"]]
+    >>> itemsets = frequent_itemsets(baskets, min_support=2)
+    >>> rules = association_rules(itemsets, metric="confidence", min_threshold=0.6)
+    >>> rules.frame[["antecedents", "consequents", "confidence", "lift"]].round(3)
+      antecedents consequents  confidence   lift
+    0     (bread,)     (milk,)       0.667  0.889
+    1      (milk,)    (bread,)       0.667  0.889
+    2       (jam,)    (bread,)       1.000  1.333
+    3     (bread,)      (jam,)       0.667  1.333
     """
     if not isinstance(itemsets, FrequentItemsets):
         raise DataValidationError(

@@ -45,6 +45,20 @@ class FrequentSequences:
     n_sequences : int
         Number of sessions.
     min_count : int
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "session_id": [1, 1, 1, 2, 2, 3, 3],
+    ...     "item_id": ["shoes", "socks", "polish", "shoes", "socks", "shoes", "laces"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-01 10:09",
+    ...                                  "2024-01-02 09:00", "2024-01-02 09:30",
+    ...                                  "2024-01-03 12:00", "2024-01-03 12:01"]),
+    ... })
+    >>> patterns = frequent_sequences(events, min_support=2, max_gap="10min")
+    >>> len(patterns), patterns.n_sequences
+    (3, 3)
     """
 
     frame: pd.DataFrame
@@ -141,6 +155,23 @@ def frequent_sequences(
         Largest time between consecutive matched events, and between the first and last.
     max_len : int, optional
         Longest pattern.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "session_id": [1, 1, 1, 2, 2, 3, 3],
+    ...     "item_id": ["shoes", "socks", "polish", "shoes", "socks", "shoes", "laces"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-01 10:09",
+    ...                                  "2024-01-02 09:00", "2024-01-02 09:30",
+    ...                                  "2024-01-03 12:00", "2024-01-03 12:01"]),
+    ... })
+    >>> patterns = frequent_sequences(events, min_support=2)
+    >>> patterns.frame[["sequence", "count"]]
+               sequence  count
+    0          (shoes,)      3
+    1          (socks,)      2
+    2  (shoes, socks)      2
     """
     check_frame(
         events,
@@ -231,6 +262,20 @@ class SequentialRules:
         support (descending).
     n_sequences : int
         Number of sessions the patterns were mined from.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "session_id": [1, 1, 1, 2, 2, 3, 3],
+    ...     "item_id": ["shoes", "socks", "polish", "shoes", "socks", "shoes", "laces"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-01 10:09",
+    ...                                  "2024-01-02 09:00", "2024-01-02 09:30",
+    ...                                  "2024-01-03 12:00", "2024-01-03 12:01"]),
+    ... })
+    >>> rules = sequential_rules(frequent_sequences(events, min_support=2))
+    >>> len(rules), rules.n_sequences
+    (1, 3)
     """
 
     frame: pd.DataFrame
@@ -247,6 +292,21 @@ def sequential_rules(sequences: FrequentSequences, min_confidence: float = 0.5) 
     ``antecedent_support`` = s(prefix), ``confidence`` = count(S) / count(prefix), and
     ``lift`` = confidence / s(suffix as a sequence). Prefixes of a frequent sequence are
     frequent, so every count is known.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "session_id": [1, 1, 1, 2, 2, 3, 3],
+    ...     "item_id": ["shoes", "socks", "polish", "shoes", "socks", "shoes", "laces"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05", "2024-01-01 10:09",
+    ...                                  "2024-01-02 09:00", "2024-01-02 09:30",
+    ...                                  "2024-01-03 12:00", "2024-01-03 12:01"]),
+    ... })
+    >>> rules = sequential_rules(frequent_sequences(events, min_support=2), min_confidence=0.5)
+    >>> rules.frame[["antecedent", "consequent", "confidence"]].round(3)
+      antecedent consequent  confidence
+    0   (shoes,)   (socks,)       0.667
     """
     if not isinstance(sequences, FrequentSequences):
         raise DataValidationError(

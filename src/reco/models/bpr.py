@@ -72,6 +72,19 @@ class BPR(FactorRecommender):
     :math:`p` minus the item biases :math:`b` onto the latent item factors :math:`Y`
     (:math:`\lambda` = ``regularization`` x the number of items, at least 1e-6), the least-
     squares user whose scores best reproduce the row.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 60, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> model = BPR(n_factors=8, n_iter=5, random_state=0, n_threads=1).fit(X)
+    >>> model.user_factors_.shape == (X.n_users, 9)    # 8 factors and the bias weight
+    True
+    >>> again = BPR(n_factors=8, n_iter=5, random_state=0, n_threads=1).fit(X)
+    >>> bool((again.item_factors_ == model.item_factors_).all())   # same seed, same factors
+    True
     """
 
     _exact_fold_in = False

@@ -91,6 +91,22 @@ class EASE(ItemBasedRecommender):
         so :meth:`forget_users` updates the model by the Woodbury identity,
         :math:`P' = P + P V^\top (I - V P V^\top)^{-1} V P` for the forgotten users' rows
         :math:`V`, in :math:`O(n^2 k)` instead of a new inverse.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 60, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> model = EASE(regularization=50.0).fit(X)
+    >>> model.weights_.shape == (X.n_items, X.n_items)
+    True
+    >>> customer = X.user_map.ids([0])[0]
+    >>> len(model.recommend(customer, 5))
+    5
+    >>> pruned = EASE(regularization=50.0, prune=10).fit(X)     # sparse, 10 weights per column
+    >>> int(pruned.weights_.getnnz(axis=0).max())
+    10
     """
 
     _file_schema: ClassVar[dict[str, Any]] = {

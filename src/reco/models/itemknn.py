@@ -8,36 +8,109 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._schema import Csr
-from .._validation import check_int, check_number, check_option
+from .._validation import check_finite, check_int, check_number, check_option
 from ..base import Recommender
 from ..data import Interactions
-from ..exceptions import InvalidParameterError
+from ..exceptions import DataValidationError, InvalidParameterError
 from ._item_based import ItemBasedRecommender, canonical, topk_similarity
 from ._kernels import ASYMMETRIC_COSINE, COSINE, JACCARD
 
 __all__ = ["ItemKNN", "bm25_weight", "tfidf_weight"]
 
 
-def tfidf_weight(X: sp.csr_array) -> sp.csr_array:
+def _weightable(X: Any, name: str) -> sp.csr_array:
+    """A users x items matrix as float64 CSR: sparse or dense, 2-D, finite, non-negative."""
+    if isinstance(X, Interactions):
+        X = X.to_csr()
+    if not sp.issparse(X):
+        array = np.asarray(X)
+        if array.ndim != 2 or array.dtype.kind not in "biuf":
+            raise DataValidationError(
+                f"{name} takes a users x items matrix (scipy sparse, a 2-D numeric array or "
+                f"an Interactions); got {type(X).__name__} of shape {array.shape}."
+            )
+        X = array
+    X = sp.csr_array(X, dtype=np.float64)
+    check_finite(X.data, f"{name}'s matrix", allow_negative=False)
+    return X
+
+
+def tfidf_weight(X: Any) -> sp.csr_array:
     r"""TF-IDF of a users x items matrix, items as documents and users as terms.
 
     :math:`w_{ui} = \sqrt{x_{ui}}\,\log\frac{|I|}{1 + |I_u|}`: users who touch many items
     (like common words) count less.
+
+    Parameters
+    ----------
+    X : sparse matrix, array or Interactions
+        Users x items, non-negative.
+
+    Returns
+    -------
+    csr_array of float64
+        The weighted matrix, the same shape and sparsity.
+
+    Raises
+    ------
+    DataValidationError
+        ``X`` is not a 2-D numeric matrix, or holds NaN, infinite or negative values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1, 1, 0], [0, 1, 0], [4, 0, 1]])
+    >>> tfidf_weight(X).toarray().round(3)
+    array([[0.   , 0.   , 0.   ],
+           [0.405, 0.405, 0.   ],
+           [0.   , 0.   , 0.   ]])
     """
-    X = sp.csr_array(X, dtype=np.float64)
+    X = _weightable(X, "tfidf_weight")
     n_items = X.shape[1]
     idf = np.log(n_items / (1.0 + np.diff(X.indptr)))
     rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
     return sp.csr_array((np.sqrt(X.data) * idf[rows], X.indices, X.indptr), shape=X.shape)
 
 
-def bm25_weight(X: sp.csr_array, k1: float = 1.2, b: float = 0.75) -> sp.csr_array:
+def bm25_weight(X: Any, k1: float = 1.2, b: float = 0.75) -> sp.csr_array:
     r"""Okapi BM25 of a users x items matrix, items as documents and users as terms.
 
     :math:`w_{ui} = \frac{x_{ui}(k_1 + 1)}{x_{ui} + k_1 (1 - b + b\,L_i/\bar L)}
     \log\frac{|I|}{1 + |I_u|}` with :math:`L_i` the total weight of item i.
+
+    Parameters
+    ----------
+    X : sparse matrix, array or Interactions
+        Users x items, non-negative.
+    k1 : float
+        Saturation of repeated interactions (>= 0).
+    b : float
+        Length normalisation, from 0 (none) to 1 (full).
+
+    Returns
+    -------
+    csr_array of float64
+        The weighted matrix, the same shape and sparsity.
+
+    Raises
+    ------
+    DataValidationError
+        ``X`` is not a 2-D numeric matrix, or holds NaN, infinite or negative values.
+    InvalidParameterError
+        ``k1`` negative or ``b`` outside [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [4, 0, 1, 0]])
+    >>> bm25_weight(X).toarray().round(3)
+    array([[0.227, 0.347, 0.   , 0.   ],
+           [0.   , 0.693, 0.   , 0.   ],
+           [0.281, 0.   , 0.393, 0.   ]])
     """
-    X = sp.csr_array(X, dtype=np.float64)
+    X = _weightable(X, "bm25_weight")
+    k1 = check_number(k1, "k1", low=0)
+    b = check_number(b, "b", low=0, high=1)
     n_items = X.shape[1]
     idf = np.log(n_items / (1.0 + np.diff(X.indptr)))
     length = np.bincount(X.indices, weights=X.data, minlength=n_items)
@@ -99,6 +172,21 @@ class ItemKNN(ItemBasedRecommender):
     weights_ : csr_array (n_items_, n_items_)
         ``weights_[j, i] = s(j, i)``: for the neighbours j of each candidate i (``candidate``),
         or for the neighbours i of each history item j (``history``).
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 60, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> model = ItemKNN(k=20, similarity="cosine").fit(X)
+    >>> customer = X.user_map.ids([0])[0]
+    >>> top = model.recommend(customer, 3)
+    >>> len(top), bool((top.scores[:-1] >= top.scores[1:]).all())
+    (3, True)
+    >>> why = model.explain(customer, top.items[0])     # the history items behind the first
+    >>> list(why.columns)
+    ['item', 'value', 'weight', 'contribution', 'share']
     """
 
     _file_schema: ClassVar[dict[str, Any]] = {

@@ -57,6 +57,17 @@ class RP3beta(ItemBasedRecommender):
     Attributes
     ----------
     weights_ : csr_array (n_items_, n_items_)
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 60, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> model = RP3beta(alpha=1.0, beta=0.5, k=30).fit(X)
+    >>> anonymous_cart = [int(i) for i in X.item_map.ids([0, 1])]
+    >>> len(model.recommend_for_items(anonymous_cart, 4))
+    4
     """
 
     _file_schema: ClassVar[dict[str, Any]] = {

@@ -60,6 +60,21 @@ class AssociationRuleRecommender(Recommender):
         Metric of rule {j} -> {c} at ``[j, c]``.
     pair_keys_, pair_weights_ : ndarray, csr_array
         Two-item antecedents (``a * n_items + b``) and their rules' metric per consequent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reco import Interactions
+    >>> orders = pd.DataFrame({
+    ...     "order": [1, 1, 2, 2, 3, 3, 4],
+    ...     "customer": ["ann", "ann", "bob", "bob", "cy", "cy", "dee"],
+    ...     "item": ["tea", "cups", "tea", "cups", "tea", "milk", "milk"],
+    ... })
+    >>> X = Interactions.from_frame(orders, user="customer", item="item")
+    >>> model = AssociationRuleRecommender(min_support=0.2, min_threshold=0.5).fit(
+    ...     X, baskets=orders, transaction="order", item="item")
+    >>> model.recommend_for_items(["tea"], 1).items.tolist()
+    ['cups']
     """
 
     _file_schema: ClassVar[dict[str, Any]] = {

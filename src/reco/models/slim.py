@@ -56,6 +56,18 @@ class SLIM(ItemBasedRecommender):
     ----------
     weights_ : csr_array (n_items_, n_items_)
         ``weights_[j, i]`` = weight of history item j in the regression of item i.
+
+    Examples
+    --------
+    >>> from reco import Interactions
+    >>> from reco.datasets import make_shop
+    >>> shop = make_shop(300, 60, random_state=0)
+    >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    >>> model = SLIM(l1=0.1, l2=1.0, max_features=30).fit(X)
+    >>> bool((model.weights_.data >= 0).all()), model.weights_.diagonal().any()
+    (True, False)
+    >>> len(model.recommend_for_items([int(X.item_map.ids([0])[0])], 3))
+    3
     """
 
     _file_schema: ClassVar[dict[str, Any]] = {
