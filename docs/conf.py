@@ -21,7 +21,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "reco"
 author = "reco developers"
-copyright = "2026, reco developers"  # noqa: A001 (Sphinx's name)
+copyright = "2026, reco developers"
 version = release = reco.__version__
 
 extensions = [
@@ -61,6 +61,13 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path = []
 html_show_sourcelink = False
-mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+# MathJax from a local copy when there is one (.ci/run unpacks npm's mathjax into
+# docs/_static/mathjax, so the site renders formulas offline), else from a CDN
+_LOCAL_MATHJAX = Path(__file__).parent / "_static" / "mathjax" / "tex-mml-chtml.js"
+if _LOCAL_MATHJAX.is_file():
+    html_static_path = ["_static"]
+    mathjax_path = "mathjax/tex-mml-chtml.js"
+else:
+    html_static_path = []
+    mathjax_path = "https://cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/tex-mml-chtml.js"

@@ -31,8 +31,14 @@ def public_names(module: str) -> list[str]:
 def page(module: str, title: str) -> str:
     heading = f"``{module}``: {title}"
     lines = [heading, "=" * len(heading), "", f".. automodule:: {module}", "   :no-members:", ""]
-    lines += [f".. currentmodule:: {module}", "", ".. autosummary::", "   :toctree: generated",
-              "   :nosignatures:", ""]
+    lines += [
+        f".. currentmodule:: {module}",
+        "",
+        ".. autosummary::",
+        "   :toctree: generated",
+        "   :nosignatures:",
+        "",
+    ]
     lines += [f"   {name}" for name in public_names(module)]
     return "\n".join(lines) + "\n"
 
@@ -41,10 +47,17 @@ def main() -> None:
     here = Path(__file__).parent
     for module, title in MODULES.items():
         (here / f"{module}.rst").write_text(page(module, title))
-    index = ["API reference", "=============", "",
-             "Every public name of reco, by module. Each page gives the parameters, what is",
-             "returned, what is raised and an example that runs (the examples are tested).", "",
-             ".. toctree::", "   :maxdepth: 1", ""]
+    index = [
+        "API reference",
+        "=============",
+        "",
+        "Every public name of reco, by module. Each page gives the parameters, what is",
+        "returned, what is raised and an example that runs (the examples are tested).",
+        "",
+        ".. toctree::",
+        "   :maxdepth: 1",
+        "",
+    ]
     index += [f"   {module}" for module in MODULES]
     (here / "index.rst").write_text("\n".join(index) + "\n")
 

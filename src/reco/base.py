@@ -180,7 +180,7 @@ class Recommender(Estimator):
     --------------------------------------------
     user_map_, item_map_ : IdMap
         External ids of the training users and items.
-    history_ : csr_array (n_users_, n_items_)
+    history_ : csr_array ``(n_users_, n_items_)``
         The training interactions (float32), used to exclude seen items and to score.
     item_popularity_ : ndarray of float32
         Distinct users per item: the fallback ranking for unknown users.

@@ -54,6 +54,27 @@ class ModelFile:
     :attr:`model` is always a complete, validated model: the first load raises on a bad file;
     later loads run in a background thread and only replace the model when they succeed.
 
+    Parameters
+    ----------
+    path : str or Path
+        A file written by ``save``.
+    reload_interval : float
+        Seconds between checks of the file (0: at every access).
+    mmap : bool
+        Map the arrays instead of copying them.
+
+    Attributes
+    ----------
+    model : Recommender
+        The model being served.
+    reload_error : str or None
+        Why the last reload failed (the old model stays).
+
+    Raises
+    ------
+    DataValidationError
+        The first load of a bad file.
+
     Examples
     --------
     >>> from reco import Interactions
@@ -242,6 +263,28 @@ def create_app(
     instead of copying them (see :meth:`reco.base.Estimator.load`): worker processes share
     one copy, and a new file must arrive by rename, as ``reco fit`` writes it.
 
+    Parameters
+    ----------
+    model_file : str, Path or ModelFile
+        The model to serve.
+    unknown_users : {"raise", "popular", "empty"}
+        What unknown users get.
+    reload_interval : float
+        Seconds between checks of the file.
+    mmap : bool
+        Map the arrays instead of copying them.
+
+    Returns
+    -------
+    starlette.applications.Starlette
+
+    Raises
+    ------
+    NotSupportedError
+        The ``serve`` extra is not installed.
+    DataValidationError
+        The model file is invalid.
+
     Examples
     --------
     >>> from reco import Interactions
@@ -252,7 +295,7 @@ def create_app(
     >>> from reco.models import Popularity
     >>> Popularity().fit(X).save("model.npz")
     >>> client = TestClient(create_app("model.npz", unknown_users="popular"))
-    >>> answer = client.get("/recommend", params={"user": "nobody", "n": 3}).json()
+    >>> answer = client.get("/recommend", params={"user": 999_999, "n": 3}).json()  # unknown
     >>> len(answer["items"])
     3
     >>> client.get("/recommend", params={"user": "x", "n": "ten"}).status_code
@@ -444,6 +487,31 @@ def run(
     mmap: bool = False,
 ) -> None:
     """Serve ``model_file`` until interrupted (uvicorn; ``workers`` processes).
+
+    Parameters
+    ----------
+    model_file : str or Path
+        The model to serve.
+    host, port : str and int
+        Where to listen.
+    workers : int
+        Worker processes.
+    unknown_users, reload_interval, mmap
+        As in :func:`create_app`.
+    log_level : str
+        uvicorn's log level.
+
+    Returns
+    -------
+    None
+        Returns when the server stops.
+
+    Raises
+    ------
+    NotSupportedError
+        The ``serve`` extra is not installed.
+    InvalidParameterError
+        A bad port, worker count or option.
 
     Examples
     --------

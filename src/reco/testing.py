@@ -56,6 +56,15 @@ def conformance_data(seed: int = 0) -> Interactions:
     Users ``u00..u14`` buy from items ``i00..i09``, users ``u15..u29`` from ``i10..i19`` (a
     block "checkerboard"), with a little cross-community noise.
 
+    Parameters
+    ----------
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    Interactions
+
     Examples
     --------
     >>> data = conformance_data(seed=0)
@@ -603,6 +612,15 @@ CHECKS: list[Callable[[Recommender], None]] = [
 def recommender_checks(estimators: Iterable[Recommender]) -> list[Any]:
     """``pytest.param(estimator, check)`` for every estimator and check, with readable ids.
 
+    Parameters
+    ----------
+    estimators : iterable of Recommender
+        Unfitted instances.
+
+    Returns
+    -------
+    list of pytest.param
+
     Examples
     --------
     >>> from reco.models import Popularity
@@ -621,6 +639,20 @@ def recommender_checks(estimators: Iterable[Recommender]) -> list[Any]:
 
 def check_recommender(estimator: Recommender) -> None:
     """Run every conformance check on ``estimator`` (raises on the first failure).
+
+    Parameters
+    ----------
+    estimator : Recommender
+        An unfitted instance of the class to check.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    AssertionError
+        The first check that fails, naming it.
 
     Examples
     --------
@@ -646,6 +678,17 @@ def check_model_file(
     item ids with finite scores, best first. With ``isolated`` (default) this runs in a child
     Python process, so even a file that could crash the interpreter only fails the check.
 
+    Parameters
+    ----------
+    path : str or Path
+        The model file.
+    isolated : bool
+        Run the check in a child process.
+    max_bytes : int, optional
+        Size limit of the file's arrays (default: load's).
+    n_users : int
+        Users to score.
+
     Returns
     -------
     dict with ``class``, ``n_users``, ``n_items`` and ``checked`` (the calls exercised).
@@ -662,7 +705,7 @@ def check_model_file(
     >>> Popularity().fit(conformance_data()).save("model.npz")
     >>> report = check_model_file("model.npz", isolated=False)
     >>> report["class"]
-    'reco.models.popularity.Popularity'
+    'Popularity'
     """
     import json
     import subprocess

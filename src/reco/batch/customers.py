@@ -68,6 +68,39 @@ def score_customers(
     scored and written ``chunk_size`` customers at a time; the file is written atomically
     (``.parquet`` or ``.csv``).
 
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase (or order line).
+    customer, time, value : str
+        Its columns.
+    cutoff : date, optional
+        Score as of this moment.
+    out : str or Path
+        ``.parquet`` or ``.csv``.
+    models : dict, optional
+        Fitted ``"rfm"``, ``"purchases"``, ``"spend"`` and ``"churn"`` models.
+    churn_options : dict, optional
+        Keyword arguments of the churn model's ``predict_proba``.
+    horizon, period, discount_rate
+        As in :func:`~reco.customers.lifetime_value`.
+    chunk_size : int
+        Customers written at a time.
+    show_progress : bool
+        A progress bar.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns or bad rows in ``transactions``.
+    InvalidParameterError
+        A bad ``out`` suffix, model or option.
+
     Examples
     --------
     >>> import pandas as pd
@@ -75,7 +108,7 @@ def score_customers(
     >>> shop = make_shop(300, 40, random_state=0)
     >>> path = score_customers(shop.order_lines, out="customers.csv", show_progress=False)
     >>> rows = pd.read_csv(path)
-    >>> {"customer_id", "segment", "clv"} <= set(rows.columns)
+    >>> {"customer", "segment", "clv", "p_churn"} <= set(rows.columns)
     True
     """
     table_format(out)  # before any work: a bad path fails fast

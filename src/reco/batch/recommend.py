@@ -22,6 +22,20 @@ def recommendation_rows(batch: Any) -> pd.DataFrame:
     """A ``RecBatch`` as long rows ``user, item, score, rank`` (rank 1 = best), in list
     order; empty lists give no rows.
 
+    Parameters
+    ----------
+    batch : RecBatch
+        From ``recommend_batch``.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    InvalidParameterError
+        ``batch`` is not a RecBatch.
+
     Examples
     --------
     >>> from reco import Interactions
@@ -85,6 +99,37 @@ def recommend_all(
     anything is written (``unknown="raise"`` refuses unknown ids up front).
 
     Returns the path written.
+
+    Parameters
+    ----------
+    model : Recommender
+        A fitted model.
+    users : array-like, optional
+        The user ids to score (default: every user the model knows).
+    n : int
+        List length.
+    out : str or Path
+        ``.parquet`` or ``.csv``.
+    exclude_seen, exclude_items, candidates, unknown
+        As in :meth:`~reco.base.Recommender.recommend_batch`.
+    chunk_size : int
+        Users scored at a time.
+    n_threads : int, optional
+        Threads of the scoring kernels.
+    show_progress : bool
+        A progress bar.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    InvalidParameterError
+        A bad ``out`` suffix, ``n`` or ``chunk_size``.
+    UnknownIdError
+        Unknown users with ``unknown="raise"``.
 
     Examples
     --------

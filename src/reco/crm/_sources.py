@@ -38,14 +38,35 @@ def sql_source(url: str, query: str, *, chunk_size: int = 100_000) -> SqlQuery:
     ``url`` (SQLAlchemy, the ``sql`` extra: ``pip install 'reco[sql]'``), e.g.
     ``sql_source("postgresql+psycopg://shop@db/shop", "SELECT * FROM order_lines")``.
 
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy database URL.
+    query : str
+        The SELECT whose rows to add.
+    chunk_size : int
+        Rows fetched at a time.
+
+    Returns
+    -------
+    SqlQuery
+        A source to pass to ``add_orders``, ``add_events``, ``add_contacts`` or
+        ``add_customers``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not a database URL, an empty query or a bad ``chunk_size``.
+
     Examples
     --------
     >>> import sqlite3
     >>> import pandas as pd
     >>> from reco.crm import CustomerStore
     >>> with sqlite3.connect("shop.db") as con:
-    ...     _ = pd.DataFrame({"customer": [1, 1, 2], "sku": ["tea", "cups", "tea"],
-    ...                       "ts": ["2024-01-02", "2024-01-02", "2024-02-01"]}).to_sql("lines", con)
+    ...     lines = pd.DataFrame({"customer": [1, 1, 2], "sku": ["tea", "cups", "tea"],
+    ...                           "ts": ["2024-01-02", "2024-01-02", "2024-02-01"]})
+    ...     _ = lines.to_sql("lines", con)
     >>> store = CustomerStore()
     >>> store.add_orders(sql_source("sqlite:///shop.db", "SELECT * FROM lines"),
     ...                  customer="customer", item="sku", time="ts")

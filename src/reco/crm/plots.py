@@ -21,6 +21,24 @@ def plot_cube(cube: pd.DataFrame, measure: str, *, ax: Any = None):
     with two other dimensions: a heatmap, each cell labelled; with one: bars. Roll-up rows
     (``rollup_level`` > 0) are left out: the chart shows the cells.
 
+    Parameters
+    ----------
+    cube : DataFrame
+        From :meth:`CustomerStore.cube`.
+    measure : str
+        One of its measure columns.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        ``measure`` is not a column of ``cube``, or the cube has more than two dimensions.
+
     Examples
     --------
     >>> from reco.datasets import make_shop

@@ -34,6 +34,26 @@ class CustomerProfile:
     ``next_best`` lists items and scores; ``next_best_because`` the history items that
     contribute most to the first of them (the model's ``explain``).
 
+    Attributes
+    ----------
+    customer_id
+        The shop's id.
+    attributes, consent : dict
+        The customer's stored attributes and consent per channel.
+    first_purchase, last_purchase : Timestamp or None
+    n_orders, spend : int and float
+    last_orders, last_contacts : DataFrame
+    n_contacts, n_complaints : int
+    last_complaint : Timestamp or None
+    response_rates : DataFrame
+        Campaign contacts and responses per channel, beside the store's rate.
+    preferred_channel : str or None
+    rfm : dict or None
+        ``R``, ``F``, ``M``, ``score`` and ``segment``.
+    expected_purchases, p_alive, clv, p_churn : float or None
+    churn_drivers, next_best, next_best_because : DataFrame or None
+    bought_with_last_order : list or None
+
     Examples
     --------
     >>> from reco.datasets import make_shop

@@ -99,6 +99,38 @@ def backtest_churn(
 
     ``horizon`` defaults to the model's; when given it replaces the model's on the clones.
 
+    Parameters
+    ----------
+    model : ChurnModel
+        The model to evaluate (cloned and refitted at each cutoff).
+    transactions : DataFrame
+        One row per purchase (or order line).
+    cutoffs : list of dates
+        Where to score; each needs its whole horizon observed.
+    horizon : duration, optional
+        The label window (default the model's).
+    customer, time, value, order, category : str
+        Columns of ``transactions``.
+    events : DataFrame, optional
+        A browsing log, for the browsing features.
+    event : str
+        Its event-type column.
+    n_bins : int
+        Probability bins of the calibration table.
+
+    Returns
+    -------
+    ChurnBacktest
+        ``metrics`` (ROC-AUC, PR-AUC, Brier, lift per cutoff and method), the scores and the
+        gains and calibration tables.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, or a cutoff whose horizon runs past the data.
+    InvalidParameterError
+        No cutoffs, or a bad ``horizon`` or ``n_bins``.
+
     Examples
     --------
     >>> from reco.datasets import make_shop

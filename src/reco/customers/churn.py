@@ -173,16 +173,42 @@ def churn_features(
     * with ``btyd``: ``btyd_p_alive`` and ``btyd_expected_purchases`` (in the next
       ``horizon``) from a BG/NBD model fitted on the daily summary at the cutoff.
 
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase (or order line).
+    customer, time, value, order, category : str
+        Columns of ``transactions``.
+    cutoff : date
+        Describe each customer as of this moment.
+    events : DataFrame, optional
+        A browsing log.
+    windows : tuple of int
+        Window lengths in days.
+    event : str
+        The event-type column of ``events``.
+    horizon : duration
+        The BTYD features' horizon.
+    btyd : bool
+        Add the BG/NBD features.
+
     Returns
     -------
     DataFrame of float64 indexed by customer id (sorted).
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, NaN ids or times, or no purchase by the cutoff.
+    InvalidParameterError
+        Bad windows or horizon.
 
     Examples
     --------
     >>> from reco.datasets import make_shop
     >>> shop = make_shop(800, 40, random_state=0)
     >>> features = churn_features(shop.order_lines, value="value", cutoff="2024-10-01")
-    >>> {"recency_days", "frequency_90d"} <= set(features.columns)
+    >>> {"recency_days", "purchases_90d", "gap_ratio"} <= set(features.columns)
     True
     """
     windows = _check_windows(windows)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._plotting import axes
+from .._validation import check_int, check_number
 from ..exceptions import InvalidParameterError
 
 __all__ = ["plot_calibration_holdout", "plot_frequency_recency", "plot_tracking"]
@@ -25,18 +26,52 @@ def plot_frequency_recency(
     """Heat map over frequency x recency of expected purchases in the next ``horizon``
     (``kind="expected"``) or of P(alive) (``kind="alive"``), for customers observed for T.
 
+    Parameters
+    ----------
+    model : BetaGeo, ModifiedBetaGeo, ParetoNBD
+        A fitted purchase model.
+    T : float, optional
+        Age of the customers drawn (default: the largest T fitted).
+    max_frequency : int, optional
+        Largest frequency drawn.
+    kind : {"expected", "alive"}
+        What the colour shows.
+    horizon : float
+        Periods ahead for ``kind="expected"``.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        A bad ``kind``, ``T`` or ``horizon``.
+
     Examples
     --------
     >>> model = BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
-    >>> ax = plot_frequency_recency(model, T=39, kind="alive")
+    >>> ax = plot_frequency_recency(model, T=39, max_frequency=10, kind="alive")
     >>> bool(ax.get_xlabel() and ax.get_ylabel() and ax.get_title())
     True
     """
     if kind not in ("expected", "alive"):
         raise InvalidParameterError(f"kind must be 'expected' or 'alive'; got {kind!r}.")
     ax = axes(ax)
-    T = float(np.max(model.T_)) if T is None else float(T)
-    max_frequency = int(np.max(model.frequency_)) if max_frequency is None else max_frequency
+    fitted_on_data = np.size(getattr(model, "frequency_", ())) > 0
+    if not fitted_on_data and (T is None or max_frequency is None):
+        raise InvalidParameterError(
+            f"{type(model).__name__} was built from parameters, not fitted on customers, so "
+            "there is no T or frequency range to draw; pass T= and max_frequency=."
+        )
+    T = float(np.max(model.T_)) if T is None else check_number(T, "T", low=0, low_open=True)
+    max_frequency = (
+        int(np.max(model.frequency_))
+        if max_frequency is None
+        else check_int(max_frequency, "max_frequency", low=1)
+    )
     frequencies = np.arange(max_frequency + 1)
     recencies = np.linspace(0, T, 50)
     grid_f, grid_r = np.meshgrid(frequencies, recencies, indexing="ij")
@@ -59,11 +94,24 @@ def plot_frequency_recency(
     )
     ax.set_xlabel("recency (time of last purchase)")
     ax.set_ylabel("frequency (repeat purchases)")
+    what = "P(alive)" if kind == "alive" else f"Expected purchases in the next {horizon:g}"
+    ax.set_title(f"{what} of a customer observed for T = {T:g}")
     return ax
 
 
 def plot_calibration_holdout(check: Any, *, ax: Any = None):
     """Mean holdout purchases by calibration frequency: model against actual.
+
+    Parameters
+    ----------
+    check : HoldoutCheck
+        From :func:`evaluate_holdout`.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
 
     Examples
     --------
@@ -82,12 +130,26 @@ def plot_calibration_holdout(check: Any, *, ax: Any = None):
     ax.plot(table.index, table["predicted"], marker="s", label="model")
     ax.set_xlabel("purchases in calibration (last: or more)")
     ax.set_ylabel("mean purchases in holdout")
+    ax.set_title("Holdout purchases by calibration frequency")
     ax.legend()
     return ax
 
 
 def plot_tracking(curves: pd.DataFrame, *, calibration_end: Any = None, ax: Any = None):
     """Cumulative repeat purchases, actual against expected (from :func:`tracking`).
+
+    Parameters
+    ----------
+    curves : DataFrame
+        From :func:`tracking`.
+    calibration_end : date, optional
+        Drawn as a vertical line.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
 
     Examples
     --------
@@ -104,7 +166,9 @@ def plot_tracking(curves: pd.DataFrame, *, calibration_end: Any = None, ax: Any 
     ax.plot(curves.index, curves["expected"], linestyle="--", label="model")
     if calibration_end is not None:
         ax.axvline(pd.Timestamp(calibration_end), color="grey", linewidth=1)
+    ax.set_xlabel("date")
     ax.set_ylabel("cumulative repeat purchases")
+    ax.set_title("Cumulative repeat purchases: model against actual")
     ax.figure.autofmt_xdate()
     ax.legend()
     return ax
@@ -124,6 +188,19 @@ def _backtest_rows(result: Any, frame: pd.DataFrame, cutoff: Any) -> tuple[pd.Da
 def plot_churn_gains(result: Any, *, cutoff: Any = None, ax: Any = None):
     """Cumulative gains of a :class:`~reco.customers.ChurnBacktest`: share of churners
     reached against share of customers contacted, highest risk first, per method.
+
+    Parameters
+    ----------
+    result : ChurnBacktest
+        From :func:`backtest_churn`.
+    cutoff : date, optional
+        One cutoff (default: all pooled).
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
 
     Examples
     --------
@@ -154,6 +231,19 @@ def plot_churn_gains(result: Any, *, cutoff: Any = None, ax: Any = None):
 
 def plot_churn_calibration(result: Any, *, cutoff: Any = None, ax: Any = None):
     """Observed churn rate against mean predicted P(churn), per probability bin and method.
+
+    Parameters
+    ----------
+    result : ChurnBacktest
+        From :func:`backtest_churn`.
+    cutoff : date, optional
+        One cutoff (default: all pooled).
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
 
     Examples
     --------

@@ -74,7 +74,7 @@ class RFMScorer(Estimator):
     >>> table = summary(orders, value="value", observation_end="2024-03-31")
     >>> scores = RFMScorer(bins=2).fit_transform(table)
     >>> list(scores.columns)
-    ['R', 'F', 'M', 'rfm_cell', 'segment']
+    ['R', 'F', 'M', 'cell', 'segment']
     """
 
     def __init__(

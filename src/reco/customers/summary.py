@@ -74,9 +74,34 @@ def summary(
     ``duration_holdout`` describe ``(calibration_end, observation_end]``; customers whose
     first purchase is after ``calibration_end`` are left out.
 
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase (or order line).
+    customer, time : str
+        Columns of customer ids and purchase times.
+    value : str, optional
+        The column of purchase values (adds ``monetary_value``).
+    observation_end : date, optional
+        End of observation (default: the last purchase).
+    calibration_end : date, optional
+        Split into a calibration and a holdout period.
+    freq : str
+        ``"D"``, ``"W"`` or any pandas period alias.
+    merge_same_period : bool
+        Purchases in the same period count once.
+
     Returns
     -------
     DataFrame indexed by customer id.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, NaN ids or times, negative values, or purchases after
+        ``observation_end``.
+    InvalidParameterError
+        An unknown ``freq``, or ``calibration_end`` not before ``observation_end``.
 
     Examples
     --------
@@ -90,10 +115,10 @@ def summary(
     >>> summary(orders, value="value", observation_end="2024-03-31")
                  frequency  recency     T  monetary_value
     customer_id
-    a                  2.0     75.0  86.0            25.0
-    b                  1.0     41.0  71.0            40.0
-    c                  0.0      0.0  58.0             0.0
-    d                  1.0     75.0  81.0            25.0
+    a                    2     75.0  86.0            25.0
+    b                    1     41.0  71.0            40.0
+    c                    0      0.0  58.0             0.0
+    d                    1     75.0  81.0            25.0
     """
     check_frame(
         transactions,

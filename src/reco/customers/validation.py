@@ -37,7 +37,7 @@ class HoldoutCheck:
     >>> model = BetaGeo().fit(table)
     >>> check = evaluate_holdout(model, table)
     >>> list(check.by_frequency.columns)
-    ['n_customers', 'actual', 'predicted']
+    ['n_customers', 'predicted', 'actual']
     """
 
     by_frequency: pd.DataFrame
@@ -51,6 +51,27 @@ def evaluate_holdout(model: Any, summary: pd.DataFrame, *, max_frequency: int = 
     ``summary`` comes from :func:`reco.customers.summary` with ``calibration_end``: each
     customer's calibration statistics predict ``frequency_holdout`` over ``duration_holdout``.
 
+    Parameters
+    ----------
+    model : BetaGeo, ModifiedBetaGeo, ParetoNBD
+        A fitted purchase model.
+    summary : DataFrame
+        From :func:`summary` with ``calibration_end``.
+    max_frequency : int
+        Calibration frequencies at or above it are grouped.
+
+    Returns
+    -------
+    HoldoutCheck
+        ``per_customer`` predictions, ``by_frequency`` actual against predicted, and ``errors``.
+
+    Raises
+    ------
+    DataValidationError
+        ``summary`` without the holdout columns.
+    NotFittedError
+        ``model`` is not fitted.
+
     Examples
     --------
     >>> from reco.datasets import make_shop
@@ -59,7 +80,7 @@ def evaluate_holdout(model: Any, summary: pd.DataFrame, *, max_frequency: int = 
     >>> model = BetaGeo().fit(table)
     >>> check = evaluate_holdout(model, table)
     >>> sorted(check.errors)[:3]
-    ['mae_per_customer', 'total_actual', 'total_error']
+    ['mae', 'rmse', 'total_actual']
     >>> int(check.by_frequency["n_customers"].sum()) == len(table)
     True
     """
@@ -122,6 +143,31 @@ def tracking(
     BTYD ``bgnbd.ExpectedCumulativeTransactions`` and of lifetimes). Times are in the units the
     model was fit in (``freq``). Actual: repeat purchases counted as :func:`summary` counts
     them (one per customer and day), through the end of the row's day.
+
+    Parameters
+    ----------
+    model : BetaGeo, ModifiedBetaGeo, ParetoNBD
+        A fitted purchase model.
+    transactions : DataFrame
+        The purchases of the cohort.
+    customer, time : str
+        Columns.
+    freq : str
+        The time unit the model was fitted in (``"D"``, ``"W"``).
+    observation_end : date, optional
+        Last day (default the last purchase).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by day: ``actual`` and ``expected`` cumulative repeat purchases.
+
+    Raises
+    ------
+    NotFittedError
+        ``model`` is not fitted.
+    DataValidationError
+        Missing columns or NaN times.
 
     Examples
     --------

@@ -64,7 +64,7 @@ def lifetime_value(
     >>> purchases, spend = BetaGeo().fit(table), GammaGamma().fit(table)
     >>> clv = lifetime_value(purchases, spend, table, horizon=12, period=30, discount_rate=0.01)
     >>> list(clv.columns)
-    ['expected_purchases', 'expected_spend', 'clv']
+    ['expected_purchases', 'expected_spend', 'probability_alive', 'clv', 'rank']
     >>> bool((clv["clv"] >= 0).all())
     True
     """

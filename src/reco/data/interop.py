@@ -53,10 +53,18 @@ def to_implicit(data: Interactions) -> sp.csr_matrix:
     ``scipy.sparse.csr_matrix``; row ``u`` is ``data.user_map.ids(u)``, column ``i`` is
     ``data.item_map.ids(i)`` (implicit's user and item numbers).
 
-    >>> X = Interactions.from_frame(pd.DataFrame({"user_id": ["a", "b"], "item_id": [7, 9]}))
-    >>> to_implicit(X).toarray()
-    array([[1., 0.],
-           [0., 1.]], dtype=float32)
+    Parameters
+    ----------
+    data : Interactions
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of float32
+
+    Raises
+    ------
+    DataValidationError
+        ``data`` is not an Interactions.
 
     Examples
     --------
@@ -66,14 +74,31 @@ def to_implicit(data: Interactions) -> sp.csr_matrix:
     ...                                           "item": ["tea", "cups", "tea"]}),
     ...                             user="user", item="item")
     >>> matrix = to_implicit(X)          # users x items, what implicit's fit takes
-    >>> matrix.shape, matrix.dtype.name
-    ((2, 2), 'float32')
+    >>> matrix.toarray()
+    array([[1., 1.],
+           [1., 0.]], dtype=float32)
     """
     return _interactions(data, "to_implicit").to_csr(copy=True, format="matrix")
 
 
 def from_implicit(matrix: Any, *, user_ids: Any = None, item_ids: Any = None) -> Interactions:
     """An Interactions from implicit's users x items matrix (ids 0..n-1 unless named).
+
+    Parameters
+    ----------
+    matrix : scipy sparse matrix
+        Users x items.
+    user_ids, item_ids : array-like, optional
+        External ids of the rows and columns.
+
+    Returns
+    -------
+    Interactions
+
+    Raises
+    ------
+    DataValidationError
+        Not a 2-D sparse matrix, negative or non-finite values, or ids of the wrong length.
 
     Examples
     --------
@@ -89,6 +114,21 @@ def to_mlxtend(baskets: Baskets, *, sparse: bool = False) -> pd.DataFrame:
     """mlxtend's one-hot frame: one bool column per item (the item ids), one row per
     transaction (the transaction ids). ``sparse=True`` gives pandas sparse columns, which
     mlxtend's ``fpgrowth`` also takes, for catalogues too wide for a dense table.
+
+    Parameters
+    ----------
+    baskets : Baskets
+    sparse : bool
+        Pandas sparse columns instead of dense ones.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    DataValidationError
+        ``baskets`` is not a Baskets.
 
     Examples
     --------
@@ -117,6 +157,20 @@ def to_mlxtend(baskets: Baskets, *, sparse: bool = False) -> pd.DataFrame:
 def from_mlxtend(frame: pd.DataFrame) -> Baskets:
     """Baskets from mlxtend's one-hot frame (see :meth:`Baskets.from_onehot`).
 
+    Parameters
+    ----------
+    frame : DataFrame
+        One bool (or 0/1) column per item.
+
+    Returns
+    -------
+    Baskets
+
+    Raises
+    ------
+    DataValidationError
+        Columns that are not 0/1.
+
     Examples
     --------
     >>> import pandas as pd
@@ -131,6 +185,19 @@ def to_pyfim(baskets: Baskets) -> list[list[Any]]:
     """pyfim's (and PrefixSpan's, for one sequence per row) input: each transaction's items
     as a list of item ids.
 
+    Parameters
+    ----------
+    baskets : Baskets
+
+    Returns
+    -------
+    list of lists
+
+    Raises
+    ------
+    DataValidationError
+        ``baskets`` is not a Baskets.
+
     Examples
     --------
     >>> from reco import Baskets
@@ -144,6 +211,19 @@ def to_pyfim(baskets: Baskets) -> list[list[Any]]:
 def to_lenskit(data: Interactions) -> pd.DataFrame:
     """LensKit's and RecBole's long frame: ``user_id``, ``item_id``, ``rating`` (the value)
     and ``timestamp`` when the log has times (LensKit >= 2025 names them so).
+
+    Parameters
+    ----------
+    data : Interactions
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    DataValidationError
+        ``data`` is not an Interactions.
 
     Examples
     --------

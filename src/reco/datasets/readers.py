@@ -46,14 +46,28 @@ def read_movielens(path: str | os.PathLike) -> pd.DataFrame:
 
     ``path`` is a ``u.data``/``ratings.csv`` file (optionally ``.gz``) or a folder holding one.
 
+    Parameters
+    ----------
+    path : str or Path
+        A ratings file or the folder of a MovieLens release.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    DataValidationError
+        No ratings file found, or a row that does not parse.
+
     Examples
     --------
     >>> from pathlib import Path
-    >>> _ = Path("u.data").write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n")
+    >>> _ = Path("u.data").write_text("196\\t242\\t3\\t881250949\\n186\\t302\\t3\\t891717742\\n")
     >>> read_movielens("u.data")
-       user_id  item_id  rating                 timestamp
-    0      196      242       3 1997-12-04 15:55:49+00:00
-    1      186      302       3 1998-04-04 19:22:22+00:00
+       user_id  item_id  rating           timestamp
+    0      196      242     3.0 1997-12-04 15:55:49
+    1      186      302     3.0 1998-04-04 19:22:22
     """
     path = _existing(path, "read_movielens")
     if path.is_dir():
@@ -107,10 +121,26 @@ def read_cdnow(path: str | os.PathLike) -> pd.DataFrame:
     the master id is ``customer_id`` and the sample's own 1..2357 numbering ``sample_id``,
     the order of the published calibration summary).
 
+    Parameters
+    ----------
+    path : str or Path
+        ``CDNOW_master.txt`` or ``CDNOW_sample.txt`` (optionally ``.gz``).
+
+    Returns
+    -------
+    DataFrame
+        One row per purchase.
+
+    Raises
+    ------
+    DataValidationError
+        The file has neither layout, or a date or amount does not parse.
+
     Examples
     --------
     >>> from pathlib import Path
-    >>> _ = Path("cdnow.txt").write_text("00001 19970101 1 11.77\n00002 19970112 1 12.00\n")
+    >>> _ = Path("cdnow.txt").write_text("customer_id date number_of_cds dollar_value\\n"
+    ...                                  "00001 19970101 1 11.77\\n00002 19970112 1 12.00\\n")
     >>> read_cdnow("cdnow.txt")
       customer_id       date  quantity  value
     0       00001 1997-01-01         1  11.77
@@ -147,12 +177,30 @@ def read_arff_baskets(
     ``total {low, high}``) are skipped, or with ``include_other=True`` become items
     ``"name=value"``. ``?`` means absent.
 
+    Parameters
+    ----------
+    path : str or Path
+        An ``.arff`` file, optionally gzip-compressed.
+    present : str
+        The nominal value that marks an item as in the basket.
+    include_other : bool
+        Keep attributes with other values as ``"name=value"`` items.
+
+    Returns
+    -------
+    Baskets
+
+    Raises
+    ------
+    DataValidationError
+        The file is not ARFF, or a row has the wrong number of values.
+
     Examples
     --------
     >>> from pathlib import Path
     >>> _ = Path("shop.arff").write_text(
-    ...     "@relation shop\n@attribute milk {t}\n@attribute bread {t}\n"
-    ...     "@attribute total {low,high}\n@data\nt,t,high\nt,?,low\n")
+    ...     "@relation shop\\n@attribute milk {t}\\n@attribute bread {t}\\n"
+    ...     "@attribute total {low,high}\\n@data\\nt,t,high\\nt,?,low\\n")
     >>> read_arff_baskets("shop.arff").to_lists()
     [['milk', 'bread'], ['milk']]
     """
@@ -228,10 +276,31 @@ def read_events(
     Keyword arguments go to :func:`pandas.read_csv` or :func:`pandas.read_parquet`. Parquet
     needs the ``parquet`` extra (``pip install "reco[parquet]"``).
 
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` (``.gz``, ``.bz2``, ``.zip``, ``.xz``) or ``.parquet`` file.
+    format : {"csv", "parquet"}, optional
+        Overrides the suffix.
+    **kwargs
+        Passed to the pandas reader.
+
+    Returns
+    -------
+    DataFrame
+
+    Raises
+    ------
+    DataValidationError
+        The file does not exist or cannot be read.
+    NotSupportedError
+        Parquet without pyarrow.
+
     Examples
     --------
     >>> from pathlib import Path
-    >>> _ = Path("events.csv").write_text("customer,sku,ts\nann,tea,2024-01-02\nbob,cups,2024-01-03\n")
+    >>> _ = Path("events.csv").write_text(
+    ...     "customer,sku,ts\\nann,tea,2024-01-02\\nbob,cups,2024-01-03\\n")
     >>> read_events("events.csv").shape
     (2, 3)
     """

@@ -87,7 +87,7 @@ class Shop:
     --------
     >>> shop = make_shop(200, 30, random_state=0)
     >>> sorted(shop.order_lines.columns)
-    ['customer_id', 'order_id', 'product_id', 'quantity', 'timestamp', 'unit_price', 'value']
+    ['customer_id', 'order_id', 'price', 'product_id', 'quantity', 'timestamp', 'value']
     >>> shop.events["event"].unique().tolist()
     ['view', 'cart', 'purchase']
     """
@@ -169,6 +169,17 @@ def make_shop(
         Outbound campaign contacts per customer and year (with ``contacts``).
     random_state : int, Generator or None
         Same seed, same shop.
+
+    Returns
+    -------
+    Shop
+        ``customers``, ``products``, ``orders``, ``order_lines``, ``events``, ``contacts``
+        (with ``contacts=True``) and the planted ``truth``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A size below the minimum or a rate out of range.
 
     Examples
     --------

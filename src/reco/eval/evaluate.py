@@ -51,8 +51,8 @@ class EvaluationResult:
     >>> result = evaluate({"popular": Popularity(), "ease": EASE(regularization=50.0)}, split,
     ...                   metrics=["ndcg", "recall"], k=(5, 10))
     >>> list(result.summary.columns)
-    ['mean', 'lower', 'upper', 'n_users']
-    >>> sorted(result.per_user)
+    ['model', 'metric', 'k', 'mean', 'ci_low', 'ci_high', 'n_users']
+    >>> sorted(result.per_user["model"].unique())
     ['ease', 'popular']
     """
 
@@ -216,6 +216,20 @@ def evaluate(
     Models are never changed: an unfitted model is cloned and the clone is fitted (its fit
     time is reported); a fitted one is used as is (``fit_s`` is NaN).
 
+    Returns
+    -------
+    EvaluationResult
+        ``summary`` (mean, 95% interval and users per model and metric), ``per_user`` values,
+        and fit and scoring times.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown metric, a bad ``k``, or ``diversity`` without ``item_categories``.
+    DataValidationError
+        A RecBatch that misses test users under ``missing_users="raise"``, or a model fitted
+        on other data.
+
     Examples
     --------
     >>> from reco import Interactions
@@ -227,7 +241,8 @@ def evaluate(
     >>> split = random_holdout(X, test_size=0.2, random_state=0)
     >>> result = evaluate({"popular": Popularity(), "ease": EASE(regularization=50.0)}, split,
     ...                   metrics=["ndcg", "recall"], k=(5, 10))
-    >>> result.summary.loc[("ease", "ndcg@10"), "mean"] > result.summary.loc[("popular", "ndcg@10"), "mean"]
+    >>> means = result.summary.set_index(["model", "metric", "k"])["mean"]
+    >>> bool(means["ease", "ndcg", 10] > means["popular", "ndcg", 10])
     True
     """
     named = _names(models)
@@ -368,6 +383,32 @@ def compare(
     at least as far from 0 as the observed difference), and Holm-adjusted p-values over all
     rows of the table (family-wise error ``alpha``). Only per-user metrics can be compared.
 
+    Parameters
+    ----------
+    result : EvaluationResult
+        From :func:`evaluate`, with the per-user values of every model.
+    baseline : str
+        The model every other is compared with.
+    metrics : list of str, optional
+        Metric names as in ``result.summary`` (``"ndcg@10"``); default all per-user metrics.
+    n_bootstrap : int
+        Bootstrap resamples of the users.
+    alpha : float
+        Family-wise error rate of the Holm correction.
+    random_state : int or Generator
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    DataFrame
+        One row per (model, metric): ``baseline``, the mean difference, the t-test and bootstrap
+        p-values and interval, the Holm-adjusted p-value and ``significant``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``baseline`` is not a model of ``result``, or a metric is unknown or not per-user.
+
     Examples
     --------
     >>> from reco import Interactions
@@ -380,8 +421,8 @@ def compare(
     >>> result = evaluate({"popular": Popularity(), "ease": EASE(regularization=50.0)}, split,
     ...                   metrics=["ndcg", "recall"], k=(5, 10))
     >>> table = compare(result, baseline="popular")
-    >>> sorted(table.columns)[:3]
-    ['baseline', 'bootstrap_lower', 'bootstrap_upper']
+    >>> len(table) == 4     # ease against popular: 2 metrics x 2 cut-offs
+    True
     """
     if not isinstance(result, EvaluationResult):
         raise DataValidationError(f"result must come from evaluate(); got {type(result).__name__}")

@@ -259,8 +259,10 @@ def hit_rate(recs: RecBatch, truth: Any, k: int = 10) -> np.ndarray:
 
 
 def ndcg(recs: RecBatch, truth: Any, k: int = 10, *, graded: bool = False) -> np.ndarray:
-    r"""NDCG@k :math:`= \mathrm{DCG}/\mathrm{IDCG}`, :math:`\mathrm{DCG} = \sum_{r=1}^{k}
-    g_u(r) / \log_2(r + 1)`.
+    r"""NDCG@k, the normalised discounted cumulative gain.
+
+    :math:`\mathrm{NDCG} = \mathrm{DCG}/\mathrm{IDCG}` with
+    :math:`\mathrm{DCG} = \sum_{r=1}^{k} g_u(r) / \log_2(r + 1)`.
 
     Binary (default): :math:`g_u(r) = h_u(r)`, IDCG puts :math:`\min(k, |R_u|)` hits first.
     ``graded=True``: :math:`g_u(r) = \mathrm{rel}_u(\cdot)` (linear gain, Järvelin &
@@ -513,7 +515,8 @@ has never seen: it still counts as relevant).
 [['c'], ['b', 'c']]
 """
 
-_ACCURACY_SECTIONS = """
+_ACCURACY_SECTIONS = (
+    """
 Parameters
 ----------
 recs : RecBatch
@@ -540,10 +543,13 @@ Warns
 -----
 UndefinedMetricWarning
     When some users have no relevant item (their value is NaN).
-""" + _EXAMPLE_LISTS + """>>> truth = pd.DataFrame({"user": [1, 2, 2], "item": ["c", "c", "d"]})
+"""
+    + _EXAMPLE_LISTS
+    + """>>> truth = pd.DataFrame({"user": [1, 2, 2], "item": ["c", "c", "d"]})
 >>> {call}
 {result}
 """
+)
 
 _GRADED = """
 graded : bool
@@ -564,10 +570,9 @@ normalize : {"relevant", "k"}
     ),
     f1: ("f1(recs, truth, k=2).round(4)", "array([0.6667, 0.5   ])", ""),
     dcg: ("dcg(recs, truth, k=2).round(4)", "array([1.    , 0.6309])", _GRADED),
-    r_precision: ("r_precision(recs, truth)", "array([1., 0.])", ""),
+    r_precision: ("r_precision(recs, truth)", "array([1. , 0.5])", ""),
     reciprocal_rank: ("reciprocal_rank(recs, truth, k=2)", "array([1. , 0.5])", ""),
 }
-
 
 
 def _filled(template: str, **parts: str) -> str:
@@ -578,11 +583,14 @@ def _filled(template: str, **parts: str) -> str:
 
 
 for _metric, (_call, _result, _extra) in _ACCURACY_EXAMPLES.items():
-    _metric.__doc__ = (_metric.__doc__ or "").rstrip() + "\n" + _filled(
-        _ACCURACY_SECTIONS, extra=_extra, call=_call, result=_result
+    _metric.__doc__ = (
+        (_metric.__doc__ or "").rstrip()
+        + "\n"
+        + _filled(_ACCURACY_SECTIONS, extra=_extra, call=_call, result=_result)
     )
 
-_BEYOND_SECTIONS = """
+_BEYOND_SECTIONS = (
+    """
 Parameters
 ----------
 recs : RecBatch
@@ -600,9 +608,12 @@ InvalidParameterError
     ``k`` is not a positive integer or is larger than the lists{raises}.
 DataValidationError
     ``recs`` is not a RecBatch{data_raises}.
-""" + _EXAMPLE_LISTS + """>>> {call}
+"""
+    + _EXAMPLE_LISTS
+    + """>>> {call}
 {result}
 """
+)
 
 _TRAIN = """
 train : Interactions
@@ -613,14 +624,42 @@ n_items : int, optional
 _PER_USER = "ndarray of float64\n    One value per user of ``recs``; NaN for an empty list."
 
 _BEYOND_EXAMPLES = {
-    catalog_coverage: ("", _N_ITEMS, "float\n    Between 0 and 1.", "catalog_coverage(recs, k=2)",
-                       "0.6666666666666666", "", ""),
-    gini_index: ("", _N_ITEMS, "float\n    0 (even exposure) to (n - 1) / n.",
-                 "round(gini_index(recs, k=2), 4)", "0.2222", "", ""),
-    novelty: (_TRAIN, "", _PER_USER, "novelty(recs, model_data, k=2).round(3)",
-              "array([1.585, 1.585])", "", ", or ``train`` is not an Interactions"),
-    average_popularity: (_TRAIN, "", _PER_USER, "average_popularity(recs, model_data, k=2)",
-                         "array([1., 1.])", "", ", or ``train`` is not an Interactions"),
+    catalog_coverage: (
+        "",
+        _N_ITEMS,
+        "float\n    Between 0 and 1.",
+        "catalog_coverage(recs, k=2)",
+        "0.6666666666666666",
+        "",
+        "",
+    ),
+    gini_index: (
+        "",
+        _N_ITEMS,
+        "float\n    0 (even exposure) to (n - 1) / n.",
+        "round(gini_index(recs, k=2), 4)",
+        "0.4444",
+        "",
+        "",
+    ),
+    novelty: (
+        _TRAIN,
+        "",
+        _PER_USER,
+        "novelty(recs, model_data, k=2).round(3)",
+        "array([1.585, 1.585])",
+        "",
+        ", or ``train`` is not an Interactions",
+    ),
+    average_popularity: (
+        _TRAIN,
+        "",
+        _PER_USER,
+        "average_popularity(recs, model_data, k=2)",
+        "array([1., 1.])",
+        "",
+        ", or ``train`` is not an Interactions",
+    ),
     intra_list_diversity: (
         "",
         """
@@ -635,16 +674,27 @@ item_features : array or sparse matrix, optional
         ", or neither or both of ``categories`` and ``item_features`` are given",
         ", or ``categories`` misses a model item",
     ),
-    personalisation: ("", "", "float\n    0 (everyone gets the same list) to 1 (no overlap).",
-                      "personalisation(recs, k=2).round(4)", "0.2929", "", ""),
+    personalisation: (
+        "",
+        "",
+        "float\n    0 (everyone gets the same list) to 1 (no overlap).",
+        "round(personalisation(recs, k=2), 4)",
+        "0.2929",
+        "",
+        "",
+    ),
 }
 
-for _metric, (_extra, _options, _returns, _call, _result, _raises, _data) in (
-    _BEYOND_EXAMPLES.items()
-):
-    _call = _call.replace(
-        "model_data", 'Interactions.from_frame(log, user="user", item="item")'
-    )
+for _metric, (
+    _extra,
+    _options,
+    _returns,
+    _call,
+    _result,
+    _raises,
+    _data,
+) in _BEYOND_EXAMPLES.items():
+    _call = _call.replace("model_data", 'Interactions.from_frame(log, user="user", item="item")')
     _metric.__doc__ = (_metric.__doc__ or "").rstrip() + "\n" + _filled(
         _BEYOND_SECTIONS, extra=_extra, options=_options, returns=_returns, call=_call,
         result=_result, raises=_raises, data_raises=_data,

@@ -18,6 +18,24 @@ __all__ = ["plot_comparison", "plot_metric_vs_k", "plot_popularity_bias"]
 def plot_metric_vs_k(result: EvaluationResult, metric: str = "ndcg", *, ax: Any = None):
     """One line per model: ``metric`` at each evaluated k, with 95% intervals as bands.
 
+    Parameters
+    ----------
+    result : EvaluationResult
+        From :func:`evaluate` with several cut-offs.
+    metric : str
+        A metric of ``result``.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        ``metric`` not in ``result``.
+
     Examples
     --------
     >>> from reco import Interactions
@@ -46,6 +64,7 @@ def plot_metric_vs_k(result: EvaluationResult, metric: str = "ndcg", *, ax: Any 
         ax.fill_between(rows["k"], rows["ci_low"], rows["ci_high"], alpha=0.2)
     ax.set_xlabel("k")
     ax.set_ylabel(f"{metric}@k")
+    ax.set_title(f"{metric} by cut-off, per model")
     ax.legend(fontsize="small")
     return ax
 
@@ -54,6 +73,26 @@ def plot_comparison(
     result: EvaluationResult, metric: str = "ndcg", k: int | None = None, *, ax: Any = None
 ):
     """Horizontal bars of ``metric@k`` per model with 95% interval whiskers, best on top.
+
+    Parameters
+    ----------
+    result : EvaluationResult
+        From :func:`evaluate`.
+    metric : str
+        A metric of ``result``.
+    k : int, optional
+        Its cut-off (default: the largest evaluated).
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    InvalidParameterError
+        ``metric`` or ``k`` not in ``result``.
 
     Examples
     --------
@@ -79,6 +118,8 @@ def plot_comparison(
     error = np.vstack([part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]])
     ax.barh(part["model"], part["mean"], xerr=np.nan_to_num(error), capsize=3)
     ax.set_xlabel(f"{metric}@{k} (mean, 95% interval)")
+    ax.set_ylabel("model")
+    ax.set_title(f"{metric}@{k} by model")
     return ax
 
 
@@ -86,6 +127,26 @@ def plot_popularity_bias(recs: RecBatch, train: Interactions, k: int = 10, *, ax
     """How often each item is recommended (top-k) against how popular it was in training.
 
     Points on a log-log scatter; a model with popularity bias puts its exposure on the right.
+
+    Parameters
+    ----------
+    recs : RecBatch
+        Ranked lists.
+    train : Interactions
+        The data the model was fitted on.
+    k : int
+        The cut-off.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Raises
+    ------
+    DataValidationError
+        ``recs`` is not a RecBatch or ``train`` not an Interactions.
 
     Examples
     --------
@@ -111,4 +172,5 @@ def plot_popularity_bias(recs: RecBatch, train: Interactions, k: int = 10, *, ax
     ax.set_yscale("log")
     ax.set_xlabel("training users per item (+1)")
     ax.set_ylabel(f"times recommended in a top-{k}")
+    ax.set_title("Exposure against training popularity")
     return ax

@@ -120,6 +120,18 @@ def search(
     method : {"random", "grid"}
         Random draws (``n_iter`` of them), or the full grid (cut to ``n_iter`` if given).
 
+    Returns
+    -------
+    SearchResult
+        ``best_params``, ``best_score``, ``best_estimator`` (refit on ``split.train``) and the
+        ``trace`` of every candidate.
+
+    Raises
+    ------
+    InvalidParameterError
+        A parameter the estimator does not have, an empty space, or a bad ``method`` or
+        ``n_iter``.
+
     Examples
     --------
     >>> from reco import Interactions

@@ -44,6 +44,25 @@ def as_baskets(
     bool / 0-1 columns is an mlxtend-style one-hot table (read column by column, never copied
     densely; missing cells only with ``null_values=True``, see :meth:`Baskets.from_onehot`).
 
+    Parameters
+    ----------
+    data : list of lists, DataFrame, Baskets or sparse matrix
+        The transactions.
+    transaction, item : str
+        The columns of a long frame.
+    null_values : bool
+        Read missing cells of a one-hot table as unknown.
+
+    Returns
+    -------
+    Baskets
+
+    Raises
+    ------
+    DataValidationError
+        A frame that is neither a long frame with those columns nor a 0/1 table, NaN ids, or
+        missing cells without ``null_values``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -142,7 +161,7 @@ class FrequentItemsets:
     (5, 4)
     >>> result.itemset(0), int(result.counts[0])
     (('milk',), 3)
-    >>> result.count_of(["bread", "jam"])
+    >>> result.count_of(result.item_map.index(["bread", "jam"]))
     2
     """
 
@@ -290,6 +309,21 @@ def frequent_itemsets(
     n_threads : int, optional
         Threads for the Eclat search, the closed/maximal marks and the report (None: all
         cores); the result does not depend on it.
+
+    Returns
+    -------
+    FrequentItemsets
+        Columnar (``supports``, ``counts``, ``lengths``, ``itemset(i)``), with the tuple frame
+        built on first access of ``frame``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``min_support`` outside (0, 1] and not a count, or a bad ``kind`` or ``algorithm``.
+    DataValidationError
+        Unreadable baskets (see :func:`as_baskets`).
+    NotSupportedError
+        The bitsets of Eclat would not fit in memory (use ``algorithm="fpgrowth"``).
 
     Examples
     --------

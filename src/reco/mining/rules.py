@@ -75,7 +75,7 @@ class AssociationRules:
     >>> len(rules), rules.n_transactions
     (2, 4)
     >>> sorted(rules.frame.columns)[:4]
-    ['antecedent_support', 'antecedents', 'certainty', 'confidence']
+    ['antecedent', 'antecedent_support', 'certainty', 'confidence']
     """
 
     frame: pd.DataFrame
@@ -154,17 +154,28 @@ def association_rules(
         of length L gives up to 2^L - 2) is warned about with an
         :class:`~reco.exceptions.EfficiencyWarning` before any work starts.
 
+    Returns
+    -------
+    AssociationRules
+        ``frame`` with ``antecedents``, ``consequents`` (tuples of item ids) and every metric of
+        :data:`METRICS`, best ``metric`` first.
+
+    Raises
+    ------
+    InvalidParameterError
+        An unknown ``metric``, a bad threshold or length, or an item id the itemsets do not know.
+
     Examples
     --------
     >>> baskets = [["milk", "bread"], ["milk"], ["milk", "bread", "jam"], ["bread", "jam"]]
     >>> itemsets = frequent_itemsets(baskets, min_support=2)
     >>> rules = association_rules(itemsets, metric="confidence", min_threshold=0.6)
-    >>> rules.frame[["antecedents", "consequents", "confidence", "lift"]].round(3)
-      antecedents consequents  confidence   lift
-    0     (bread,)     (milk,)       0.667  0.889
-    1      (milk,)    (bread,)       0.667  0.889
-    2       (jam,)    (bread,)       1.000  1.333
-    3     (bread,)      (jam,)       0.667  1.333
+    >>> rules.frame[["antecedent", "consequent", "confidence", "lift"]].round(3)
+      antecedent consequent  confidence   lift
+    0     (jam,)   (bread,)       1.000  1.333
+    1   (bread,)     (jam,)       0.667  1.333
+    2    (milk,)   (bread,)       0.667  0.889
+    3   (bread,)    (milk,)       0.667  0.889
     """
     if not isinstance(itemsets, FrequentItemsets):
         raise DataValidationError(

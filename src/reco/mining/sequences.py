@@ -57,8 +57,8 @@ class FrequentSequences:
     ...                                  "2024-01-03 12:00", "2024-01-03 12:01"]),
     ... })
     >>> patterns = frequent_sequences(events, min_support=2, max_gap="10min")
-    >>> len(patterns), patterns.n_sequences
-    (3, 3)
+    >>> len(patterns), patterns.n_sequences   # session 2's socks came 30 minutes later
+    (2, 3)
     """
 
     frame: pd.DataFrame
@@ -155,6 +155,19 @@ def frequent_sequences(
         Largest time between consecutive matched events, and between the first and last.
     max_len : int, optional
         Longest pattern.
+
+    Returns
+    -------
+    FrequentSequences
+        ``frame`` with ``sequence`` (a tuple of items, or of (event, item) pairs), ``count`` and
+        ``support``.
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, NaN ids or times.
+    InvalidParameterError
+        A bad ``min_support``, ``max_gap``, ``max_span`` or ``max_len``.
 
     Examples
     --------
@@ -292,6 +305,24 @@ def sequential_rules(sequences: FrequentSequences, min_confidence: float = 0.5) 
     ``antecedent_support`` = s(prefix), ``confidence`` = count(S) / count(prefix), and
     ``lift`` = confidence / s(suffix as a sequence). Prefixes of a frequent sequence are
     frequent, so every count is known.
+
+    Parameters
+    ----------
+    sequences : FrequentSequences
+        From :func:`frequent_sequences`.
+    min_confidence : float
+        Least confidence, in [0, 1].
+
+    Returns
+    -------
+    SequentialRules
+        ``frame`` with ``antecedent``, ``consequent``, ``support``, ``antecedent_support``,
+        ``confidence`` and ``lift``, most confident first.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``sequences`` is not a FrequentSequences, or ``min_confidence`` outside [0, 1].
 
     Examples
     --------

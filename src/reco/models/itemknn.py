@@ -62,7 +62,7 @@ def tfidf_weight(X: Any) -> sp.csr_array:
     >>> X = np.array([[1, 1, 0], [0, 1, 0], [4, 0, 1]])
     >>> tfidf_weight(X).toarray().round(3)
     array([[0.   , 0.   , 0.   ],
-           [0.405, 0.405, 0.   ],
+           [0.   , 0.405, 0.   ],
            [0.   , 0.   , 0.   ]])
     """
     X = _weightable(X, "tfidf_weight")
@@ -104,9 +104,9 @@ def bm25_weight(X: Any, k1: float = 1.2, b: float = 0.75) -> sp.csr_array:
     >>> import numpy as np
     >>> X = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [4, 0, 1, 0]])
     >>> bm25_weight(X).toarray().round(3)
-    array([[0.227, 0.347, 0.   , 0.   ],
+    array([[0.178, 0.288, 0.   , 0.   ],
            [0.   , 0.693, 0.   , 0.   ],
-           [0.281, 0.   , 0.393, 0.   ]])
+           [0.387, 0.   , 0.362, 0.   ]])
     """
     X = _weightable(X, "bm25_weight")
     k1 = check_number(k1, "k1", low=0)
@@ -169,7 +169,7 @@ class ItemKNN(ItemBasedRecommender):
 
     Attributes
     ----------
-    weights_ : csr_array (n_items_, n_items_)
+    weights_ : csr_array ``(n_items_, n_items_)``
         ``weights_[j, i] = s(j, i)``: for the neighbours j of each candidate i (``candidate``),
         or for the neighbours i of each history item j (``history``).
 

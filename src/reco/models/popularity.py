@@ -45,7 +45,7 @@ class Popularity(Recommender):
 
     Attributes
     ----------
-    scores_ : ndarray of float32 (n_items_,)
+    scores_ : ndarray of float32 ``(n_items_,)``
         Each item's popularity.
 
     Examples

@@ -56,7 +56,7 @@ class RP3beta(ItemBasedRecommender):
 
     Attributes
     ----------
-    weights_ : csr_array (n_items_, n_items_)
+    weights_ : csr_array ``(n_items_, n_items_)``
 
     Examples
     --------

@@ -56,7 +56,7 @@ class AssociationRuleRecommender(Recommender):
     rules_ : DataFrame
         The rules used (``antecedent``, ``consequent``, and every metric), rebuilt from
         ``rule_antecedents_``, ``rule_consequents_`` and ``rule_metrics_``.
-    single_weights_ : csr_array (n_items_, n_items_)
+    single_weights_ : csr_array ``(n_items_, n_items_)``
         Metric of rule {j} -> {c} at ``[j, c]``.
     pair_keys_, pair_weights_ : ndarray, csr_array
         Two-item antecedents (``a * n_items + b``) and their rules' metric per consequent.

@@ -54,7 +54,7 @@ class SLIM(ItemBasedRecommender):
 
     Attributes
     ----------
-    weights_ : csr_array (n_items_, n_items_)
+    weights_ : csr_array ``(n_items_, n_items_)``
         ``weights_[j, i]`` = weight of history item j in the regression of item i.
 
     Examples
@@ -64,7 +64,7 @@ class SLIM(ItemBasedRecommender):
     >>> shop = make_shop(300, 60, random_state=0)
     >>> X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
     >>> model = SLIM(l1=0.1, l2=1.0, max_features=30).fit(X)
-    >>> bool((model.weights_.data >= 0).all()), model.weights_.diagonal().any()
+    >>> bool((model.weights_.data >= 0).all()), bool(model.weights_.diagonal().any())
     (True, False)
     >>> len(model.recommend_for_items([int(X.item_map.ids([0])[0])], 3))
     3
