@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import urllib.parse
 import urllib.request
@@ -124,7 +125,11 @@ def test_docstring_examples_run(test, tmp_path, monkeypatch):
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
     )
     output: list[str] = []
-    runner.run(test, out=output.append)
+    try:
+        runner.run(test, out=output.append)
+    finally:
+        if "matplotlib.pyplot" in sys.modules:  # the plotting examples' figures
+            sys.modules["matplotlib.pyplot"].close("all")
     assert runner.failures == 0, "".join(output)
 
 
@@ -165,8 +170,6 @@ class _QuietServer(http.server.ThreadingHTTPServer):
     """A browser that closes a connection it no longer needs is not an error."""
 
     def handle_error(self, request, client_address) -> None:
-        import sys
-
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 

@@ -260,6 +260,12 @@ class Recommender(Estimator):
         )
 
     def _explain(self, user_index: int, item_index: int) -> pd.DataFrame:
+        return pd.DataFrame(self._explanation(user_index, item_index))
+
+    def _explanation(self, user_index: int, item_index: int) -> dict[str, np.ndarray]:
+        """:meth:`explain`'s columns as arrays (``item``, ``value``, ``weight``,
+        ``contribution``, ``share``), largest contribution first, ties by item id (a
+        profile reads a few entries without building a frame)."""
         raise NotSupportedError(
             f"{type(self).__name__} cannot explain its scores as a sum over history items; "
             "use an item-based model (ItemKNN, EASE, RP3beta) for explain()."

@@ -311,20 +311,12 @@ def _model_parts(store: Any, out: CustomerProfile, reads: dict, key: Any, n_item
 
 def _because(model: Any, key: Any, item: Any) -> pd.DataFrame | None:
     """The three history items that add most to ``item``'s score (None if the model cannot
-    say)."""
+    say): the first rows of ``explain``, read as arrays."""
     try:
-        parts = model.explain(key, item)
+        parts = model._explanation(model.user_map_.index_one(key), model.item_map_.index_one(item))
     except NotImplementedError:
         return None
-    top = (
-        parts.head(3) if _sorted_desc(parts["contribution"]) else parts.nlargest(3, "contribution")
-    )  # explain lists the largest contributions first; other models may not
-    return pd.DataFrame({c: top[c].to_numpy() for c in ("item", "contribution", "share")})
-
-
-def _sorted_desc(values: pd.Series) -> bool:
-    array = values.to_numpy()
-    return bool((array[:-1] >= array[1:]).all())
+    return pd.DataFrame({c: parts[c][:3] for c in ("item", "contribution", "share")})
 
 
 def plain_value(value: Any) -> Any:

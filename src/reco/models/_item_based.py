@@ -182,7 +182,7 @@ class ItemBasedRecommender(Recommender):
         row = self.weights_[item_index]
         return canonical(row) if sp.issparse(row) else np.asarray(row, np.float32)
 
-    def _explain(self, user_index: int, item_index: int) -> pd.DataFrame:
+    def _explanation(self, user_index: int, item_index: int) -> dict[str, np.ndarray]:
         indptr, indices = csr_arrays(self.history_)
         start, stop = indptr[user_index], indptr[user_index + 1]
         items = indices[start:stop]
@@ -195,15 +195,13 @@ class ItemBasedRecommender(Recommender):
         # largest contribution first, ties by item id (as a stable sort on both would)
         order = np.lexsort((ids, -contribution[keep])) if keep.size else keep
         keep = keep[order]
-        return pd.DataFrame(
-            {
-                "item": ids[order],
-                "value": values[keep],
-                "weight": column[keep],
-                "contribution": contribution[keep],
-                "share": contribution[keep] / total if total else np.full(keep.size, np.nan),
-            }
-        )
+        return {
+            "item": ids[order],
+            "value": values[keep],
+            "weight": column[keep],
+            "contribution": contribution[keep],
+            "share": contribution[keep] / total if total else np.full(keep.size, np.nan),
+        }
 
 
 def _weights_towards(weights: Any, rows: np.ndarray, column: int) -> np.ndarray:

@@ -482,7 +482,7 @@ class ALS(FactorRecommender):
         self._solve_exactly(conf, out, self.item_factors_, lam, rows)
         return out
 
-    def _explain(self, user_index: int, item_index: int) -> pd.DataFrame:
+    def _explanation(self, user_index: int, item_index: int) -> dict[str, np.ndarray]:
         r"""Hu et al.'s explanation of the fold-in score:
         :math:`\hat s_{ui} = \sum_{j \in I_u} c_{uj}\, y_i^\top W_u y_j` with
         :math:`W_u = (\alpha_0 Y^\top Y + Y^\top (C_u - \alpha_0) Y + \lambda_u I)^{-1}`; each
@@ -497,18 +497,16 @@ class ALS(FactorRecommender):
         system += lam * np.eye(items.shape[1])
         weights = np.linalg.solve(system, gathered.T)  # W_u y_j for every history item j
         contribution = c * (items[item_index] @ weights)
-        frame = pd.DataFrame(
-            {
-                "item": self.item_map_.ids(history),
-                "value": self.history_[[user_index]].data.astype(np.float64),
-                "weight": contribution / c,
-                "contribution": contribution,
-            }
-        )
-        frame = frame.sort_values(["contribution", "item"], ascending=[False, True], kind="stable")
+        ids = self.item_map_.ids(history)
+        order = np.lexsort((ids, -contribution))  # largest first, ties by item id
         total = contribution.sum()
-        frame["share"] = frame["contribution"] / total if total else np.nan
-        return frame.reset_index(drop=True)
+        return {
+            "item": ids[order],
+            "value": self.history_[[user_index]].data.astype(np.float64)[order],
+            "weight": (contribution / c)[order],
+            "contribution": contribution[order],
+            "share": contribution[order] / total if total else np.full(order.size, np.nan),
+        }
 
 
 def _column_tiles(conf_t: sp.csr_array, k: int) -> list[tuple]:
