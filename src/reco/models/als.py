@@ -23,7 +23,6 @@ import itertools
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from .._schema import Array
