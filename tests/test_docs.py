@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import types
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -44,9 +45,7 @@ def test_the_guides_code_runs(page, tmp_path, monkeypatch):
     checks = {
         "getting-started": lambda ns: len(ns["rules"]) > 0 and ns["clv"]["clv"].gt(0).any(),
         "recommenders": lambda ns: all(len(v) == 5 for v in ns["lists"].values()),
-        "evaluation": lambda ns: ns["result"].summary.set_index(["model", "metric"])
-        .loc[("ease", "ndcg"), "mean"] > ns["result"].summary.set_index(["model", "metric"])
-        .loc[("popular", "ndcg"), "mean"],
+        "evaluation": lambda ns: _mean_ndcg(ns, "ease") > _mean_ndcg(ns, "popular"),
         "mining": lambda ns: len(ns["rules"].frame) > 0 and len(ns["next_steps"].frame) > 0,
         "customer-value": lambda ns: ns["alive"].min() >= 0 and ns["alive"].max() <= 1,
         "churn": lambda ns: ns["risk"].between(0, 1).all() and len(ns["at_risk"]) == 10,
@@ -58,8 +57,15 @@ def test_the_guides_code_runs(page, tmp_path, monkeypatch):
     assert check is None or check(namespace), f"{page.name}: its example shows the wrong thing"
 
 
+def _mean_ndcg(namespace: dict, model: str) -> float:
+    summary = namespace["result"].summary.set_index(["model", "metric"])
+    return summary.loc[(model, "ndcg"), "mean"]
+
+
 # -- the API reference ---------------------------------------------------------------------------
-def _reference_modules() -> dict[str, str]:
+@functools.cache
+def _reference_writer() -> types.ModuleType:
+    """docs/api/_write_pages.py, which lists the reference's modules and public names."""
     spec = importlib.util.spec_from_file_location("write_pages", DOCS / "api" / "_write_pages.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -67,7 +73,7 @@ def _reference_modules() -> dict[str, str]:
 
 
 def test_the_api_reference_lists_every_public_name():
-    writer = _reference_modules()
+    writer = _reference_writer()
     for module in writer.MODULES:
         page = (DOCS / "api" / f"{module}.rst").read_text()
         listed = re.findall(r"^   (\w+)$", page, re.M)
@@ -78,7 +84,7 @@ def test_the_api_reference_lists_every_public_name():
 
 def public_objects() -> list[tuple[str, object, str]]:
     """Every public class and function of the reference: (full name, object, module)."""
-    writer = _reference_modules()
+    writer = _reference_writer()
     found, seen = [], set()
     for module in writer.MODULES:
         for name in writer.public_names(module):

@@ -8,9 +8,9 @@
    machine. Two builds, chosen once at run time: AVX2 (accumulators in registers: 4 users x
    16 items per block; one user, spans of items read in long runs) and a portable one for any CPU. */
 #pragma once
-#include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
+
+#include "_cpu.h"
 
 #define RECO_DOT_USERS 8    /* users per pass over the catalogue (their scores stay in L2) */
 #define RECO_DOT_TILE 512   /* portable build: items per tile, the accumulators stay in L1 */
@@ -154,26 +154,14 @@ RECO_AVX2 static int64_t reco_next_above_avx2(const float* row, int64_t j, int64
     return reco_next_above_generic(row, j, n, threshold);
 }
 
-static int reco_avx2_flag = -1;
-
-static inline int reco_has_avx2(void) {
-    if (reco_avx2_flag < 0) {
-        __builtin_cpu_init();
-        const char* portable = getenv("RECO_PORTABLE");  /* "1": the portable build (tests) */
-        reco_avx2_flag =
-            (__builtin_cpu_supports("avx2") && !(portable && portable[0] == '1')) ? 1 : 0;
-    }
-    return reco_avx2_flag;
-}
-
 static inline void reco_dot_rows(const float* x, const float* yt, float* out,
                                  int64_t n_users, int64_t k, int64_t n_items) {
-    if (reco_has_avx2()) reco_dot_rows_avx2(x, yt, out, n_users, k, n_items);
+    if (reco_use_avx2()) reco_dot_rows_avx2(x, yt, out, n_users, k, n_items);
     else reco_dot_rows_generic(x, yt, out, n_users, k, n_items);
 }
 
 static inline int64_t reco_next_above(const float* row, int64_t j, int64_t n, float threshold) {
-    return reco_has_avx2() ? reco_next_above_avx2(row, j, n, threshold)
+    return reco_use_avx2() ? reco_next_above_avx2(row, j, n, threshold)
                            : reco_next_above_generic(row, j, n, threshold);
 }
 #else

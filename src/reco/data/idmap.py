@@ -196,7 +196,7 @@ class IdMap:
                 f"{self.name} indices must be in [0, {len(self) - 1}]; got values from "
                 f"{int(index.min())} to {int(index.max())}."
             )
-        return self._id_values().take(index)
+        return self._ids_unchecked(index)
 
     def _ids_unchecked(self, index: np.ndarray) -> np.ndarray:
         """:meth:`ids` of indices known to be valid (a kernel's output): no range check."""

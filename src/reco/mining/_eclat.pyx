@@ -461,7 +461,7 @@ def eclat_tids(
     """:func:`eclat` on transaction lists instead of bitsets, for classes of rare first
     items (an intersection costs the lists' lengths, not the number of transactions): the
     first item's list probed against the other's bitset, then lists merged.
-    ``t_indptr`` / ``t_indices``: the sorted transactions of each relabelled item. The same
+    ``t_indptr`` / ``t_indices``: the sorted transactions of the labels ``0..stop-1``. The same
     itemsets in the same order as :func:`eclat` over the same range."""
     cdef int64_t n_frequent = singles.shape[0]
     cdef vector[int32_t] out_items

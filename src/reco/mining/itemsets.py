@@ -396,7 +396,8 @@ def _parallel_eclat(bits, singles, pairs, threshold, max_len, n_threads, lists=N
     n_frequent = singles.size
     if n_frequent == 0:
         return _eclat.eclat(bits, singles, pairs, threshold, max_len, 0, 0)
-    rare, indptr, indices = (0, None, None) if lists is None else (lists[2], *lists[:2])
+    indptr, indices = (None, None) if lists is None else lists
+    rare = 0 if lists is None else indptr.size - 1
     chunk = n_frequent if n_threads <= 1 else max(1, -(-n_frequent // (16 * n_threads)))
     pieces = [None] * -(-n_frequent // chunk)
 
@@ -426,19 +427,18 @@ def _joined(pieces: list) -> tuple:
 
 
 def _transaction_lists(matrix, order: np.ndarray, counts: np.ndarray, n_words: int):
-    """``(indptr, indices, rare)``: the sorted transactions of every label, and how many
-    labels are rare, held by at most ``n_words * _LISTS_BELOW`` transactions (a merge of
-    two such lists costs less than an AND over ``n_words`` words; labels ascend by count,
-    so the rare ones come first). None when no label is rare."""
+    """``(indptr, indices)``: the sorted transactions of the rare labels, those held by at
+    most ``n_words * _LISTS_BELOW`` transactions (a merge of two such lists costs less than
+    an AND over ``n_words`` words; labels ascend by count, so the rare ones come first and
+    their number is ``len(indptr) - 1``). None when no label is rare."""
     rare = int(np.searchsorted(counts[order], n_words * _LISTS_BELOW, side="right"))
     if rare == 0:
         return None
-    columns = sp.csc_array(matrix[:, order])
+    columns = sp.csc_array(matrix[:, order[:rare]])
     columns.sort_indices()
     return (
         np.ascontiguousarray(columns.indptr, np.int64),
         np.ascontiguousarray(columns.indices, np.int32),
-        rare,
     )
 
 

@@ -4,10 +4,10 @@
    contraction: the build turns it off), so results are identical on every machine. */
 #pragma once
 #include <stdint.h>
-#include <stdlib.h>
+
+#include "../_cpu.h"
 
 #define RECO_GATHER_CHUNK 64  /* entries whose dots are taken before their axpys */
-#define RECO_GATHER_AHEAD 6
 
 #define RECO_FN(name) name##_generic
 #include "_als_rows_body.h"
@@ -103,30 +103,19 @@ RECO_ALS_AVX2 static double reco_observed_loss_v(const int64_t* indptr, const in
     return total;
 }
 
-static int reco_als_avx2 = -1;
-
-static inline int reco_als_use_avx2(void) {
-    if (reco_als_avx2 < 0) {
-        __builtin_cpu_init();
-        const char* portable = getenv("RECO_PORTABLE");  /* "1": the portable build (tests) */
-        reco_als_avx2 =
-            (__builtin_cpu_supports("avx2") && !(portable && portable[0] == '1')) ? 1 : 0;
-    }
-    return reco_als_avx2;
-}
 #define RECO_DISPATCH(name, ...) \
-    (reco_als_use_avx2() ? name##_avx2(__VA_ARGS__) : name##_generic(__VA_ARGS__))
+    (reco_use_avx2() ? name##_avx2(__VA_ARGS__) : name##_generic(__VA_ARGS__))
 #else
 #define RECO_DISPATCH(name, ...) name##_generic(__VA_ARGS__)
 #endif
 
 #if defined(RECO_ALS_AVX2)
 #define RECO_FIXED_WIDTH(call, k, ...)                                          \
-    if (reco_als_use_avx2()) switch (k) {                                      \
-        case 16: call<2>(__VA_ARGS__); return;                                 \
-        case 32: call<4>(__VA_ARGS__); return;                                 \
-        case 64: call<8>(__VA_ARGS__); return;                                 \
-        case 128: call<16>(__VA_ARGS__); return;                               \
+    if (reco_use_avx2()) switch (k) {                                      \
+        case 16: return call<2>(__VA_ARGS__);                                  \
+        case 32: return call<4>(__VA_ARGS__);                                  \
+        case 64: return call<8>(__VA_ARGS__);                                  \
+        case 128: return call<16>(__VA_ARGS__);                                \
         default: break;                                                        \
     }
 #else
@@ -149,14 +138,6 @@ static inline void reco_scatter(const int64_t* indptr, const int32_t* indices, c
 static inline double reco_observed_loss(const int64_t* indptr, const int32_t* indices,
                                         const float* conf, double alpha0, const float* X,
                                         const float* Y, int64_t k, int64_t start, int64_t stop) {
-#if defined(RECO_ALS_AVX2)
-    if (reco_als_use_avx2()) switch (k) {
-        case 16: return reco_observed_loss_v<2>(indptr, indices, conf, alpha0, X, Y, start, stop);
-        case 32: return reco_observed_loss_v<4>(indptr, indices, conf, alpha0, X, Y, start, stop);
-        case 64: return reco_observed_loss_v<8>(indptr, indices, conf, alpha0, X, Y, start, stop);
-        case 128: return reco_observed_loss_v<16>(indptr, indices, conf, alpha0, X, Y, start, stop);
-        default: break;
-    }
-#endif
+    RECO_FIXED_WIDTH(reco_observed_loss_v, k, indptr, indices, conf, alpha0, X, Y, start, stop)
     return RECO_DISPATCH(reco_observed_loss, indptr, indices, conf, alpha0, X, Y, k, start, stop);
 }

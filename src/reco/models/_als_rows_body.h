@@ -22,17 +22,13 @@ static inline void RECO_FN(axpy)(float scale, const float* a, float* out, int64_
 static void RECO_FN(reco_gather)(const int32_t* idx, const float* conf, const float* w,
                                  int64_t n, const float* Y, int64_t k, const float* x,
                                  float* out) {
-    /* in chunks: first every dot (independent, so the scattered rows y_q load in parallel,
-       fetched a few rows ahead), then every axpy from rows still in cache; the same
-       operations in the same order as one dot and one axpy per entry */
+    /* in chunks: first every dot (independent, so the scattered rows y_q load in
+       parallel), then every axpy from rows still in cache; the same operations in the same
+       order as one dot and one axpy per entry */
     float scale[RECO_GATHER_CHUNK];
     for (int64_t first = 0; first < n; first += RECO_GATHER_CHUNK) {
         const int64_t m = (n - first < RECO_GATHER_CHUNK) ? n - first : RECO_GATHER_CHUNK;
         for (int64_t j = 0; j < m; ++j) {
-            if (j + RECO_GATHER_AHEAD < m) {
-                const char* next = (const char*)(Y + (int64_t)idx[first + j + RECO_GATHER_AHEAD] * k);
-                for (int64_t b = 0; b < k * 4; b += 64) __builtin_prefetch(next + b);
-            }
             const int64_t q = first + j;
             const float d = RECO_FN(dot)(Y + (int64_t)idx[q] * k, x, k);
             scale[j] = conf ? conf[q] - w[q] * d : w[q] * d;
