@@ -59,6 +59,11 @@ BENCHMARKS = [
     ),
     ("bench_als.py", [], "ALS against implicit's: CG and Cholesky iterations, loss, top-10"),
     (
+        "bench_forget.py",
+        [],
+        "erasure: item-item forget_users against a refit (reco's and implicit's)",
+    ),
+    (
         "bench_crm.py",
         [],
         "the customer store: profile latency at 1M customers, the KPI cube beside pandas on "

@@ -708,7 +708,8 @@ class Recommender(Estimator):
         Their rows leave the training history and the id map, and the learned state is
         recomputed from the remaining history: exactly the model a refit without them gives
         (with the same parameters; items only they had stay in the catalogue with no
-        interactions). Models with a cheaper exact update use it (EASE: a low-rank update of
+        interactions). Models with a cheaper exact update use it (ItemKNN and RP3beta: only
+        the neighbour lists their items reach are computed again; EASE: a low-rank update of
         its inverse); the others refit from the history they keep. Ids the model does not
         know are ignored. Returns ``self``.
         """
@@ -717,7 +718,9 @@ class Recommender(Estimator):
         rows = np.unique(self.user_map_.index(ids, missing="skip"))
         if rows.size == 0:
             return self
-        keep = np.setdiff1d(np.arange(len(self.user_map_)), rows)
+        kept = np.ones(len(self.user_map_), bool)
+        kept[rows] = False
+        keep = np.flatnonzero(kept)
         if keep.size == 0:
             raise DataValidationError(
                 "forget_users would remove every user; a model needs at least one. Discard "

@@ -4,6 +4,7 @@ refit without the forgotten users."""
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from reco.base import Recommender
 from reco.data import Interactions
@@ -94,3 +95,90 @@ def test_unknown_ids_are_ignored_and_everyone_is_refused(parts):
     assert model.forget_users([10**9]).n_users_ == full.n_users
     with pytest.raises(DataValidationError, match="every user"):
         model.forget_users(full.user_map.array)
+
+
+ITEM_ITEM = {
+    "cosine candidate": lambda: ItemKNN(k=8, n_threads=2),
+    "cosine history, shrink": lambda: ItemKNN(k=8, shrink=3.0, neighbourhood="history"),
+    "asymmetric cosine": lambda: ItemKNN(k=8, similarity="asymmetric_cosine", alpha=0.2),
+    "jaccard": lambda: ItemKNN(k=5, similarity="jaccard", n_threads=2),
+    "tfidf": lambda: ItemKNN(k=8, weighting="tfidf"),
+    "RP3beta history": lambda: RP3beta(k=8, n_threads=2),
+    "RP3beta candidate": lambda: RP3beta(k=8, neighbourhood="candidate"),
+    "P3alpha": lambda: RP3beta(k=8, alpha=0.7, beta=0.0),
+}
+
+
+def _weights_equal(a, b):
+    return (
+        np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data, b.data)
+    )
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    """A larger catalogue (one customer's items are a small share of a fit's work), as
+    binary histories and with repeat counts (ties then break by value, not only by index);
+    each with the same histories without the forgotten customers."""
+    shop = make_shop(1500, 400, random_state=11)
+    counted = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    X = counted.to_csr()
+    binary = sp.csr_array((np.ones(X.nnz, np.float32), X.indices, X.indptr), shape=X.shape)
+    weights = (1.0 + np.arange(X.nnz) % 3).astype(np.float32)
+    valued = sp.csr_array((weights, X.indices, X.indptr), shape=X.shape)
+    ids = counted.user_map.array
+    gone = ids[[3, 500, 1200]].tolist()
+    stay = np.flatnonzero(~np.isin(ids, gone))
+    out = {}
+    for name, X in (("binary", binary), ("valued", valued)):
+        out[name] = (
+            Interactions.from_csr(X, user_ids=ids, item_ids=counted.item_map.array),
+            gone,
+            Interactions.from_csr(X[stay], user_ids=ids[stay], item_ids=counted.item_map.array),
+        )
+    return out
+
+
+@pytest.mark.parametrize("name", list(ITEM_ITEM))
+@pytest.mark.parametrize("data", ["binary", "valued"])
+def test_item_item_lists_are_updated_not_refit(catalogue, name, data, monkeypatch):
+    """The update computes only the forgotten users' items' co-occurrences, and its lists
+    equal a refit's bit for bit (ties included: binary histories tie often)."""
+    full, gone, reference = catalogue[data]
+    model = ITEM_ITEM[name]().fit(full)
+    refit = ITEM_ITEM[name]().fit(reference)
+
+    def no_refit(self, data):
+        raise AssertionError("forget_users refit the model")
+
+    monkeypatch.setattr(type(model), "_fit", no_refit)
+    model.forget_users(gone[:1])
+    model.forget_users(gone[1:])  # twice: the second update starts from the first's lists
+    monkeypatch.undo()
+    assert _weights_equal(model.weights_, refit.weights_)
+    users = reference.user_map.array
+    np.testing.assert_array_equal(model.recommend_batch(users, 5).item_index,
+                                  refit.recommend_batch(users, 5).item_index)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: ItemKNN(k=8, weighting="bm25"), lambda: RP3beta(k=8, normalize=True)],
+    ids=["bm25", "normalized"],
+)
+def test_global_weightings_refit_and_equal_a_refit(parts, make):
+    full, gone, reference, _, _ = parts
+    model = make().fit(full).forget_users(gone)
+    assert _weights_equal(model.weights_, make().fit(reference).weights_)
+
+
+def test_forgetting_most_of_the_work_refits_and_equals_a_refit(parts):
+    full, _, _, _, _ = parts
+    gone = full.user_map.array[: full.n_users // 2]
+    keep = full.user_map.array[full.n_users // 2 :]
+    rest = Interactions.from_csr(full.to_csr()[full.n_users // 2 :], user_ids=keep,
+                                 item_ids=full.item_map.array)  # fmt: skip
+    model = ItemKNN(k=8).fit(full).forget_users(gone)
+    assert _weights_equal(model.weights_, ItemKNN(k=8).fit(rest).weights_)

@@ -17,23 +17,92 @@ import scipy.sparse as sp
 from .._threads import run_chunks
 from .._topk import TopK, as_mask, csr_arrays
 from ..base import Recommender
-from ._kernels import dense_score_topk_rows, item_topk_rows, score_topk_rows
+from ._kernels import (
+    column_similarities,
+    dense_score_topk_rows,
+    item_topk_rows,
+    merge_topk_rows,
+    score_topk_rows,
+)
 
 _NO_SEEN = (np.zeros(1, np.int64), np.zeros(0, np.int32))
 _NO_ITEMS = np.zeros(0, np.int32)
+
+
+class Similarity:
+    """How :func:`item_topk_rows` turns co-occurrences into similarities: the mode and the
+    per-item norms, counts and scales it reads (placeholders of 1 for items without
+    interactions, whose co-occurrences are all 0)."""
+
+    def __init__(
+        self,
+        mode: int,
+        n_items: int,
+        *,
+        norms: np.ndarray | None = None,
+        counts: np.ndarray | None = None,
+        alpha: float = 0.5,
+        shrink: float = 0.0,
+        scale: np.ndarray | None = None,
+        symmetric: bool = False,
+    ) -> None:
+        self.mode, self.alpha, self.shrink = mode, float(alpha), float(shrink)
+        self.symmetric = symmetric  # sim(i, j) == sim(j, i) bit for bit, and left = right^T
+        self.norms = _placeholders(norms, n_items)
+        self.counts = _placeholders(counts, n_items)
+        self.scale = np.ones(n_items) if scale is None else np.asarray(scale, np.float64)
+
+    def args(self) -> tuple:
+        return self.mode, self.norms, self.counts, self.alpha, self.shrink, self.scale
+
+
+def _placeholders(values: np.ndarray | None, n_items: int) -> np.ndarray:
+    if values is None:
+        return np.ones(n_items)
+    values = np.asarray(values, np.float64)
+    return np.where(values > 0, values, 1.0)
+
+
+def _kept_per_row(n_items: int, k: int) -> int:
+    return int(min(k, max(1, n_items - 1)))
+
+
+def _topk_rows(
+    left: sp.csr_array,
+    right: sp.csr_array,
+    k: int,
+    similarity: Similarity,
+    rows: np.ndarray,
+    n_threads: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` best j of ``sim(left[i] @ right)`` for each i of ``rows``, as (row of the
+    output, column, value) triplets."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    indices = np.zeros((rows.size, k), np.int32)
+    values = np.zeros((rows.size, k), np.float32)
+    lengths = np.zeros(rows.size, np.int32)
+    a_indptr, a_indices = csr_arrays(left)
+    r_indptr, r_indices = csr_arrays(right)
+    a_data = np.ascontiguousarray(left.data, np.float64)
+    r_data = np.ascontiguousarray(right.data, np.float64)
+
+    def work(start: int, stop: int) -> None:
+        item_topk_rows(
+            a_indptr, a_indices, a_data, r_indptr, r_indices, r_data,
+            *similarity.args(), k, rows, start, stop,
+            indices[start:stop], values[start:stop], lengths[start:stop],
+        )  # fmt: skip
+
+    run_chunks(work, rows.size, n_threads)
+    mask = np.arange(k)[None, :] < lengths[:, None]
+    return np.repeat(np.arange(rows.size), lengths), indices[mask], values[mask]
 
 
 def topk_similarity(
     left: sp.csr_array,
     right: sp.csr_array,
     k: int,
-    *,
-    mode: int,
-    norms: np.ndarray | None = None,
-    counts: np.ndarray | None = None,
-    alpha: float = 0.5,
-    shrink: float = 0.0,
-    col_scale: np.ndarray | None = None,
+    similarity: Similarity,
     n_threads: int = 1,
 ) -> sp.csr_array:
     """Items x items CSR keeping, for each row i, the ``k`` best j of ``sim(left[i] @ right)``.
@@ -42,50 +111,166 @@ def topk_similarity(
     :func:`reco.models._kernels.item_topk_rows` for the modes.
     """
     n_items = left.shape[0]
-    k = int(min(k, max(1, n_items - 1)))
-    indices = np.zeros((n_items, k), np.int32)
-    values = np.zeros((n_items, k), np.float32)
-    lengths = np.zeros(n_items, np.int32)
-    # items without interactions have d = 0 everywhere: give them placeholders, not 0/0
-    norms = np.ones(n_items) if norms is None else np.asarray(norms, np.float64)
-    norms = np.where(norms > 0, norms, 1.0)
-    counts = np.ones(n_items) if counts is None else np.asarray(counts, np.float64)
-    counts = np.where(counts > 0, counts, 1.0)
-    col_scale = np.ones(n_items) if col_scale is None else np.asarray(col_scale, np.float64)
-    a_indptr, a_indices = csr_arrays(left)
-    r_indptr, r_indices = csr_arrays(right)
-    a_data = left.data.astype(np.float64)
-    r_data = right.data.astype(np.float64)
+    k = _kept_per_row(n_items, k)
+    rows, cols, values = _topk_rows(left, right, k, similarity, np.arange(n_items), n_threads)
+    return _assemble([(rows, cols, values)], n_items)
 
-    def work(start: int, stop: int) -> None:
-        item_topk_rows(
-            a_indptr,
-            a_indices,
-            a_data,
-            r_indptr,
-            r_indices,
-            r_data,
-            mode,
-            norms,
-            counts,
-            float(alpha),
-            float(shrink),
-            col_scale,
-            k,
-            start,
-            stop,
-            indices[start:stop],
-            values[start:stop],
-            lengths[start:stop],
-        )
 
-    run_chunks(work, n_items, n_threads)
-    mask = np.arange(k)[None, :] < lengths[:, None]
+def forget_in_similarity(
+    neighbours: sp.csr_array,
+    left: sp.csr_array,
+    right: sp.csr_array,
+    changed: np.ndarray,
+    k: int,
+    similarity: Similarity,
+    n_threads: int = 1,
+    *,
+    transposes: tuple[sp.csr_array, sp.csr_array] | None = None,
+) -> sp.csr_array:
+    """:func:`topk_similarity` of ``left`` and ``right`` (the history without some users),
+    from ``neighbours`` (the lists of the full history) and the items ``changed`` those users
+    had: the same matrix, computing only the co-occurrences of ``changed``.
+
+    Valid for similarities that removing users can only raise outside ``changed`` (every
+    mode of reco's similarities: the co-occurrence of i and j is the same when neither is in
+    ``changed``, or when only j is, since no removed user had i; and j's norm, count or
+    popularity penalty can only have fallen, which raises ``sim(i, j)``). So a list of an
+    item i outside ``changed`` keeps its other entries, and nothing outside it and outside
+    ``changed`` can enter it (every such item ranked below all of them and still does): its
+    new list is the best ``k`` of its old entries outside ``changed`` and its new
+    similarities to ``changed``. The lists of ``changed`` are computed again. Ties go to the
+    lower index, as in the full pass, and the values are the full pass's bit for bit.
+    ``transposes`` are ``left.T`` and ``right.T`` as CSR, when the caller has them.
+    """
+    n_items = neighbours.shape[0]
+    k = _kept_per_row(n_items, k)
+    changed = np.unique(np.asarray(changed, np.int32))
+    is_changed = np.zeros(n_items, bool)
+    is_changed[changed] = True
+    # a full list keeps its last entry's rank or better: a new entry below it cannot enter
+    lengths = np.diff(neighbours.indptr)
+    floor = np.full(n_items, -np.inf, np.float32)
+    listed = np.flatnonzero(lengths)
+    if listed.size:
+        last = np.minimum.reduceat(neighbours.data, neighbours.indptr[listed])
+        floor[listed] = np.where(lengths[listed] >= k, last, -np.inf)
+    floor[changed] = np.inf  # their lists are computed again
+    if transposes is None:
+        transposes = sp.csr_array(left.T), sp.csr_array(right.T)
+    (new_rows, new_cols, new_values), fresh = _column_similarities(
+        *transposes, changed, similarity, floor, k, n_threads
+    )
+    if fresh is None:
+        fresh = _topk_rows(left, right, k, similarity, changed, n_threads)
+    fresh_rows, fresh_cols, fresh_values = fresh
+    touched = np.zeros(n_items, bool)
+    touched[new_rows] = True
+    old_rows = np.repeat(np.arange(n_items), lengths)
+    touched[old_rows[is_changed[neighbours.indices]]] = True
+    touched &= ~is_changed
+    merged_rows, merged_cols, merged_values = _merge(
+        neighbours, np.flatnonzero(touched), is_changed, new_rows, new_cols, new_values, k
+    )
+    as_before = ~(is_changed | touched)[old_rows]
+    kept = (old_rows[as_before], neighbours.indices[as_before], neighbours.data[as_before])
+    by_column = np.lexsort((fresh_cols, fresh_rows))  # the others are in column order
+    fresh = (changed[fresh_rows[by_column]], fresh_cols[by_column], fresh_values[by_column])
+    parts = [kept, (merged_rows, merged_cols, merged_values), fresh]
+    return _assemble(parts, n_items, sort=False)
+
+
+def _assemble(parts: list, n_items: int, *, sort: bool = True) -> sp.csr_array:
+    """CSR of (row, column, value) triplet parts, each grouped by row in increasing order and
+    no two holding the same row; indices sorted within rows (``sort=False``: they are)."""
+    lengths = sum(np.bincount(rows, minlength=n_items) for rows, _, _ in parts)
     indptr = np.zeros(n_items + 1, np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    matrix = sp.csr_array((values[mask], indices[mask], indptr), shape=(n_items, n_items))
-    matrix.sort_indices()
+    indices = np.empty(indptr[-1], np.int32)
+    data = np.empty(indptr[-1], np.float32)
+    for rows, cols, values in parts:
+        first = np.zeros(n_items + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_items), out=first[1:])
+        position = indptr[rows] + np.arange(rows.size) - first[rows]
+        indices[position] = cols
+        data[position] = values
+    matrix = sp.csr_array((data, indices, indptr), shape=(n_items, n_items))
+    if sort:
+        matrix.sort_indices()
+    else:
+        matrix.has_sorted_indices = True
     return matrix
+
+
+def _merge(old, rows, dropped, new_rows, new_cols, new_values, k):
+    """(row, column, value) of the best ``k`` of each row of ``rows``: its entries in ``old``
+    outside the ``dropped`` columns and its new entries."""
+    order = np.argsort(new_rows, kind="stable")
+    slot = np.full(old.shape[0], -1, np.int64)
+    slot[rows] = np.arange(rows.size)
+    new_indptr = np.zeros(rows.size + 1, np.int64)
+    np.cumsum(np.bincount(slot[new_rows], minlength=rows.size), out=new_indptr[1:])
+    indices = np.zeros((rows.size, k), np.int32)
+    values = np.zeros((rows.size, k), np.float32)
+    lengths = np.zeros(rows.size, np.int32)
+    old_indptr, old_indices = csr_arrays(old)
+    merge_topk_rows(
+        rows.astype(np.int64), old_indptr, old_indices,
+        np.ascontiguousarray(old.data, np.float32), dropped.view(np.uint8),
+        new_indptr, np.ascontiguousarray(new_cols[order], np.int32),
+        np.ascontiguousarray(new_values[order], np.float32),
+        k, indices, values, lengths,
+    )  # fmt: skip
+    mask = np.arange(k)[None, :] < lengths[:, None]
+    return np.repeat(rows, lengths), indices[mask], values[mask]
+
+
+def worth_updating(history: sp.csr_array, changed: np.ndarray) -> bool:
+    """Whether :func:`forget_in_similarity` on ``changed`` costs less than a full pass: a
+    pass over item i reads its users' whole histories; the update reads those of
+    ``changed`` twice (their lists, then their columns)."""
+    lengths = np.diff(history.indptr)
+    work = np.bincount(
+        history.indices,
+        weights=np.repeat(lengths.astype(np.float64), lengths),
+        minlength=history.shape[1],
+    )
+    return 2 * work[changed].sum() < work.sum()
+
+
+def _column_similarities(by_user, by_column, columns, similarity: Similarity, floor, k, n_threads):
+    """(row, column, value) of the positive similarities in ``columns`` that reach the
+    ``floor`` of their row (``by_user``: ``left.T``, ``by_column``: ``right.T``), the columns
+    spread over threads; and, for a symmetric similarity, the columns' own top-``k`` lists as
+    (row of the output, column, value) triplets (else None)."""
+    by_user.sort_indices()
+    by_column.sort_indices()
+    l_indptr, l_indices = csr_arrays(by_user)
+    c_indptr, c_indices = csr_arrays(by_column)
+    l_data = np.ascontiguousarray(by_user.data, np.float64)
+    c_data = np.ascontiguousarray(by_column.data, np.float64)
+    own = k if similarity.symmetric else 0
+    indices = np.zeros((columns.size, max(own, 1)), np.int32)
+    values = np.zeros((columns.size, max(own, 1)), np.float32)
+    lengths = np.zeros(columns.size, np.int32)
+    bounds = np.linspace(0, columns.size, max(1, min(8 * n_threads, columns.size)) + 1)
+    bounds = bounds.astype(np.int64)
+    results: list = [None] * (bounds.size - 1)
+
+    def work(start: int, stop: int) -> None:
+        for t in range(start, stop):
+            a, b = bounds[t], bounds[t + 1]
+            results[t] = column_similarities(
+                l_indptr, l_indices, l_data, c_indptr, c_indices, c_data,
+                np.ascontiguousarray(columns[a:b], np.int32), *similarity.args(), floor,
+                own, indices[a:b], values[a:b], lengths[a:b],
+            )  # fmt: skip
+
+    run_chunks(work, len(results), n_threads, chunk=1)
+    found = tuple(np.concatenate([r[field] for r in results]) for field in range(3))
+    if not own:
+        return found, None
+    mask = np.arange(own)[None, :] < lengths[:, None]
+    return found, (np.repeat(np.arange(columns.size), lengths), indices[mask], values[mask])
 
 
 def canonical(matrix: sp.csr_array) -> sp.csr_array:

@@ -17,6 +17,7 @@ index, as everywhere in reco. Index arrays are int64 (indptr, rows) and int32 (i
 from libc.math cimport INFINITY, fabs, pow
 from libc.stdint cimport int32_t, int64_t, uint8_t
 from libcpp.algorithm cimport sort
+from libcpp.utility cimport pair
 from libcpp.vector cimport vector
 
 import numpy as np
@@ -24,15 +25,17 @@ import numpy as np
 from reco._heap cimport drain, push, worse
 
 # similarity modes of item_topk_rows
-RAW, COSINE, ASYMMETRIC_COSINE, JACCARD = 0, 1, 2, 3
+RAW, COSINE, ASYMMETRIC_COSINE, JACCARD, RAW_BY_ROW = 0, 1, 2, 3, 4
 
 
 cdef inline double _similarity(
     int mode, double d, int64_t i, int64_t j, const double* norms, const double* counts,
-    double alpha, double shrink, const double* col_scale,
+    double alpha, double shrink, const double* scale,
 ) noexcept nogil:
     if mode == 0:
-        return d * col_scale[j]
+        return d * scale[j]
+    if mode == 4:
+        return d * scale[i]
     if mode == 1:
         return d / (norms[i] * norms[j] + shrink)
     if mode == 2:
@@ -42,14 +45,18 @@ cdef inline double _similarity(
 
 cdef void _dense_similarity(
     double* acc, int64_t n, int mode, int64_t i, const double* norms, const double* counts,
-    double alpha, double shrink, const double* col_scale,
+    double alpha, double shrink, const double* scale,
 ) noexcept nogil:
     """``acc[j] <- sim(acc[j])`` for every j, one tight loop per mode (vectorisable)."""
     cdef int64_t j
     cdef double left
     if mode == 0:
         for j in range(n):
-            acc[j] = acc[j] * col_scale[j]
+            acc[j] = acc[j] * scale[j]
+    elif mode == 4:
+        left = scale[i]
+        for j in range(n):
+            acc[j] = acc[j] * left
     elif mode == 1:
         left = norms[i]
         for j in range(n):
@@ -76,25 +83,26 @@ def item_topk_rows(
     const double[::1] counts,
     double alpha,
     double shrink,
-    const double[::1] col_scale,
+    const double[::1] scale,
     int64_t k,
+    const int64_t[::1] rows,
     int64_t start,
     int64_t stop,
     int32_t[:, ::1] out_indices,
     float[:, ::1] out_values,
     int32_t[::1] out_len,
 ):
-    """Top-``k`` similar items for rows ``start:stop``; writes ``out_*[i - start]``.
+    """Top-``k`` similar items for the items ``rows[start:stop]``; writes ``out_*[t - start]``.
 
     Similarity of the accumulated dot product ``d = acc[j]`` for each mode:
-    RAW ``d * col_scale[j]``; COSINE ``d / (norms[i] norms[j] + shrink)``;
-    ASYMMETRIC_COSINE ``d / (norms[i]^(2 alpha) norms[j]^(2 (1 - alpha)) + shrink)``;
-    JACCARD ``d / (counts[i] + counts[j] - d + shrink)``. Norms and counts of items with no
-    interaction must be non-zero placeholders (their ``d`` is 0). The diagonal is skipped;
-    only positive similarities are kept. Rows whose accumulation touches many items are
-    transformed and scanned densely; light rows keep a list of the items they touched.
+    RAW ``d * scale[j]``; RAW_BY_ROW ``d * scale[i]``; COSINE ``d / (norms[i] norms[j] +
+    shrink)``; ASYMMETRIC_COSINE ``d / (norms[i]^(2 alpha) norms[j]^(2 (1 - alpha)) +
+    shrink)``; JACCARD ``d / (counts[i] + counts[j] - d + shrink)``. Norms and counts of items
+    with no interaction must be non-zero placeholders (their ``d`` is 0). The diagonal is
+    skipped; only positive similarities are kept. Rows whose accumulation touches many items
+    are transformed and scanned densely; light rows keep a list of the items they touched.
     """
-    cdef int64_t n_items = col_scale.shape[0]
+    cdef int64_t n_items = scale.shape[0]
     cdef vector[double] acc_v = vector[double](max(n_items, 1), 0.0)
     cdef vector[int32_t] touched_v = vector[int32_t](max(n_items, 1))
     cdef vector[uint8_t] mark_v = vector[uint8_t](max(n_items, 1), 0)
@@ -110,7 +118,8 @@ def item_topk_rows(
     cdef float value, threshold
     cdef bint dense
     with nogil:
-        for i in range(start, stop):
+        for row in range(start, stop):
+            i = rows[row]
             work = 0
             for p in range(a_indptr[i], a_indptr[i + 1]):
                 u = a_indices[p]
@@ -136,7 +145,7 @@ def item_topk_rows(
             threshold = 0.0
             if dense:
                 _dense_similarity(
-                    acc, n_items, mode, i, &norms[0], &counts[0], alpha, shrink, &col_scale[0]
+                    acc, n_items, mode, i, &norms[0], &counts[0], alpha, shrink, &scale[0]
                 )
                 for j in range(n_items):
                     value = <float>acc[j]
@@ -155,14 +164,204 @@ def item_topk_rows(
                     if d == 0.0:
                         continue
                     value = <float>_similarity(
-                        mode, d, i, j, &norms[0], &counts[0], alpha, shrink, &col_scale[0]
+                        mode, d, i, j, &norms[0], &counts[0], alpha, shrink, &scale[0]
                     )
                     if value > 0 and (size < k or not worse(value, j, heap_s[0], heap_i[0])):
                         size = push(heap_s, heap_i, size, k, value, j)
-            row = i - start
-            out_len[row] = <int32_t>drain(
-                heap_s, heap_i, size, &out_indices[row, 0], &out_values[row, 0]
+            out_len[row - start] = <int32_t>drain(
+                heap_s, heap_i, size, &out_indices[row - start, 0], &out_values[row - start, 0]
             )
+
+
+cdef void _dense_column_similarity(
+    double* acc, int64_t n, int mode, int64_t j, const double* norms, const double* counts,
+    double alpha, double shrink, const double* scale,
+) noexcept nogil:
+    """``acc[i] <- sim(i, j)`` of ``d = acc[i]`` for every i: :func:`_similarity` with the
+    column fixed, the same operations in the same order."""
+    cdef int64_t i
+    cdef double right
+    if mode == 0:
+        right = scale[j]
+        for i in range(n):
+            acc[i] = acc[i] * right
+    elif mode == 4:
+        for i in range(n):
+            acc[i] = acc[i] * scale[i]
+    elif mode == 1:
+        right = norms[j]
+        for i in range(n):
+            acc[i] = acc[i] / (norms[i] * right + shrink)
+    elif mode == 2:
+        right = pow(norms[j], 2 * (1 - alpha))
+        for i in range(n):
+            acc[i] = acc[i] / (pow(norms[i], 2 * alpha) * right + shrink)
+    else:
+        right = counts[j]
+        for i in range(n):
+            acc[i] = acc[i] / (counts[i] + right - acc[i] + shrink)
+
+
+def column_similarities(
+    const int64_t[::1] l_indptr,
+    const int32_t[::1] l_indices,
+    const double[::1] l_data,
+    const int64_t[::1] c_indptr,
+    const int32_t[::1] c_indices,
+    const double[::1] c_data,
+    const int32_t[::1] columns,
+    int mode,
+    const double[::1] norms,
+    const double[::1] counts,
+    double alpha,
+    double shrink,
+    const double[::1] scale,
+    const float[::1] floor,
+    int64_t k,
+    int32_t[:, ::1] out_indices,
+    float[:, ::1] out_values,
+    int32_t[::1] out_len,
+):
+    """The positive ``sim(i, j)`` of :func:`item_topk_rows` in the columns j of ``columns``
+    that reach ``floor[i]`` (the others cannot enter row i's list).
+
+    ``l_*`` is ``A^T`` (users x items, row u holds ``A[i, u]``) and ``c_*`` is ``R^T`` (items
+    x users, row j holds ``R[u, j]``), both with sorted indices. ``d_ij`` adds
+    ``A[i, u] R[u, j]`` over the users u of j in increasing order, the order in which
+    :func:`item_topk_rows` adds them over the users of i: the values are bit for bit the ones
+    a full pass would compute, at the cost of the columns' co-occurrences only. Returns
+    ``(rows, columns, values)`` (int32, int32, float32), the diagonal left out.
+
+    With ``k`` > 0 the similarity must be symmetric (``A = R^T`` and ``sim(i, j) =
+    sim(j, i)`` bit for bit: cosine, Jaccard): the same pass then also writes column
+    ``columns[c]``'s own top-``k`` list to ``out_*[c]``, as :func:`item_topk_rows` would.
+    """
+    cdef int64_t n_items = scale.shape[0]
+    cdef vector[double] acc_v = vector[double](max(n_items, 1), 0.0)
+    cdef vector[int32_t] touched_v = vector[int32_t](max(n_items, 1))
+    cdef vector[uint8_t] mark_v = vector[uint8_t](max(n_items, 1), 0)
+    cdef vector[float] heap_s_v = vector[float](max(k, 1))
+    cdef vector[int32_t] heap_i_v = vector[int32_t](max(k, 1))
+    cdef double* acc = acc_v.data()
+    cdef int32_t* touched = touched_v.data()
+    cdef uint8_t* mark = mark_v.data()
+    cdef float* heap_s = heap_s_v.data()
+    cdef int32_t* heap_i = heap_i_v.data()
+    cdef vector[int32_t] out_rows
+    cdef vector[int32_t] out_cols
+    cdef vector[float] out_values_v
+    cdef int64_t c, j, p, q, u, i, t, n_touched, work, size
+    cdef double w
+    cdef float value
+    cdef bint dense
+    with nogil:
+        for c in range(columns.shape[0]):
+            j = columns[c]
+            work = 0
+            for p in range(c_indptr[j], c_indptr[j + 1]):
+                u = c_indices[p]
+                work += l_indptr[u + 1] - l_indptr[u]
+            dense = work * 4 > n_items
+            n_touched = 0
+            for p in range(c_indptr[j], c_indptr[j + 1]):
+                u = c_indices[p]
+                w = c_data[p]
+                if dense:
+                    for q in range(l_indptr[u], l_indptr[u + 1]):
+                        acc[l_indices[q]] += l_data[q] * w
+                else:
+                    for q in range(l_indptr[u], l_indptr[u + 1]):
+                        i = l_indices[q]
+                        if not mark[i]:
+                            mark[i] = 1
+                            touched[n_touched] = <int32_t>i
+                            n_touched += 1
+                        acc[i] += l_data[q] * w
+            acc[j] = 0.0
+            if dense:
+                _dense_column_similarity(
+                    acc, n_items, mode, j, &norms[0], &counts[0], alpha, shrink, &scale[0]
+                )
+                n_touched = n_items
+            size = 0
+            for t in range(n_touched):
+                i = t if dense else touched[t]
+                if dense:
+                    value = <float>acc[i]
+                elif acc[i] != 0.0:
+                    value = <float>_similarity(
+                        mode, acc[i], i, j, &norms[0], &counts[0], alpha, shrink, &scale[0]
+                    )
+                else:
+                    value = 0.0
+                acc[i] = 0.0
+                mark[i] = 0
+                if value <= 0:
+                    continue
+                if value >= floor[i]:
+                    out_rows.push_back(<int32_t>i)
+                    out_cols.push_back(<int32_t>j)
+                    out_values_v.push_back(value)
+                if k > 0 and (size < k or not worse(value, i, heap_s[0], heap_i[0])):
+                    size = push(heap_s, heap_i, size, k, value, i)
+            if k > 0:
+                out_len[c] = <int32_t>drain(
+                    heap_s, heap_i, size, &out_indices[c, 0], &out_values[c, 0]
+                )
+    n = out_rows.size()
+    result_rows = np.empty(n, np.int32)
+    result_cols = np.empty(n, np.int32)
+    result_values = np.empty(n, np.float32)
+    cdef int32_t[::1] rv = result_rows
+    cdef int32_t[::1] cv = result_cols
+    cdef float[::1] vv = result_values
+    for t in range(<int64_t>n):
+        rv[t] = out_rows[t]
+        cv[t] = out_cols[t]
+        vv[t] = out_values_v[t]
+    return result_rows, result_cols, result_values
+
+
+def merge_topk_rows(
+    const int64_t[::1] rows,
+    const int64_t[::1] old_indptr,
+    const int32_t[::1] old_indices,
+    const float[::1] old_values,
+    const uint8_t[::1] dropped,
+    const int64_t[::1] new_indptr,
+    const int32_t[::1] new_indices,
+    const float[::1] new_values,
+    int64_t k,
+    int32_t[:, ::1] out_indices,
+    float[:, ::1] out_values,
+    int32_t[::1] out_len,
+):
+    """The best ``k`` of each row ``rows[t]``'s old entries whose column is not ``dropped``
+    and of its new entries ``new_*[new_indptr[t]:new_indptr[t + 1]]`` (ties to the lower
+    index); writes ``out_*[t]`` in increasing column order."""
+    cdef vector[float] heap_s_v = vector[float](max(k, 1))
+    cdef vector[int32_t] heap_i_v = vector[int32_t](max(k, 1))
+    cdef vector[pair[int32_t, float]] by_column
+    cdef float* heap_s = heap_s_v.data()
+    cdef int32_t* heap_i = heap_i_v.data()
+    cdef int64_t t, i, p, size
+    with nogil:
+        for t in range(rows.shape[0]):
+            i = rows[t]
+            size = 0
+            for p in range(old_indptr[i], old_indptr[i + 1]):
+                if not dropped[old_indices[p]]:
+                    size = push(heap_s, heap_i, size, k, old_values[p], old_indices[p])
+            for p in range(new_indptr[t], new_indptr[t + 1]):
+                size = push(heap_s, heap_i, size, k, new_values[p], new_indices[p])
+            by_column.clear()
+            for p in range(size):
+                by_column.push_back(pair[int32_t, float](heap_i[p], heap_s[p]))
+            sort(by_column.begin(), by_column.end())
+            for p in range(size):
+                out_indices[t, p] = by_column[p].first
+                out_values[t, p] = by_column[p].second
+            out_len[t] = <int32_t>size
 
 
 def score_topk_rows(

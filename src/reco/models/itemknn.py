@@ -12,7 +12,14 @@ from .._validation import check_finite, check_int, check_number, check_option
 from ..base import Recommender
 from ..data import Interactions
 from ..exceptions import DataValidationError, InvalidParameterError
-from ._item_based import ItemBasedRecommender, canonical, topk_similarity
+from ._item_based import (
+    ItemBasedRecommender,
+    Similarity,
+    canonical,
+    forget_in_similarity,
+    topk_similarity,
+    worth_updating,
+)
 from ._kernels import ASYMMETRIC_COSINE, COSINE, JACCARD
 
 __all__ = ["ItemKNN", "bm25_weight", "tfidf_weight"]
@@ -232,6 +239,34 @@ class ItemKNN(ItemBasedRecommender):
         check_number(self.bm25_b, "bm25_b", low=0, high=1)
 
     def _fit(self, data: Interactions) -> dict[str, Any]:
+        left, right, similarity = self._similarity_inputs(data)
+        # row i of the result holds the k neighbours of item i. "candidate": transpose, so
+        # weights_[j, i] = s(j, i) for the k neighbours j of candidate i; "history": keep, so
+        # history item i sends weight only to its own k neighbours.
+        neighbours = topk_similarity(left, right, self.k, similarity, self._threads())
+        return {"weights_": self._as_weights(neighbours)}
+
+    def _forget(self, rows: np.ndarray, remaining: Interactions) -> dict[str, Any]:
+        """Exact without a refit (:func:`forget_in_similarity`: only the forgotten users'
+        items' co-occurrences are computed again), except with BM25 weighting, whose mean
+        item length changes every weight: a refit then, as also when those items make up
+        most of the work of a fit."""
+        changed = np.unique(self.history_[rows].indices)
+        if self.weighting == "bm25" or not worth_updating(self.history_, changed):
+            return self._fit(remaining)
+        left, right, similarity = self._similarity_inputs(remaining)
+        neighbours = self.weights_ if self.neighbourhood == "history" else self.weights_.T
+        neighbours = forget_in_similarity(
+            sp.csr_array(neighbours), left, right, changed, self.k, similarity,
+            self._threads(), transposes=(right, left),  # left = right^T
+        )  # fmt: skip
+        return {"weights_": self._as_weights(neighbours)}
+
+    def _as_weights(self, neighbours: sp.csr_array) -> sp.csr_array:
+        return canonical(neighbours.T if self.neighbourhood == "candidate" else neighbours)
+
+    def _similarity_inputs(self, data: Interactions) -> tuple:
+        """(items x users, users x items, Similarity) of the (re-weighted) history."""
         X = data.to_csr()
         if self.similarity == "jaccard":
             X = sp.csr_array((np.ones(X.nnz), X.indices, X.indptr), shape=X.shape)
@@ -240,27 +275,18 @@ class ItemKNN(ItemBasedRecommender):
         elif self.weighting == "tfidf":
             X = tfidf_weight(X)
         X = sp.csr_array(X, dtype=np.float64)
-        by_item = sp.csr_array(X.T)  # items x users
         squared = np.bincount(X.indices, weights=X.data**2, minlength=X.shape[1])
         counts = np.bincount(X.indices, minlength=X.shape[1]).astype(np.float64)
         mode = {"cosine": COSINE, "asymmetric_cosine": ASYMMETRIC_COSINE, "jaccard": JACCARD}[
             self.similarity
         ]
-        norms = np.sqrt(squared)
-        # row i of the result holds the k neighbours of item i. "candidate": transpose, so
-        # weights_[j, i] = s(j, i) for the k neighbours j of candidate i; "history": keep, so
-        # history item i sends weight only to its own k neighbours.
-        neighbours = topk_similarity(
-            by_item,
-            X,
-            self.k,
-            mode=mode,
-            norms=norms,
+        similarity = Similarity(
+            mode,
+            X.shape[1],
+            norms=np.sqrt(squared),
             counts=counts,
             alpha=self.alpha,
             shrink=self.shrink,
-            n_threads=self._threads(),
+            symmetric=mode != ASYMMETRIC_COSINE,  # cosine, Jaccard: sim(i, j) = sim(j, i)
         )
-        if self.neighbourhood == "candidate":
-            neighbours = neighbours.T
-        return {"weights_": canonical(neighbours)}
+        return sp.csr_array(X.T), X, similarity

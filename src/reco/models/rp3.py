@@ -11,8 +11,15 @@ from .._schema import Csr
 from .._validation import check_bool, check_int, check_number, check_option
 from ..base import Recommender
 from ..data import Interactions
-from ._item_based import ItemBasedRecommender, canonical, topk_similarity
-from ._kernels import RAW
+from ._item_based import (
+    ItemBasedRecommender,
+    Similarity,
+    canonical,
+    forget_in_similarity,
+    topk_similarity,
+    worth_updating,
+)
+from ._kernels import RAW, RAW_BY_ROW
 
 __all__ = ["RP3beta"]
 
@@ -101,29 +108,48 @@ class RP3beta(ItemBasedRecommender):
         check_option(self.neighbourhood, "neighbourhood", ("history", "candidate"))
 
     def _fit(self, data: Interactions) -> dict[str, Any]:
+        left, right, similarity, _ = self._walk(data)
+        walks = topk_similarity(left, right, self.k, similarity, self._threads())
+        return {"weights_": self._as_weights(walks)}
+
+    def _forget(self, rows: np.ndarray, remaining: Interactions) -> dict[str, Any]:
+        """Exact without a refit (:func:`forget_in_similarity`: removing users only raises
+        the transitions into their items), except with ``normalize=True``, whose stored rows
+        no longer hold the walk's values: a refit then, as also when those items make up
+        most of the work of a fit."""
+        changed = np.unique(self.history_[rows].indices)
+        if self.normalize or not worth_updating(self.history_, changed):
+            return self._fit(remaining)
+        left, right, similarity, transposes = self._walk(remaining)
+        walks = self.weights_ if self.neighbourhood == "history" else self.weights_.T
+        walks = forget_in_similarity(
+            sp.csr_array(walks), left, right, changed, self.k, similarity,
+            self._threads(), transposes=transposes,
+        )  # fmt: skip
+        return {"weights_": self._as_weights(walks)}
+
+    def _walk(self, data: Interactions) -> tuple:
+        """(left, right, Similarity, their transposes or None) whose top-k rows are the
+        walk's: row i, the k best targets j of item i (``"history"``); row j, the k best
+        sources i of candidate j (``"candidate"``), each scaled by the penalty of its
+        target."""
         X = sp.csr_array(data.to_csr(), dtype=np.float64)
         user_to_item = _row_normalise(X, self.alpha)
         item_to_user = _row_normalise(sp.csr_array(X.T), self.alpha)
         degree = np.bincount(X.indices, weights=X.data, minlength=X.shape[1])
         penalty = np.where(degree > 0, degree, 1.0) ** -float(self.beta)
-        if self.neighbourhood == "history":  # row i: the k best targets j of item i
-            weights = topk_similarity(
-                item_to_user,
-                user_to_item,
-                self.k,
-                mode=RAW,
-                col_scale=penalty,
-                n_threads=self._threads(),
-            )
-        else:  # row j of W^T: the k best sources i of candidate j, then transpose
-            by_target = topk_similarity(
-                sp.csr_array(user_to_item.T),
-                sp.csr_array(item_to_user.T),
-                self.k,
-                mode=RAW,
-                n_threads=self._threads(),
-            )
-            weights = sp.csr_array(sp.diags_array(penalty) @ by_target).T
+        if self.neighbourhood == "history":
+            similarity = Similarity(RAW, X.shape[1], scale=penalty)
+            return item_to_user, user_to_item, similarity, None
+        return (
+            sp.csr_array(user_to_item.T),
+            sp.csr_array(item_to_user.T),
+            Similarity(RAW_BY_ROW, X.shape[1], scale=penalty),
+            (user_to_item, item_to_user),
+        )
+
+    def _as_weights(self, walks: sp.csr_array) -> sp.csr_array:
+        weights = walks if self.neighbourhood == "history" else sp.csr_array(walks.T)
         if self.normalize:
             weights = _row_normalise(weights, 1.0)
-        return {"weights_": canonical(weights)}
+        return canonical(weights)
