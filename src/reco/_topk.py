@@ -71,7 +71,7 @@ _EMPTY_INDICES = np.zeros(0, dtype=np.int32)
 # single user does not convert a whole int32 indptr on every call: id -> (ref, indptr,
 # indices, converted); an entry lives as long as its matrix and its arrays are unchanged
 _CONVERTED: dict[int, tuple] = {}
-_CACHE_ROWS = 4096
+_CACHE_ENTRIES = 4096
 
 
 def csr_arrays(matrix: sp.csr_array | sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +88,7 @@ def csr_arrays(matrix: sp.csr_array | sp.csr_matrix) -> tuple[np.ndarray, np.nda
         np.ascontiguousarray(indptr, dtype=np.int64),
         np.ascontiguousarray(indices, dtype=np.int32),
     )
-    if indptr.size > _CACHE_ROWS:
+    if indptr.size + indices.size > _CACHE_ENTRIES:
         ref = weakref.ref(matrix, lambda _, key=key: _CONVERTED.pop(key, None))
         _CONVERTED[key] = (ref, indptr, indices, converted)
     return converted

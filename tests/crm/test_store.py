@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reco.crm import CustomerStore
+from reco.crm import CustomerProfile, CustomerStore
 from reco.datasets import make_shop
 from reco.exceptions import DataValidationError, UnknownIdError
 
@@ -330,3 +330,29 @@ def test_pseudonymised_exports_join_but_hide_the_ids(shop, store, tmp_path):
     assert not list((tmp_path / "out").glob(".*.tmp"))
     with pytest.raises(Exception, match="at least 16 bytes"):
         store.export(tmp_path / "bad", pseudonymise="short")
+
+
+def test_profile_tables_are_frames_whenever_read(shop, fitted):
+    """The profile keeps its tables as read and builds each DataFrame on first access: what
+    a caller sees is the same frame, with its columns, empty or not, read once."""
+    customer = int(shop.order_lines["customer_id"].value_counts().index[0])
+    profile = fitted.profile(customer, last=2)
+    assert list(profile.last_orders.columns) == ["order_id", "time", "n_lines", "value", "items"]
+    assert profile.last_orders is profile.last_orders  # built once
+    assert list(profile.next_best.columns) == ["item", "score"] and len(profile.next_best) == 5
+    assert list(profile.next_best_because.columns) == ["item", "contribution", "share"]
+    assert list(profile.response_rates.columns) == ["channel", "contacts", "responses",
+                                                    "shop_rate"]  # fmt: skip
+    replaced = pd.DataFrame({"x": [1]})
+    profile.last_contacts = replaced  # fields stay assignable
+    assert profile.last_contacts is replaced
+    # no order listed: the frame is empty but keeps its columns, and the items bought with
+    # the last order still come from that order
+    quiet = fitted.profile(customer, last=0)
+    assert quiet.last_orders.empty and "items" in quiet.last_orders.columns
+    assert quiet.bought_with_last_order == profile.bought_with_last_order
+    blank = CustomerProfile(1)
+    assert blank.last_orders.empty and blank.next_best is None
+    assert blank.last_orders is not CustomerProfile(2).last_orders  # no shared default
+    assert json.loads(json.dumps(profile.to_dict()))["next_best"][0]["item"] == (
+        profile.next_best["item"].iloc[0])  # fmt: skip

@@ -25,6 +25,48 @@ import pandas as pd
 
 PRIOR_CONTACTS = 5.0
 _TIME = "%Y-%m-%d %H:%M"
+_ORDER_COLUMNS = ["order_id", "time", "n_lines", "value", "items"]
+_CONTACT_COLUMNS = ["time", "channel", "direction", "kind", "outcome"]
+_RATE_COLUMNS = ["channel", "contacts", "responses", "shop_rate"]
+_DRIVER_COLUMNS = ["feature", "value", "typical", "effect"]
+
+
+class _Rows:
+    """A table as read (records or column arrays), made a DataFrame only when asked for: a
+    profile has six tables, and building them all cost more than reading them."""
+
+    __slots__ = ("arrays", "columns", "records")
+
+    def __init__(self, columns: list[str], records: list | None = None, arrays=None) -> None:
+        self.columns, self.records, self.arrays = columns, records, arrays
+
+    def frame(self) -> pd.DataFrame:
+        if self.arrays is not None:
+            return pd.DataFrame(dict(zip(self.columns, self.arrays, strict=True)))
+        return pd.DataFrame.from_records(self.records or [], columns=self.columns)
+
+
+class _Frame:
+    """A DataFrame field of :class:`CustomerProfile` that may hold :class:`_Rows`, turned
+    into a DataFrame (once) on first read. ``columns``: those of the empty default (None: the
+    default is None, a part that is absent)."""
+
+    def __init__(self, columns: list[str] | None) -> None:
+        self.default = None if columns is None else _Rows(columns, [])
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, profile: Any, owner: type | None = None) -> Any:
+        if profile is None:
+            return self.default  # the dataclass's default for the field
+        value = profile.__dict__.get(self.slot, self.default)
+        if isinstance(value, _Rows):
+            value = profile.__dict__[self.slot] = value.frame()
+        return value
+
+    def __set__(self, profile: Any, value: Any) -> None:
+        profile.__dict__[self.slot] = value
 
 
 @dataclass
@@ -74,12 +116,12 @@ class CustomerProfile:
     last_purchase: pd.Timestamp | None = None
     n_orders: int = 0
     spend: float = 0.0
-    last_orders: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    last_orders: pd.DataFrame = _Frame(_ORDER_COLUMNS)
     n_contacts: int = 0
-    last_contacts: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    last_contacts: pd.DataFrame = _Frame(_CONTACT_COLUMNS)
     n_complaints: int = 0
     last_complaint: pd.Timestamp | None = None
-    response_rates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    response_rates: pd.DataFrame = _Frame(_RATE_COLUMNS)
     preferred_channel: str | None = None
     # model parts: None until the model is fitted (CustomerStore.fit_models)
     rfm: dict[str, Any] | None = None
@@ -87,9 +129,9 @@ class CustomerProfile:
     p_alive: float | None = None
     clv: float | None = None
     p_churn: float | None = None
-    churn_drivers: pd.DataFrame | None = field(default=None, repr=False)
-    next_best: pd.DataFrame | None = field(default=None, repr=False)
-    next_best_because: pd.DataFrame | None = field(default=None, repr=False)
+    churn_drivers: pd.DataFrame | None = _Frame(None)
+    next_best: pd.DataFrame | None = _Frame(None)
+    next_best_because: pd.DataFrame | None = _Frame(None)
     bought_with_last_order: list | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -215,9 +257,9 @@ def build_profile(store: Any, key: Any, last: int, n_items: int) -> CustomerProf
         out.attributes = {c: plain_value(v) for c, v in zip(columns, rows[0], strict=True)
                           if c != "customer_id"}  # fmt: skip
     out.consent = {channel: granted for channel, granted in reads["consent"][1]}
-    _order_parts(out, reads["orders"][1], last)
+    last_basket = _order_parts(out, reads["orders"][1], last)
     _contact_parts(store, out, reads["contacts"], last)
-    _model_parts(store, out, reads, key, n_items)
+    _model_parts(store, out, reads, key, n_items, last_basket)
     if not (rows or out.consent or out.n_orders or out.n_contacts):
         query = ("events", "SELECT 1 FROM {table} WHERE customer_id = ? LIMIT 1")
         if not store._read_many({"events": query}, key)["events"][1]:
@@ -225,11 +267,12 @@ def build_profile(store: Any, key: Any, last: int, n_items: int) -> CustomerProf
     return out
 
 
-def _order_parts(out: CustomerProfile, lines: list[tuple], last: int) -> None:
+def _order_parts(out: CustomerProfile, lines: list[tuple], last: int) -> list:
     """Orders from the customer's lines, grouped here: a customer has a few lines, and a
-    plain indexed read of them costs a fraction of a grouped query."""
+    plain indexed read of them costs a fraction of a grouped query. Returns the items of the
+    last order."""
     if not lines:
-        return
+        return []
     orders: dict[str, list] = {}
     for order_id, time, value, item in lines:
         order_key = order_id if order_id is not None else str(time)
@@ -246,9 +289,8 @@ def _order_parts(out: CustomerProfile, lines: list[tuple], last: int) -> None:
     out.first_purchase = pd.Timestamp(min(row[1] for row in rows))
     out.last_purchase = pd.Timestamp(rows[0][1])
     out.spend = float(sum(row[3] for row in rows))
-    out.last_orders = pd.DataFrame.from_records(
-        rows[:last], columns=["order_id", "time", "n_lines", "value", "items"]
-    )
+    out.last_orders = _Rows(_ORDER_COLUMNS, rows[:last])
+    return rows[0][4]
 
 
 def _contact_parts(store: Any, out: CustomerProfile, read: tuple, last: int) -> None:
@@ -258,7 +300,7 @@ def _contact_parts(store: Any, out: CustomerProfile, read: tuple, last: int) -> 
     if not contacts:
         return
     out.n_contacts = len(contacts)
-    out.last_contacts = pd.DataFrame.from_records(contacts[:last], columns=columns)
+    out.last_contacts = _Rows(columns, contacts[:last])
     complaints = [row[0] for row in contacts if row[3] == "complaint"]
     out.n_complaints = len(complaints)
     out.last_complaint = pd.Timestamp(complaints[0]) if complaints else None
@@ -269,14 +311,15 @@ def _contact_parts(store: Any, out: CustomerProfile, read: tuple, last: int) -> 
             tally[0] += 1
             tally[1] += outcome == "responded"
     shop = store._shop_response_rates()
-    out.response_rates = pd.DataFrame(
-        [(c, n, r, shop.get(c, 0.0)) for c, (n, r) in sorted(counts.items())],
-        columns=["channel", "contacts", "responses", "shop_rate"],
+    out.response_rates = _Rows(
+        _RATE_COLUMNS, [(c, n, r, shop.get(c, 0.0)) for c, (n, r) in sorted(counts.items())]
     )
     out.preferred_channel = preferred_channel(counts, shop, out.consent)
 
 
-def _model_parts(store: Any, out: CustomerProfile, reads: dict, key: Any, n_items: int) -> None:
+def _model_parts(
+    store: Any, out: CustomerProfile, reads: dict, key: Any, n_items: int, last_basket: list
+) -> None:
     columns, scores = reads["scores"]
     if scores:
         row = {c: plain_value(v) for c, v in zip(columns, scores[0], strict=True)}
@@ -289,19 +332,17 @@ def _model_parts(store: Any, out: CustomerProfile, reads: dict, key: Any, n_item
         out.p_churn = row["p_churn"]
     if out.p_churn is not None:
         columns, drivers = reads["drivers"]
-        out.churn_drivers = pd.DataFrame.from_records(
-            drivers, columns=columns or ["feature", "value", "typical", "effect"]
-        )
+        out.churn_drivers = _Rows(columns or _DRIVER_COLUMNS, drivers)
     models = store._fitted_models()
     recommender = models.get("recommender")
     if recommender is not None and key in recommender.user_map_:
         found = recommender.recommend(key, n_items)
-        out.next_best = pd.DataFrame({"item": found.items, "score": found.scores})
+        out.next_best = _Rows(["item", "score"], arrays=(found.items, found.scores))
         if len(found):
             out.next_best_because = _because(recommender, key, found.items[0])
     rules = models.get("rules")
-    if rules is not None and len(out.last_orders):
-        basket = [i for i in out.last_orders["items"].iloc[0] if i in rules.item_map_]
+    if rules is not None and last_basket:
+        basket = [i for i in last_basket if i in rules.item_map_]
         if basket:
             found = rules.recommend_for_items(basket, n_items)
             out.bought_with_last_order = [
@@ -309,14 +350,15 @@ def _model_parts(store: Any, out: CustomerProfile, reads: dict, key: Any, n_item
             ]
 
 
-def _because(model: Any, key: Any, item: Any) -> pd.DataFrame | None:
+def _because(model: Any, key: Any, item: Any) -> _Rows | None:
     """The three history items that add most to ``item``'s score (None if the model cannot
     say): the first rows of ``explain``, read as arrays."""
     try:
         parts = model._explanation(model.user_map_.index_one(key), model.item_map_.index_one(item))
     except NotImplementedError:
         return None
-    return pd.DataFrame({c: parts[c][:3] for c in ("item", "contribution", "share")})
+    columns = ["item", "contribution", "share"]
+    return _Rows(columns, arrays=tuple(parts[c][:3] for c in columns))
 
 
 def plain_value(value: Any) -> Any:
