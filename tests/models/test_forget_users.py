@@ -97,7 +97,8 @@ def test_unknown_ids_are_ignored_and_everyone_is_refused(parts):
         model.forget_users(full.user_map.array)
 
 
-ITEM_ITEM = {
+UPDATED = {
+    "Popularity": lambda: Popularity(),
     "cosine candidate": lambda: ItemKNN(k=8, n_threads=2),
     "cosine history, shrink": lambda: ItemKNN(k=8, shrink=3.0, neighbourhood="history"),
     "asymmetric cosine": lambda: ItemKNN(k=8, similarity="asymmetric_cosine", alpha=0.2),
@@ -141,14 +142,15 @@ def catalogue():
     return out
 
 
-@pytest.mark.parametrize("name", list(ITEM_ITEM))
+@pytest.mark.parametrize("name", list(UPDATED))
 @pytest.mark.parametrize("data", ["binary", "valued"])
-def test_item_item_lists_are_updated_not_refit(catalogue, name, data, monkeypatch):
-    """The update computes only the forgotten users' items' co-occurrences, and its lists
-    equal a refit's bit for bit (ties included: binary histories tie often)."""
+def test_models_are_updated_not_refit(catalogue, name, data, monkeypatch):
+    """Popularity subtracts the forgotten users' counts; the item-item models compute only
+    their items' co-occurrences again. Either equals a refit bit for bit (ties included:
+    binary histories tie often)."""
     full, gone, reference = catalogue[data]
-    model = ITEM_ITEM[name]().fit(full)
-    refit = ITEM_ITEM[name]().fit(reference)
+    model = UPDATED[name]().fit(full)
+    refit = UPDATED[name]().fit(reference)
 
     def no_refit(self, data):
         raise AssertionError("forget_users refit the model")
@@ -157,7 +159,10 @@ def test_item_item_lists_are_updated_not_refit(catalogue, name, data, monkeypatc
     model.forget_users(gone[:1])
     model.forget_users(gone[1:])  # twice: the second update starts from the first's lists
     monkeypatch.undo()
-    assert _weights_equal(model.weights_, refit.weights_)
+    if name == "Popularity":
+        np.testing.assert_array_equal(model.scores_, refit.scores_)
+    else:
+        assert _weights_equal(model.weights_, refit.weights_)
     users = reference.user_map.array
     np.testing.assert_array_equal(model.recommend_batch(users, 5).item_index,
                                   refit.recommend_batch(users, 5).item_index)  # fmt: skip
@@ -165,13 +170,20 @@ def test_item_item_lists_are_updated_not_refit(catalogue, name, data, monkeypatc
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: ItemKNN(k=8, weighting="bm25"), lambda: RP3beta(k=8, normalize=True)],
-    ids=["bm25", "normalized"],
+    [
+        lambda: ItemKNN(k=8, weighting="bm25"),
+        lambda: RP3beta(k=8, normalize=True),
+        lambda: Popularity(measure="value"),
+    ],
+    ids=["bm25", "normalized", "popularity by value"],
 )
 def test_global_weightings_refit_and_equal_a_refit(parts, make):
     full, gone, reference, _, _ = parts
-    model = make().fit(full).forget_users(gone)
-    assert _weights_equal(model.weights_, make().fit(reference).weights_)
+    model, refit = make().fit(full).forget_users(gone), make().fit(reference)
+    if isinstance(model, Popularity):
+        np.testing.assert_array_equal(model.scores_, refit.scores_)
+    else:
+        assert _weights_equal(model.weights_, refit.weights_)
 
 
 def test_forgetting_most_of_the_work_refits_and_equals_a_refit(parts):

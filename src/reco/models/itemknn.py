@@ -252,7 +252,8 @@ class ItemKNN(ItemBasedRecommender):
         item length changes every weight: a refit then, as also when those items make up
         most of the work of a fit."""
         changed = np.unique(self.history_[rows].indices)
-        if self.weighting == "bm25" or not worth_updating(self.history_, changed):
+        symmetric = self.similarity != "asymmetric_cosine"
+        if self.weighting == "bm25" or not worth_updating(self.history_, changed, symmetric):
             return self._fit(remaining)
         left, right, similarity = self._similarity_inputs(remaining)
         neighbours = self.weights_ if self.neighbourhood == "history" else self.weights_.T

@@ -95,6 +95,17 @@ class Popularity(Recommender):
         scores = np.bincount(data.item_index[last], weights=weights, minlength=data.n_items)
         return {"scores_": scores.astype(np.float32)}
 
+    def _forget(self, rows: np.ndarray, remaining: Interactions) -> dict[str, Any]:
+        """Counts of distinct users (no decay) lose the forgotten users' items, one each:
+        whole numbers (below 2**24, exact in float32), so the subtraction is exact. Sums of
+        values and decayed counts (their newest time may go with the users) are computed
+        again."""
+        exact = self.scores_.size == 0 or self.scores_.max() < 2**24  # whole in float32
+        if self.measure != "users" or self.half_life is not None or not exact:
+            return self._fit(remaining)
+        theirs = np.bincount(self.history_[rows].indices, minlength=self.scores_.size)
+        return {"scores_": (self.scores_ - theirs).astype(np.float32)}
+
     def _decay(self, data: Interactions, rows: Any) -> np.ndarray:
         if data.time is None:
             raise DataValidationError(

@@ -24,12 +24,27 @@ from ._kernels import RAW, RAW_BY_ROW
 __all__ = ["RP3beta"]
 
 
-def _row_normalise(matrix: sp.csr_array, power: float) -> sp.csr_array:
+def _inverse_sums(matrix: sp.csr_array) -> np.ndarray:
+    """1 / each row's sum (1 for empty rows)."""
     sums = np.asarray(matrix.sum(axis=1)).ravel()
-    scale = np.repeat(1.0 / np.where(sums > 0, sums, 1.0), np.diff(matrix.indptr))
+    return 1.0 / np.where(sums > 0, sums, 1.0)
+
+
+def _transitions(matrix: sp.csr_array, inverse: np.ndarray, power: float, along: str):
+    """``(x * inverse) ** power`` of each entry, ``inverse`` indexed by the entry's row
+    (``along="rows"``) or column: one transition matrix, or the other's transpose built from
+    the transposed history with the same values."""
+    if along == "rows":
+        factor = np.repeat(inverse, np.diff(matrix.indptr))
+    else:
+        factor = inverse[matrix.indices]
     return sp.csr_array(
-        ((matrix.data * scale) ** power, matrix.indices, matrix.indptr), shape=matrix.shape
+        ((matrix.data * factor) ** power, matrix.indices, matrix.indptr), shape=matrix.shape
     )
+
+
+def _row_normalise(matrix: sp.csr_array, power: float) -> sp.csr_array:
+    return _transitions(matrix, _inverse_sums(matrix), power, along="rows")
 
 
 class RP3beta(ItemBasedRecommender):
@@ -118,34 +133,44 @@ class RP3beta(ItemBasedRecommender):
         no longer hold the walk's values: a refit then, as also when those items make up
         most of the work of a fit."""
         changed = np.unique(self.history_[rows].indices)
-        if self.normalize or not worth_updating(self.history_, changed):
+        if self.normalize or not worth_updating(self.history_, changed, symmetric=False):
             return self._fit(remaining)
-        left, right, similarity, transposes = self._walk(remaining)
+        left, right, similarity, transposed = self._walk(remaining)
         walks = self.weights_ if self.neighbourhood == "history" else self.weights_.T
         walks = forget_in_similarity(
             sp.csr_array(walks), left, right, changed, self.k, similarity,
-            self._threads(), transposes=transposes,
+            self._threads(), transposes=transposed(),
         )  # fmt: skip
         return {"weights_": self._as_weights(walks)}
 
     def _walk(self, data: Interactions) -> tuple:
-        """(left, right, Similarity, their transposes or None) whose top-k rows are the
-        walk's: row i, the k best targets j of item i (``"history"``); row j, the k best
-        sources i of candidate j (``"candidate"``), each scaled by the penalty of its
-        target."""
+        """(left, right, Similarity, a function giving their transposes) whose top-k rows
+        are the walk's: row i, the k best targets j of item i (``"history"``); row j, the k
+        best sources i of candidate j (``"candidate"``), each scaled by the penalty of its
+        target. Each transition matrix is built in either orientation from the history and
+        its transpose (the same values, no transposing of the walk's matrices)."""
         X = sp.csr_array(data.to_csr(), dtype=np.float64)
-        user_to_item = _row_normalise(X, self.alpha)
-        item_to_user = _row_normalise(sp.csr_array(X.T), self.alpha)
+        XT = sp.csr_array(X.T)
+        by_user, by_item = _inverse_sums(X), _inverse_sums(XT)
+        user_to_item = _transitions(X, by_user, self.alpha, along="rows")  # P_uj
+        item_to_user = _transitions(XT, by_item, self.alpha, along="rows")  # P_iu
         degree = np.bincount(X.indices, weights=X.data, minlength=X.shape[1])
         penalty = np.where(degree > 0, degree, 1.0) ** -float(self.beta)
         if self.neighbourhood == "history":
-            similarity = Similarity(RAW, X.shape[1], scale=penalty)
-            return item_to_user, user_to_item, similarity, None
+            return (
+                item_to_user,
+                user_to_item,
+                Similarity(RAW, X.shape[1], scale=penalty),
+                lambda: (
+                    _transitions(X, by_item, self.alpha, along="columns"),
+                    _transitions(XT, by_user, self.alpha, along="columns"),
+                ),
+            )
         return (
-            sp.csr_array(user_to_item.T),
-            sp.csr_array(item_to_user.T),
+            _transitions(XT, by_user, self.alpha, along="columns"),  # user_to_item.T
+            _transitions(X, by_item, self.alpha, along="columns"),  # item_to_user.T
             Similarity(RAW_BY_ROW, X.shape[1], scale=penalty),
-            (user_to_item, item_to_user),
+            lambda: (user_to_item, item_to_user),
         )
 
     def _as_weights(self, walks: sp.csr_array) -> sp.csr_array:
