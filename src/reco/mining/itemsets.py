@@ -375,10 +375,7 @@ def frequent_itemsets(
         if not isinstance(min_support, numbers.Integral):
             keep &= supports >= np.maximum(1, np.ceil(as_written(min_support) * known - 1e-9))
         result._frequent, result._known, result._missing = keep.copy(), known, missing
-    # rows in report order (count descending, then length)
-    order_rows = _eclat.report_order(supports, lengths, max(2**24, 4 * lengths.size))
-    if order_rows.size != supports.size:
-        order_rows = np.lexsort((lengths, -supports))
+    order_rows = _report_order(supports, lengths)
     if known is not None:  # by support, then length (stable)
         ratio = supports[order_rows] / known[order_rows]
         order_rows = order_rows[np.lexsort((lengths[order_rows], -ratio))]
@@ -386,6 +383,74 @@ def frequent_itemsets(
         order_rows = order_rows[keep[order_rows]]
     result._rows, result._n_threads = order_rows, n_threads
     return result
+
+
+def _report_order(supports: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Rows in report order: count descending, then length (ties in search order)."""
+    order_rows = _eclat.report_order(supports, lengths, max(2**24, 4 * lengths.size))
+    if order_rows.size != supports.size:
+        order_rows = np.lexsort((lengths, -supports))
+    return order_rows
+
+
+def itemsets_from_sets(
+    items: np.ndarray,
+    offsets: np.ndarray,
+    counts: np.ndarray,
+    n_transactions: int,
+    threshold: int,
+    item_map: IdMap,
+) -> FrequentItemsets:
+    """A :class:`FrequentItemsets` (kind ``"all"``, no unknown values) of given itemsets:
+    ``items[offsets[k]:offsets[k + 1]]`` (item indices, ascending) with count ``counts[k]``.
+    The caller guarantees they are every itemset of count >= ``threshold``."""
+    items = np.ascontiguousarray(items, np.int32)
+    offsets = np.ascontiguousarray(offsets, np.int64)
+    counts = np.ascontiguousarray(counts, np.int64)
+    result = FrequentItemsets(
+        int(n_transactions), int(threshold), "all", item_map, _labels=items, _offsets=offsets,
+        _supports=counts, _item_of_label=np.arange(len(item_map), dtype=np.int64),
+    )  # fmt: skip
+    result._sorted_cache = items.astype(np.int64)
+    result._rows = _report_order(counts, np.diff(offsets))
+    return result
+
+
+def itemsets_without(
+    itemsets: FrequentItemsets, removed: sp.csr_array, threshold: int
+) -> FrequentItemsets:
+    """The frequent itemsets of the transactions less ``removed`` (rows over the same item
+    map; the values do not matter, only which items a row holds), at a ``threshold`` no
+    lower than the one used (every itemset that can reach it was counted): each count less
+    the removed transactions that hold the itemset, those below ``threshold`` left out.
+    Exact: the counts are those a new search would find."""
+    if threshold < itemsets.min_count or itemsets.kind != "all" or itemsets._known is not None:
+        raise NotSupportedError(
+            "only all itemsets without unknown values can lose transactions, at a threshold "
+            f"no lower than {itemsets.min_count}; got threshold {threshold} for kind "
+            f"{itemsets.kind!r}. Mine the remaining transactions again."
+        )
+    flat, offsets = itemsets._sorted_items, itemsets._offsets
+    held = np.zeros(itemsets._supports.size, np.int64)
+    if flat.size and removed.shape[0]:
+        rows = sp.csr_array(removed)
+        # a block of removed transactions as a dense mask, itemsets held when all items are
+        step = max(1, 2**24 // max(flat.size, rows.shape[1]))
+        for start in range(0, rows.shape[0], step):
+            block = sp.csr_array(rows[start : start + step])
+            present = np.zeros(block.shape, bool)
+            present[np.repeat(np.arange(block.shape[0]), np.diff(block.indptr)), block.indices] = 1
+            inside = np.logical_and.reduceat(present[:, flat], offsets[:-1], axis=1)
+            held += inside.sum(axis=0)
+    counts = itemsets._supports - held
+    keep = counts >= threshold
+    lengths = np.diff(offsets)
+    new_offsets = np.zeros(int(keep.sum()) + 1, np.int64)
+    np.cumsum(lengths[keep], out=new_offsets[1:])
+    return itemsets_from_sets(
+        flat[np.repeat(keep, lengths)], new_offsets, counts[keep],
+        itemsets.n_transactions - removed.shape[0], threshold, itemsets.item_map,
+    )  # fmt: skip
 
 
 def _parallel_eclat(bits, singles, pairs, threshold, max_len, n_threads, lists=None):

@@ -15,6 +15,7 @@ from ..base import Recommender
 from ..data import Interactions
 from ..exceptions import DataValidationError, NotSupportedError
 from ..mining import METRICS, association_rules, frequent_itemsets
+from ..mining.itemsets import itemsets_from_sets, itemsets_without, min_count
 from ._kernels import rule_max_scores
 
 __all__ = ["AssociationRuleRecommender"]
@@ -86,6 +87,10 @@ class AssociationRuleRecommender(Recommender):
         "pair_keys_": Array("int64", ("pairs",), low=0),
         "pair_weights_": Csr(("pairs", "items")),
         "from_baskets_": Scalar((bool,)),
+        "itemsets_": Csr(("itemsets", "items")),
+        "itemset_counts_": Array("int64", ("itemsets",), low=1),
+        "n_baskets_": Scalar((int,), low=0),
+        "min_count_": Scalar((int,), low=1),
     }
 
     def __init__(
@@ -177,6 +182,29 @@ class AssociationRuleRecommender(Recommender):
         else:
             baskets = self._baskets
         itemsets = frequent_itemsets(baskets, self.min_support, max_len=self.max_antecedent_len + 1)
+        return self._from_itemsets(itemsets, data)
+
+    def _forget(self, rows: np.ndarray, remaining: Interactions) -> dict[str, Any]:
+        """Rules mined from the histories lose the forgotten users' baskets by subtraction:
+        each kept itemset's count less their baskets holding it (exact while the support
+        threshold, as a count, stays where it was: with ``min_support`` a fraction, removing
+        baskets can lower it, and the itemsets between the two thresholds were never
+        counted; the rules are mined again then, as for rules mined from ``baskets``)."""
+        threshold = min_count(self.min_support, self.n_baskets_ - rows.size)
+        if self.from_baskets_ or self._baskets is not None or threshold < self.min_count_:
+            return self._fit(remaining)
+        stored = itemsets_from_sets(
+            self.itemsets_.indices, self.itemsets_.indptr, self.itemset_counts_,
+            self.n_baskets_, self.min_count_, self.item_map_,
+        )  # fmt: skip
+        return self._from_itemsets(
+            itemsets_without(stored, self.history_[rows], threshold), remaining
+        )
+
+    def _from_itemsets(self, itemsets: Any, data: Interactions) -> dict[str, Any]:
+        """The fitted state from the frequent itemsets: the rules as score matrices and,
+        for rules mined from the histories, the itemsets' counts (what erasure subtracts
+        from)."""
         rules = association_rules(
             itemsets,
             self.metric,
@@ -189,33 +217,22 @@ class AssociationRuleRecommender(Recommender):
         # map rule items (basket ids) onto the model's item map; rules about items the
         # history never saw cannot be served and are dropped
         index = data.item_map.index(itemsets.item_map.array, missing="negative")
-        antecedents = [tuple(index[list(a)]) for a in rules.antecedent_index]
-        consequents = np.array([index[c[0]] for c in rules.consequent_index], dtype=np.int64)
+        padded, consequents = _rule_sides(rules, index)
         values = frame[self.metric].to_numpy(np.float32)
-        usable = (
-            np.array([min(a) >= 0 for a in antecedents], bool) & (consequents >= 0)
-            if len(frame)
-            else np.zeros(0, bool)
-        )
-        single = [k for k in np.flatnonzero(usable) if len(antecedents[k]) == 1]
-        pair = [k for k in np.flatnonzero(usable) if len(antecedents[k]) == 2]
+        pairs = padded[:, 1] >= 0
+        usable = (padded[:, 0] >= 0) & (consequents >= 0)
+        single, pair = np.flatnonzero(usable & ~pairs), np.flatnonzero(usable & pairs)
         single_weights = _max_matrix(
-            [antecedents[k][0] for k in single],
-            consequents[single],
-            values[single],
-            n_items,
-            n_items,
+            padded[single, 0], consequents[single], values[single], n_items, n_items
         )
-        keys = np.array(
-            [min(antecedents[k]) * n_items + max(antecedents[k]) for k in pair], dtype=np.int64
-        )
+        keys = padded[pair].min(axis=1).astype(np.int64) * n_items + padded[pair].max(axis=1)
         unique_keys, rows = np.unique(keys, return_inverse=True)
         pair_weights = _max_matrix(rows, consequents[pair], values[pair], unique_keys.size, n_items)
         kept = np.flatnonzero(usable)
-        padded = np.full((kept.size, 2), -1, np.int32)
-        for row, k in enumerate(kept):
-            padded[row, : len(antecedents[k])] = antecedents[k]
-
+        padded = padded[kept]
+        # one order whatever order the search found them in: by metric, then by items
+        order = np.lexsort((consequents[kept], padded[:, 1], padded[:, 0], -values[kept]))
+        kept, padded = kept[order], padded[order]
         return {
             "from_baskets_": self._baskets is not None,
             "rule_antecedents_": padded,
@@ -224,6 +241,31 @@ class AssociationRuleRecommender(Recommender):
             "single_weights_": single_weights,
             "pair_keys_": unique_keys,
             "pair_weights_": pair_weights,
+            **self._itemset_state(itemsets, index, n_items),
+        }
+
+    def _itemset_state(self, itemsets: Any, index: np.ndarray, n_items: int) -> dict[str, Any]:
+        """The itemsets of rules mined from the histories as rows of a CSR over the model's
+        items, with their counts (none for rules mined from ``baskets``)."""
+        flat, offsets, counts = itemsets._sorted_items, itemsets._offsets, itemsets._supports
+        if self._baskets is not None:
+            flat, offsets, counts = flat[:0], offsets[:1], counts[:0]
+        matrix = sp.csr_array(
+            (np.ones(flat.size, np.float32), index[flat].astype(np.int32), offsets),
+            shape=(offsets.size - 1, n_items),
+        )
+        matrix.sort_indices()
+        # one order whatever order the search found them in: by length, then by items
+        lengths = np.diff(matrix.indptr)
+        padded = np.full((lengths.size, max(1, int(lengths.max(initial=1)))), -1, np.int64)
+        padded[np.repeat(np.arange(lengths.size), lengths), _positions(lengths)] = matrix.indices
+        order = np.lexsort((*padded.T[::-1], lengths))
+        matrix = sp.csr_array(matrix[order])
+        return {
+            "itemsets_": matrix,
+            "itemset_counts_": np.asarray(counts, np.int64)[order],
+            "n_baskets_": int(itemsets.n_transactions),
+            "min_count_": int(itemsets.min_count),
         }
 
     @property
@@ -317,6 +359,30 @@ def _with_items(data: Interactions, extra_ids: np.ndarray) -> Interactions:
         columns=data.columns,
         _sorted=True,
     )
+
+
+def _rule_sides(rules: Any, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each rule's antecedent as a row of two model item indices (-1: none, or an item the
+    model lacks) and its one consequent's index (-1 if the model lacks it), from the rules'
+    flat arrays."""
+    starts = rules.antecedent_offsets[:-1]
+    lengths = np.diff(rules.antecedent_offsets)
+    padded = np.full((lengths.size, 2), -1, np.int32)
+    if lengths.size:
+        items = rules.antecedent_items
+        padded[:, 0] = index[items[starts]]
+        second = np.flatnonzero(lengths == 2)
+        padded[second, 1] = index[items[starts[second] + 1]]
+        # an antecedent the model cannot serve whole is marked unusable in its first slot
+        padded[(lengths == 2) & (padded[:, 1] < 0), 0] = -1
+    consequents = index[rules.consequent_items[rules.consequent_offsets[:-1]]]
+    return padded, np.asarray(consequents, np.int64)
+
+
+def _positions(lengths: np.ndarray) -> np.ndarray:
+    """0, 1, .., length - 1 for each length, concatenated."""
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(int(lengths.sum())) - starts
 
 
 def _max_matrix(rows, cols, values, n_rows, n_cols) -> sp.csr_array:
