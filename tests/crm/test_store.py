@@ -356,3 +356,26 @@ def test_profile_tables_are_frames_whenever_read(shop, fitted):
     assert blank.last_orders is not CustomerProfile(2).last_orders  # no shared default
     assert json.loads(json.dumps(profile.to_dict()))["next_best"][0]["item"] == (
         profile.next_best["item"].iloc[0])  # fmt: skip
+
+
+def test_forget_subtracts_the_orders_from_the_rules(shop, tmp_path, monkeypatch):
+    """The store hands the rule recommender the forgotten customers' orders, read before
+    they are erased: it subtracts them without mining again, and its rules are those of a
+    store that never held these customers."""
+    import reco.models.rules
+
+    store = filled(shop, tmp_path / "a.duckdb")
+    store.fit_models()
+    gone = [int(c) for c in shop.order_lines["customer_id"].unique()[:4]]
+    with monkeypatch.context() as patch:
+        patch.setattr(reco.models.rules, "frequent_itemsets", lambda *a, **k: 1 / 0)
+        store.forget(gone)
+    without = shop.order_lines[~shop.order_lines["customer_id"].isin(gone)]
+    never = CustomerStore(tmp_path / "b.duckdb")
+    never.add_orders(without, **ORDERS)
+    never.fit_models(churn=False)
+    ours, theirs = store._fitted_models()["rules"], never._fitted_models()["rules"]
+    assert len(ours.rules_) > 10
+    assert set(map(tuple, ours.rules_[["antecedent", "consequent", "lift"]].itertuples(
+        index=False))) == set(map(tuple, theirs.rules_[["antecedent", "consequent", "lift"]]
+                                  .itertuples(index=False)))  # fmt: skip

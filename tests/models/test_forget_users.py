@@ -208,3 +208,49 @@ def test_forgetting_most_of_the_work_refits_and_equals_a_refit(parts):
         # ItemKNN: the update would cost more than a refit; the rules: removing half the
         # baskets lowers the support threshold below itemsets never counted
         _same_state(make().fit(full).forget_users(gone), make().fit(rest))
+
+
+def test_rules_of_orders_subtract_the_forgotten_orders(monkeypatch):
+    """A model mined from orders takes the forgotten customers' orders and subtracts them:
+    its state equals a refit on the other orders, without mining again."""
+    shop = make_shop(1500, 300, random_state=5)
+    lines = shop.order_lines[["order_id", "customer_id", "product_id"]]
+    history = Interactions.from_frame(lines, user="customer_id", item="product_id")
+    gone = history.user_map.array[[2, 40, 900]].tolist()
+    theirs, kept = lines[lines["customer_id"].isin(gone)], lines[~lines["customer_id"].isin(gone)]
+    orders = {"transaction": "order_id", "item": "product_id"}
+    model = AssociationRuleRecommender(min_support=0.004).fit(history, baskets=lines, **orders)
+    before = model.rule_metrics_.copy()
+    with pytest.raises(DataValidationError, match="never saw"):
+        odd = pd.DataFrame({"order_id": [1], "product_id": ["no such product"]})
+        model.forget_users(gone, removed_baskets=odd, **orders)
+    assert np.array_equal(model.rule_metrics_, before) and gone[0] in model.user_map_
+    monkeypatch.setattr(AssociationRuleRecommender, "_fit", lambda self, data: 1 / 0)
+    model.forget_users(gone, removed_baskets=theirs, **orders)
+    monkeypatch.undo()
+    kept_history = Interactions.from_frame(kept, user="customer_id", item="product_id")
+    refit = AssociationRuleRecommender(min_support=0.004)
+    refit.fit(kept_history, baskets=kept, **orders)
+    # the refit's catalogue lacks the items only they bought: compare by item ids
+    assert _by_ids(model) == _by_ids(refit) and len(model.rules_) > 50
+    assert model.n_baskets_ == refit.n_baskets_ and model.min_count_ == refit.min_count_
+    # removing most orders lowers the threshold: mining again needs the remaining orders
+    many = lines["customer_id"].isin(history.user_map.array[:1000])
+    model = AssociationRuleRecommender(min_support=0.004).fit(history, baskets=lines, **orders)
+    with pytest.raises(NotSupportedError, match="baskets="):
+        model.forget_users(history.user_map.array[:1000], removed_baskets=lines[many], **orders)
+    model.forget_users(history.user_map.array[:1000], removed_baskets=lines[many],
+                       baskets=lines[~many], **orders)  # fmt: skip
+    assert model.n_baskets_ == lines.loc[~many, "order_id"].nunique()
+
+
+def _by_ids(model):
+    """The rules (ids, every metric bit for bit) and itemset counts of a rule model."""
+    rules = {(a, c, tuple(m)) for a, c, *m in model.rules_.itertuples(index=False)}
+    ids = model.item_map_.array
+    matrix = model.itemsets_
+    sets = {
+        frozenset(ids[matrix.indices[matrix.indptr[k] : matrix.indptr[k + 1]]].tolist()): count
+        for k, count in enumerate(model.itemset_counts_.tolist())
+    }
+    return rules, sets

@@ -31,21 +31,43 @@ MODEL_FILES = {
 }
 
 
-def orders_frame(store: Any, cutoff: pd.Timestamp | None) -> pd.DataFrame:
-    """The store's order lines up to ``cutoff``, in a fixed order (sums bit-identical)."""
+def orders_frame(
+    store: Any, cutoff: pd.Timestamp | None, customers: list | None = None
+) -> pd.DataFrame:
+    """The store's order lines up to ``cutoff`` (of ``customers`` only, when given), in a
+    fixed order (sums bit-identical). Lines without an order id form one order per customer
+    and time."""
     if "orders" not in store.tables():
         raise DataValidationError("the store holds no orders; add_orders first.")
-    where = "" if cutoff is None else "WHERE time <= ?"
-    params = [] if cutoff is None else [cutoff.to_pydatetime()]
+    conditions, params = [], []
+    if cutoff is not None:
+        conditions.append("time <= ?")
+        params.append(cutoff.to_pydatetime())
+    if customers is not None:
+        conditions.append("customer_id IN (SELECT unnest(?))")
+        params.append(list(customers))
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     frame = store.sql(
-        "SELECT customer_id, item_id, time, value, "
-        "coalesce(order_id, CAST(time AS VARCHAR)) AS order_id FROM orders "
+        "SELECT customer_id, item_id, time, value, coalesce(order_id, "
+        "CAST(customer_id AS VARCHAR) || ' ' || CAST(time AS VARCHAR)) AS order_id FROM orders "
         f"{where} ORDER BY customer_id, time, order_id, item_id",
         params,
     )
-    if frame.empty:
+    if frame.empty and customers is None:
         raise DataValidationError("no orders on or before the cutoff; pick a later cutoff.")
     return frame
+
+
+def orders_of_others(store: Any, order_ids: list, customers: list) -> bool:
+    """Whether any of ``order_ids`` also holds lines of customers outside ``customers``."""
+    if not order_ids:
+        return False
+    found = store.sql(
+        "SELECT count(*) AS n FROM orders WHERE order_id IN (SELECT unnest(?)) "
+        "AND customer_id NOT IN (SELECT unnest(?))",
+        [list(order_ids), list(customers)],
+    )
+    return int(found["n"][0]) > 0
 
 
 def fit_value(orders: pd.DataFrame, cutoff, horizon, period, discount_rate) -> tuple:

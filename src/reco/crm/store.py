@@ -731,8 +731,9 @@ class CustomerStore:
     def forget(self, customer_ids: Any) -> dict[str, int]:
         """Erase these customers: their rows leave every table of the store (in one
         transaction), then the fitted models (:meth:`fit_models`) forget them too: the
-        recommender exactly (:meth:`~reco.base.Recommender.forget_users`), the rules mined
-        again from the remaining orders, the value and churn models and their tables refitted
+        recommender exactly (:meth:`~reco.base.Recommender.forget_users`), the rules by
+        subtracting their orders (mined again from the remaining orders when that would not
+        be exact), the value and churn models and their tables refitted
         with the last settings. The audit log records how many rows and which models, never
         which customers. Returns the rows deleted per table."""
         ids = check_ids(customer_ids, "customer_ids")
@@ -748,13 +749,27 @@ class CustomerStore:
                 )
             self._log("forget", {"customers": len(set(keys)), **deleted})
 
+        theirs = self._orders_to_subtract(keys)  # read before they are erased
         self._transaction(erase)
-        updated = self._forget_in_models(keys)
+        updated = self._forget_in_models(keys, theirs)
         if updated:
             self._transaction(lambda: self._log("forget_models", {"models": updated}))
         return deleted
 
-    def _forget_in_models(self, keys: list) -> list[str]:
+    def _orders_to_subtract(self, keys: list) -> pd.DataFrame | None:
+        """The customers' order lines the rule recommender was mined from, when subtracting
+        them is exact (None: no fitted rules, or an order of theirs also holds another
+        customer's lines)."""
+        settings = self._meta("fit_settings")
+        if settings is None or "rules" not in self._fitted_models():
+            return None
+        cutoff = json.loads(settings)["cutoff"]
+        end = None if cutoff is None else pd.Timestamp(cutoff)
+        theirs = _fitting.orders_frame(self, end, customers=keys)
+        ids = theirs["order_id"].unique().tolist()
+        return None if _fitting.orders_of_others(self, ids, keys) else theirs
+
+    def _forget_in_models(self, keys: list, theirs: pd.DataFrame | None) -> list[str]:
         """Update the fitted models after an erasure (see :meth:`forget`)."""
         settings = self._meta("fit_settings")
         if settings is None:
@@ -768,8 +783,9 @@ class CustomerStore:
             models["recommender"].forget_users(keys)
         if "rules" in models:
             models["rules"].forget_users(
-                keys, baskets=orders, transaction="order_id", item="item_id"
-            )
+                keys, baskets=orders, removed_baskets=theirs, transaction="order_id",
+                item="item_id",
+            )  # fmt: skip
         models.update(fitted)
         self._install_models(models, scores, drivers, settings)
         return sorted(models)

@@ -143,29 +143,62 @@ class AssociationRuleRecommender(Recommender):
         users: Any,
         *,
         baskets: Any = None,
+        removed_baskets: Any = None,
         transaction: str = "transaction_id",
         item: str = "item_id",
     ) -> AssociationRuleRecommender:
         """Remove ``users`` as if the model had been fitted without them (see
-        :meth:`Recommender.forget_users`): the rules are mined again from the remaining
-        histories, or, for a model fitted with ``baskets``, from the ``baskets`` given here,
-        which must be the orders without these users' (orders do not name their buyers, so
-        the model cannot remove them itself)."""
+        :meth:`Recommender.forget_users`).
+
+        Rules mined from the histories lose the users' histories from the counts of the
+        frequent itemsets, and the rules are derived again. For a model fitted with
+        ``baskets`` (orders do not name their buyers, so the model cannot find them itself)
+        pass ``removed_baskets``, these users' orders, to subtract them the same way, and/or
+        ``baskets``, the orders without theirs, to mine again. Subtraction is exact while the
+        support threshold as a count stays where it was (with ``min_support`` a fraction,
+        removing many baskets can lower it below itemsets that were never counted); the
+        rules are mined again from ``baskets`` otherwise, and NotSupportedError says when
+        neither is possible.
+        """
         from ..mining import as_baskets
 
         self._check_fitted()
-        if self.from_baskets_ and baskets is None:
+        if self.from_baskets_ and baskets is None and removed_baskets is None:
             raise NotSupportedError(
                 "this model mined its rules from order baskets, which do not say whose they "
-                "are: pass forget_users(users, baskets=<the orders without these users'>)."
+                "are: pass forget_users(users, removed_baskets=<these users' orders>) or "
+                "forget_users(users, baskets=<the orders without these users'>)."
             )
         self._baskets = (
             None if baskets is None else as_baskets(baskets, transaction=transaction, item=item)
         )
+        self._removed = (
+            None
+            if removed_baskets is None
+            else self._baskets_matrix(as_baskets(removed_baskets, transaction=transaction,
+                                                 item=item))
+        )  # fmt: skip
         try:
             return super().forget_users(users)
         finally:
-            del self._baskets
+            del self._baskets, self._removed
+
+    def _baskets_matrix(self, baskets: Any) -> sp.csr_array:
+        """Baskets as rows over the model's items (each item held once)."""
+        columns = self.item_map_.index(baskets.item_map.array, missing="negative")
+        if (columns < 0).any():
+            unknown = baskets.item_map.array[columns < 0][:5].tolist()
+            raise DataValidationError(
+                f"removed_baskets hold items the model never saw ({unknown}), so they were "
+                "not among the orders it was fitted on. Pass the forgotten users' own orders."
+            )
+        X = baskets.to_csr()
+        matrix = sp.csr_array(
+            (np.ones(X.nnz, np.float32), columns[X.indices].astype(np.int32), X.indptr),
+            shape=(X.shape[0], len(self.item_map_)),
+        )
+        matrix.sum_duplicates()
+        return matrix
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -182,29 +215,34 @@ class AssociationRuleRecommender(Recommender):
         else:
             baskets = self._baskets
         itemsets = frequent_itemsets(baskets, self.min_support, max_len=self.max_antecedent_len + 1)
-        return self._from_itemsets(itemsets, data)
+        return self._from_itemsets(itemsets, data, from_baskets=self._baskets is not None)
 
     def _forget(self, rows: np.ndarray, remaining: Interactions) -> dict[str, Any]:
-        """Rules mined from the histories lose the forgotten users' baskets by subtraction:
-        each kept itemset's count less their baskets holding it (exact while the support
-        threshold, as a count, stays where it was: with ``min_support`` a fraction, removing
-        baskets can lower it, and the itemsets between the two thresholds were never
-        counted; the rules are mined again then, as for rules mined from ``baskets``)."""
-        threshold = min_count(self.min_support, self.n_baskets_ - rows.size)
-        if self.from_baskets_ or self._baskets is not None or threshold < self.min_count_:
+        """Subtract the forgotten baskets from the itemsets' counts when that is exact (see
+        :meth:`forget_users`), else mine again (from ``baskets`` for a model of orders)."""
+        removed = self._removed if self.from_baskets_ else self.history_[rows]
+        subtract = removed is not None and self.n_baskets_ > removed.shape[0]
+        if subtract:
+            threshold = min_count(self.min_support, self.n_baskets_ - removed.shape[0])
+            subtract = threshold >= self.min_count_
+        if not subtract:
+            if self.from_baskets_ and self._baskets is None:
+                raise NotSupportedError(
+                    "subtracting these orders would lower the support threshold below "
+                    "itemsets the model never counted: pass forget_users(users, baskets=<the "
+                    "orders without these users'>) to mine them again."
+                )
             return self._fit(remaining)
         stored = itemsets_from_sets(
             self.itemsets_.indices, self.itemsets_.indptr, self.itemset_counts_,
             self.n_baskets_, self.min_count_, self.item_map_,
         )  # fmt: skip
-        return self._from_itemsets(
-            itemsets_without(stored, self.history_[rows], threshold), remaining
-        )
+        kept = itemsets_without(stored, removed, threshold)
+        return self._from_itemsets(kept, remaining, from_baskets=self.from_baskets_)
 
-    def _from_itemsets(self, itemsets: Any, data: Interactions) -> dict[str, Any]:
-        """The fitted state from the frequent itemsets: the rules as score matrices and,
-        for rules mined from the histories, the itemsets' counts (what erasure subtracts
-        from)."""
+    def _from_itemsets(self, itemsets: Any, data: Interactions, from_baskets: bool) -> dict:
+        """The fitted state from the frequent itemsets: the rules as score matrices, and the
+        itemsets' counts (what erasure subtracts from)."""
         rules = association_rules(
             itemsets,
             self.metric,
@@ -234,7 +272,7 @@ class AssociationRuleRecommender(Recommender):
         order = np.lexsort((consequents[kept], padded[:, 1], padded[:, 0], -values[kept]))
         kept, padded = kept[order], padded[order]
         return {
-            "from_baskets_": self._baskets is not None,
+            "from_baskets_": from_baskets,
             "rule_antecedents_": padded,
             "rule_consequents_": consequents[kept].astype(np.int32),
             "rule_metrics_": frame[list(METRICS)].to_numpy(np.float64)[kept],
@@ -245,11 +283,13 @@ class AssociationRuleRecommender(Recommender):
         }
 
     def _itemset_state(self, itemsets: Any, index: np.ndarray, n_items: int) -> dict[str, Any]:
-        """The itemsets of rules mined from the histories as rows of a CSR over the model's
-        items, with their counts (none for rules mined from ``baskets``)."""
+        """The itemsets as rows of a CSR over the model's items, with their counts and the
+        number of baskets (0, with no itemsets, when an itemset holds an item the model
+        lacks: erasure then mines again)."""
         flat, offsets, counts = itemsets._sorted_items, itemsets._offsets, itemsets._supports
-        if self._baskets is not None:
-            flat, offsets, counts = flat[:0], offsets[:1], counts[:0]
+        n_baskets = int(itemsets.n_transactions)
+        if (index[flat] < 0).any():
+            flat, offsets, counts, n_baskets = flat[:0], offsets[:1], counts[:0], 0
         matrix = sp.csr_array(
             (np.ones(flat.size, np.float32), index[flat].astype(np.int32), offsets),
             shape=(offsets.size - 1, n_items),
@@ -264,7 +304,7 @@ class AssociationRuleRecommender(Recommender):
         return {
             "itemsets_": matrix,
             "itemset_counts_": np.asarray(counts, np.int64)[order],
-            "n_baskets_": int(itemsets.n_transactions),
+            "n_baskets_": n_baskets,
             "min_count_": int(itemsets.min_count),
         }
 
