@@ -70,8 +70,8 @@ def rules_child(library: str, dataset: str, support: float, repeat: int) -> None
         itemsets = frequent_itemsets(Baskets.from_lists(baskets), support)
         association_rules(frequent_itemsets(Baskets.from_lists(baskets[:50]), 0.5))
 
-        def run():
-            return len(association_rules(itemsets, "confidence", 0.8))
+        def run():  # to a table, as mlxtend's (the frame is built on first access)
+            return len(association_rules(itemsets, "confidence", 0.8).frame)
     else:
         import pandas as pd
         from mlxtend.frequent_patterns import association_rules, fpgrowth

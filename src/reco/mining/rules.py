@@ -78,16 +78,37 @@ class AssociationRules:
     ['antecedent', 'antecedent_support', 'certainty', 'confidence']
     """
 
-    frame: pd.DataFrame
     n_transactions: int
-    # item-map indices of each rule's sides, in frame order: flat items and offsets
+    # every metric of each rule ((metrics x rules), METRICS order) and the item-map indices
+    # of each rule's sides (flat items and offsets), in frame order; the item ids
+    metrics: np.ndarray = field(repr=False)
     antecedent_items: np.ndarray = field(repr=False)
     antecedent_offsets: np.ndarray = field(repr=False)
     consequent_items: np.ndarray = field(repr=False)
     consequent_offsets: np.ndarray = field(repr=False)
+    item_ids: np.ndarray = field(repr=False)
+    _frame: pd.DataFrame | None = field(repr=False, default=None)
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return int(self.metrics.shape[1])
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rules as a table, built on first access (a caller that reads the arrays, as
+        the rule recommender does, never pays for millions of tuples)."""
+        if self._frame is None:
+            frame = pd.DataFrame(self.metrics.T, columns=list(METRICS), copy=False)
+            identity = np.arange(self.item_ids.size, dtype=np.int64)
+            in_order = np.arange(len(self), dtype=np.int64)
+            sides = [
+                ("antecedent", self.antecedent_items, self.antecedent_offsets),
+                ("consequent", self.consequent_items, self.consequent_offsets),
+            ]
+            for position, (name, items, bounds) in enumerate(sides):
+                tuples = itemset_tuples(items, bounds, identity, self.item_ids, in_order, in_order)
+                frame.insert(position, name, pd.Series(tuples, dtype=object, copy=False))
+            self._frame = frame
+        return self._frame
 
     @property
     def antecedent_index(self) -> list[tuple[int, ...]]:
@@ -228,19 +249,12 @@ def association_rules(
     order = np.lexsort((-parts["s_ac"], -_metrics([metric], parts, n)[0]))
     parts = {key: value[order] for key, value in parts.items()}
     rows, masks = parts["rows"], parts["masks"]
-    # every metric in one (rules x metrics) block: pandas keeps it without copying
+    # every metric in one (metrics x rules) block: the frame's columns without a copy
     block = _metrics(METRICS, parts, n)
-    frame = pd.DataFrame(block.T, columns=list(METRICS), copy=False)
     a_items, a_offsets, c_items, c_offsets = _table.split_rules(flat, offsets, rows, masks)
-    ids = itemsets.item_map.array
-    identity = np.arange(ids.size, dtype=np.int64)
-    in_order = np.arange(rows.size, dtype=np.int64)
-    for position, (name, items, bounds) in enumerate(
-        [("antecedent", a_items, a_offsets), ("consequent", c_items, c_offsets)]
-    ):
-        tuples = itemset_tuples(items, bounds, identity, ids, in_order, in_order)
-        frame.insert(position, name, pd.Series(tuples, dtype=object, copy=False))
-    return AssociationRules(frame, n, a_items, a_offsets, c_items, c_offsets)
+    return AssociationRules(
+        n, block, a_items, a_offsets, c_items, c_offsets, itemsets.item_map.array
+    )
 
 
 _EXPLOSIVE = 10**8  # candidate rules past which association_rules warns

@@ -250,13 +250,12 @@ class AssociationRuleRecommender(Recommender):
             max_consequent_len=1,
             max_antecedent_len=self.max_antecedent_len,
         )
-        frame = rules.frame
         n_items = data.n_items
         # map rule items (basket ids) onto the model's item map; rules about items the
         # history never saw cannot be served and are dropped
         index = data.item_map.index(itemsets.item_map.array, missing="negative")
         padded, consequents = _rule_sides(rules, index)
-        values = frame[self.metric].to_numpy(np.float32)
+        values = rules.metrics[METRICS.index(self.metric)].astype(np.float32)
         pairs = padded[:, 1] >= 0
         usable = (padded[:, 0] >= 0) & (consequents >= 0)
         single, pair = np.flatnonzero(usable & ~pairs), np.flatnonzero(usable & pairs)
@@ -268,14 +267,13 @@ class AssociationRuleRecommender(Recommender):
         pair_weights = _max_matrix(rows, consequents[pair], values[pair], unique_keys.size, n_items)
         kept = np.flatnonzero(usable)
         padded = padded[kept]
-        # one order whatever order the search found them in: by metric, then by items
-        order = np.lexsort((consequents[kept], padded[:, 1], padded[:, 0], -values[kept]))
+        order = _canonical_order(values[kept], padded, consequents[kept], n_items)
         kept, padded = kept[order], padded[order]
         return {
             "from_baskets_": from_baskets,
             "rule_antecedents_": padded,
             "rule_consequents_": consequents[kept].astype(np.int32),
-            "rule_metrics_": frame[list(METRICS)].to_numpy(np.float64)[kept],
+            "rule_metrics_": np.ascontiguousarray(rules.metrics[:, kept].T, np.float64),
             "single_weights_": single_weights,
             "pair_keys_": unique_keys,
             "pair_weights_": pair_weights,
@@ -299,7 +297,7 @@ class AssociationRuleRecommender(Recommender):
         lengths = np.diff(matrix.indptr)
         padded = np.full((lengths.size, max(1, int(lengths.max(initial=1)))), -1, np.int64)
         padded[np.repeat(np.arange(lengths.size), lengths), _positions(lengths)] = matrix.indices
-        order = np.lexsort((*padded.T[::-1], lengths))
+        order = _lexicographic(np.column_stack([lengths, padded]), n_items)
         matrix = sp.csr_array(matrix[order])
         return {
             "itemsets_": matrix,
@@ -419,10 +417,35 @@ def _rule_sides(rules: Any, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return padded, np.asarray(consequents, np.int64)
 
 
+def _lexicographic(columns: np.ndarray, n_items: int) -> np.ndarray:
+    """Row order of a small non-negative-or--1 integer table (first column first): one
+    sort of one integer key where the rows fit one, else a sort on every column."""
+    base = n_items + 2
+    if columns.shape[1] * np.log2(base) < 62:
+        key = np.zeros(columns.shape[0], np.int64)
+        for column in columns.T:
+            key = key * base + (column.astype(np.int64) + 1)
+        return np.argsort(key, kind="stable")
+    return np.lexsort(columns.T[::-1])
+
+
 def _positions(lengths: np.ndarray) -> np.ndarray:
     """0, 1, .., length - 1 for each length, concatenated."""
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.arange(int(lengths.sum())) - starts
+
+
+def _canonical_order(values, antecedents, consequents, n_items: int) -> np.ndarray:
+    """Rules by metric (descending), then by their items: one order whatever order the
+    search found them in. One sort of one integer key where it fits: the metric's float32
+    bits (which order like the values when none is negative) above the rule's rank by items."""
+    by_items = _lexicographic(np.column_stack([antecedents, consequents]), n_items)
+    rank = np.empty(by_items.size, np.int64)
+    rank[by_items] = np.arange(by_items.size)
+    if values.size >= 2**22 or not (values >= 0).all():
+        return np.lexsort((rank, -values))
+    bits = np.abs(values).astype(np.float32).view(np.uint32).astype(np.int64)  # -0.0 as 0.0
+    return np.argsort(((2**32 - 1 - bits) << 22) | rank, kind="stable")
 
 
 def _max_matrix(rows, cols, values, n_rows, n_cols) -> sp.csr_array:
@@ -432,10 +455,12 @@ def _max_matrix(rows, cols, values, n_rows, n_cols) -> sp.csr_array:
     values = np.asarray(values, np.float32)
     if rows.size == 0:
         return sp.csr_array((n_rows, n_cols), dtype=np.float32)
-    order = np.lexsort((-values, cols, rows))
-    rows, cols, values = rows[order], cols[order], values[order]
-    first = np.ones(rows.size, bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    matrix = sp.csr_array((values[first], (rows[first], cols[first])), shape=(n_rows, n_cols))
+    cells = rows * n_cols + cols
+    order = np.argsort(cells, kind="stable")
+    cells = cells[order]
+    starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+    best = np.maximum.reduceat(values[order], starts)
+    cells = cells[starts]
+    matrix = sp.csr_array((best, (cells // n_cols, cells % n_cols)), shape=(n_rows, n_cols))
     matrix.sort_indices()
     return matrix
