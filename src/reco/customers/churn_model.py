@@ -374,13 +374,16 @@ class ChurnModel(Estimator):
         base = self.predict_proba_table(X).to_numpy()
         typical = self._held_X[self._held_y == 0].median(numeric_only=True)
         names = [name for name in self.feature_names_ if name in typical.index]
-        effects = np.empty((len(X), len(names)))
-        changed = X.copy()
-        for column, name in enumerate(names):  # one feature at a time, then put back
-            original = changed[name]
-            changed[name] = typical[name]
-            effects[:, column] = base - self.predict_proba_table(changed).to_numpy()
-            changed[name] = original
+        effects = np.zeros((len(X), len(names)))
+        for column, name in enumerate(names):  # one feature at a time
+            # a row already at the typical value keeps its P(churn): effect 0, not predicted
+            differ = np.flatnonzero(~(X[name] == typical[name]).to_numpy())
+            if differ.size:
+                changed = X.iloc[differ].copy()
+                changed[name] = typical[name]
+                effects[differ, column] = (
+                    base[differ] - self.predict_proba_table(changed).to_numpy()
+                )
         # per row, the n largest positive effects (ties: the earlier feature)
         order = np.argsort(-effects, axis=1, kind="stable")[:, :n]
         picked = np.take_along_axis(effects, order, axis=1)
