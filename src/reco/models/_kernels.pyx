@@ -71,6 +71,38 @@ cdef void _dense_similarity(
             acc[j] = acc[j] / (left + counts[j] - acc[j] + shrink)
 
 
+cdef int64_t _accumulate(
+    const int64_t* o_indptr, const int32_t* o_indices, const double* o_data,
+    const int64_t* i_indptr, const int32_t* i_indices, const double* i_data,
+    int64_t row, int64_t n_items, double* acc, uint8_t* mark, int32_t* touched,
+) noexcept nogil:
+    """``acc[j] += o[row, u] * i[u, j]`` over the entries u of the outer CSR's ``row`` (in
+    order), then the inner CSR's row u. Returns the number of touched items, listed in
+    ``touched`` (and marked in ``mark``), or -1 when the row touches so many entries that
+    every item is treated as touched (no list kept: the caller scans ``acc`` whole)."""
+    cdef int64_t p, q, u, j, work = 0, n_touched = 0
+    cdef double w
+    for p in range(o_indptr[row], o_indptr[row + 1]):
+        u = o_indices[p]
+        work += i_indptr[u + 1] - i_indptr[u]
+    cdef bint dense = work * 4 > n_items
+    for p in range(o_indptr[row], o_indptr[row + 1]):
+        u = o_indices[p]
+        w = o_data[p]
+        if dense:
+            for q in range(i_indptr[u], i_indptr[u + 1]):
+                acc[i_indices[q]] += w * i_data[q]
+        else:
+            for q in range(i_indptr[u], i_indptr[u + 1]):
+                j = i_indices[q]
+                if not mark[j]:
+                    mark[j] = 1
+                    touched[n_touched] = <int32_t>j
+                    n_touched += 1
+                acc[j] += w * i_data[q]
+    return -1 if dense else n_touched
+
+
 def item_topk_rows(
     const int64_t[::1] a_indptr,
     const int32_t[::1] a_indices,
@@ -113,33 +145,18 @@ def item_topk_rows(
     cdef uint8_t* mark = mark_v.data()
     cdef float* heap_s = heap_s_v.data()
     cdef int32_t* heap_i = heap_i_v.data()
-    cdef int64_t i, p, q, u, j, t, work, n_touched, size, row
-    cdef double w, d
+    cdef int64_t i, j, t, n_touched, size, row
+    cdef double d
     cdef float value, threshold
     cdef bint dense
     with nogil:
         for row in range(start, stop):
             i = rows[row]
-            work = 0
-            for p in range(a_indptr[i], a_indptr[i + 1]):
-                u = a_indices[p]
-                work += r_indptr[u + 1] - r_indptr[u]
-            dense = work * 4 > n_items
-            n_touched = 0
-            for p in range(a_indptr[i], a_indptr[i + 1]):
-                u = a_indices[p]
-                w = a_data[p]
-                if dense:
-                    for q in range(r_indptr[u], r_indptr[u + 1]):
-                        acc[r_indices[q]] += w * r_data[q]
-                else:
-                    for q in range(r_indptr[u], r_indptr[u + 1]):
-                        j = r_indices[q]
-                        if not mark[j]:
-                            mark[j] = 1
-                            touched[n_touched] = <int32_t>j
-                            n_touched += 1
-                        acc[j] += w * r_data[q]
+            n_touched = _accumulate(
+                &a_indptr[0], &a_indices[0], &a_data[0], &r_indptr[0], &r_indices[0],
+                &r_data[0], i, n_items, acc, mark, touched,
+            )
+            dense = n_touched < 0
             acc[i] = 0.0
             size = 0
             threshold = 0.0
@@ -250,33 +267,18 @@ def column_similarities(
     cdef vector[int32_t] out_rows
     cdef vector[int32_t] out_cols
     cdef vector[float] out_values_v
-    cdef int64_t c, j, p, q, u, i, t, n_touched, work, size
-    cdef double w
+    cdef int64_t c, j, i, t, n_touched, size
     cdef float value
     cdef bint dense
     with nogil:
         for c in range(columns.shape[0]):
             j = columns[c]
-            work = 0
-            for p in range(c_indptr[j], c_indptr[j + 1]):
-                u = c_indices[p]
-                work += l_indptr[u + 1] - l_indptr[u]
-            dense = work * 4 > n_items
-            n_touched = 0
-            for p in range(c_indptr[j], c_indptr[j + 1]):
-                u = c_indices[p]
-                w = c_data[p]
-                if dense:
-                    for q in range(l_indptr[u], l_indptr[u + 1]):
-                        acc[l_indices[q]] += l_data[q] * w
-                else:
-                    for q in range(l_indptr[u], l_indptr[u + 1]):
-                        i = l_indices[q]
-                        if not mark[i]:
-                            mark[i] = 1
-                            touched[n_touched] = <int32_t>i
-                            n_touched += 1
-                        acc[i] += l_data[q] * w
+            # A[i, u] R[u, j] added over the users u of j, in order (products commute)
+            n_touched = _accumulate(
+                &c_indptr[0], &c_indices[0], &c_data[0], &l_indptr[0], &l_indices[0],
+                &l_data[0], j, n_items, acc, mark, touched,
+            )
+            dense = n_touched < 0
             acc[j] = 0.0
             if dense:
                 _dense_column_similarity(
