@@ -71,17 +71,22 @@ cdef void _dense_similarity(
             acc[j] = acc[j] / (left + counts[j] - acc[j] + shrink)
 
 
+ctypedef fused real:
+    float
+    double
+
+
 cdef int64_t _accumulate(
-    const int64_t* o_indptr, const int32_t* o_indices, const double* o_data,
-    const int64_t* i_indptr, const int32_t* i_indices, const double* i_data,
-    int64_t row, int64_t n_items, double* acc, uint8_t* mark, int32_t* touched,
+    const int64_t* o_indptr, const int32_t* o_indices, const real* o_data,
+    const int64_t* i_indptr, const int32_t* i_indices, const real* i_data,
+    int64_t row, int64_t n_items, real* acc, uint8_t* mark, int32_t* touched,
 ) noexcept nogil:
     """``acc[j] += o[row, u] * i[u, j]`` over the entries u of the outer CSR's ``row`` (in
     order), then the inner CSR's row u. Returns the number of touched items, listed in
     ``touched`` (and marked in ``mark``), or -1 when the row touches so many entries that
     every item is treated as touched (no list kept: the caller scans ``acc`` whole)."""
     cdef int64_t p, q, u, j, work = 0, n_touched = 0
-    cdef double w
+    cdef real w
     for p in range(o_indptr[row], o_indptr[row + 1]):
         u = o_indices[p]
         work += i_indptr[u + 1] - i_indptr[u]
@@ -406,32 +411,17 @@ def score_topk_rows(
     cdef uint8_t* excluded = excluded_v.data()
     cdef float* heap_s = heap_s_v.data()
     cdef int32_t* heap_i = heap_i_v.data()
-    cdef int64_t r, h, p, q, i, j, t, work, n_touched, s_row, size, count
-    cdef float x, value, threshold
+    cdef int64_t r, h, p, i, t, n_touched, s_row, size, count
+    cdef float value, threshold
     cdef bint dense
     with nogil:
         for r in range(start, stop):
             h = rows[r]
-            work = 0
-            for p in range(h_indptr[h], h_indptr[h + 1]):
-                j = h_indices[p]
-                work += w_indptr[j + 1] - w_indptr[j]
-            dense = work * 4 > n_items
-            n_touched = 0
-            for p in range(h_indptr[h], h_indptr[h + 1]):
-                j = h_indices[p]
-                x = h_data[p]
-                if dense:
-                    for q in range(w_indptr[j], w_indptr[j + 1]):
-                        acc[w_indices[q]] += x * w_data[q]
-                else:
-                    for q in range(w_indptr[j], w_indptr[j + 1]):
-                        i = w_indices[q]
-                        if not mark[i]:
-                            mark[i] = 1
-                            touched[n_touched] = <int32_t>i
-                            n_touched += 1
-                        acc[i] += x * w_data[q]
+            n_touched = _accumulate(
+                &h_indptr[0], &h_indices[0], &h_data[0], &w_indptr[0], &w_indices[0],
+                &w_data[0], h, n_items, acc, mark, touched,
+            )
+            dense = n_touched < 0
             s_row = seen_rows[r]
             if s_row >= 0:
                 for p in range(seen_indptr[s_row], seen_indptr[s_row + 1]):
