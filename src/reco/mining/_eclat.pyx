@@ -79,6 +79,53 @@ def build_bitsets(
     return bits_a
 
 
+cdef inline void _emit(
+    vector[int32_t]& out_items, vector[int64_t]& out_offsets, vector[int64_t]& out_counts,
+    const int32_t* prefix, int64_t depth, int32_t item_i, int32_t item_j, int64_t count,
+) noexcept nogil:
+    """Report the itemset ``prefix[0..depth] + (item_i, item_j)`` with its count."""
+    cdef int64_t d
+    for d in range(depth + 1):
+        out_items.push_back(prefix[d])
+    out_items.push_back(item_i)
+    out_items.push_back(item_j)
+    out_counts.push_back(count)
+    out_offsets.push_back(out_items.size())
+
+
+cdef inline int64_t _next_member(
+    int64_t* depth, int64_t* top, const int64_t* f_start, const int64_t* f_size,
+    int64_t* f_next,
+) noexcept nogil:
+    """The depth-first search's next member of the current class (its position in the
+    class), leaving the classes it has finished (``top``: the end of the pool in use); -1
+    when the search is over."""
+    cdef int64_t i
+    while depth[0] >= 0:
+        i = f_next[depth[0]]
+        if i < f_size[depth[0]]:
+            f_next[depth[0]] = i + 1
+            return i
+        depth[0] -= 1
+        if depth[0] >= 0:
+            top[0] = f_start[depth[0]] + f_size[depth[0]]
+    return -1
+
+
+cdef inline void _enter(
+    int64_t* depth, int64_t* top, int64_t* f_start, int64_t* f_size, int64_t* f_next,
+    int32_t* prefix, int32_t item, int64_t start, int64_t size,
+) noexcept nogil:
+    """Descend into the class of the current prefix extended by ``item``: its members sit
+    at ``start .. start + size`` of the pool."""
+    depth[0] += 1
+    prefix[depth[0]] = item
+    f_start[depth[0]] = start
+    f_size[depth[0]] = size
+    f_next[depth[0]] = 0
+    top[0] = start + size
+
+
 def eclat(
     const uint64_t[:, ::1] bits,
     const int64_t[::1] singles,
@@ -146,16 +193,12 @@ def eclat(
             f_size[0] = size
             f_next[0] = 0
             top = size
-            while depth >= 0:
+            while True:
+                i = _next_member(&depth, &top, f_start.data(), f_size.data(), f_next.data())
+                if i < 0:
+                    break
                 start = f_start[depth]
                 count = f_size[depth]
-                i = f_next[depth]
-                if i >= count:
-                    depth -= 1
-                    if depth >= 0:
-                        top = f_start[depth] + f_size[depth]
-                    continue
-                f_next[depth] = i + 1
                 item_i = pool_item[start + i]
                 length = depth + 2  # prefix[0..depth] plus item_i
                 if length >= max_len:
@@ -182,19 +225,11 @@ def eclat(
                         and_count(bi, bj, &pool_bits[slot * n_words], n_words)
                     pool_item[slot] = item_j
                     new_size += 1
-                    for d in range(depth + 1):
-                        out_items.push_back(prefix[d])
-                    out_items.push_back(item_i)
-                    out_items.push_back(item_j)
-                    out_counts.push_back(c)
-                    out_offsets.push_back(out_items.size())
+                    _emit(out_items, out_offsets, out_counts, prefix.data(), depth, item_i,
+                          item_j, c)
                 if new_size >= 2 and length + 1 < max_len:
-                    depth += 1
-                    prefix[depth] = item_i
-                    f_start[depth] = new_start
-                    f_size[depth] = new_size
-                    f_next[depth] = 0
-                    top = new_start + new_size
+                    _enter(&depth, &top, f_start.data(), f_size.data(), f_next.data(),
+                           prefix.data(), item_i, new_start, new_size)
     return int32_array(out_items), int64_array(out_offsets), int64_array(out_counts)
 
 
@@ -514,16 +549,12 @@ def eclat_tids(
             f_size[0] = size
             f_next[0] = 0
             top = size
-            while depth >= 0:
+            while True:
+                i = _next_member(&depth, &top, f_start.data(), f_size.data(), f_next.data())
+                if i < 0:
+                    break
                 start = f_start[depth]
                 count = f_size[depth]
-                i = f_next[depth]
-                if i >= count:
-                    depth -= 1
-                    if depth >= 0:
-                        top = f_start[depth] + f_size[depth]
-                    continue
-                f_next[depth] = i + 1
                 item_i = pool_item[start + i]
                 length = depth + 2
                 if length >= max_len:
@@ -553,17 +584,9 @@ def eclat_tids(
                     pool_item[slot] = item_j
                     pool_off[slot + 1] = at + c
                     new_size += 1
-                    for d in range(depth + 1):
-                        out_items.push_back(prefix[d])
-                    out_items.push_back(item_i)
-                    out_items.push_back(item_j)
-                    out_counts.push_back(c)
-                    out_offsets.push_back(out_items.size())
+                    _emit(out_items, out_offsets, out_counts, prefix.data(), depth, item_i,
+                          item_j, c)
                 if new_size >= 2 and length + 1 < max_len:
-                    depth += 1
-                    prefix[depth] = item_i
-                    f_start[depth] = new_start
-                    f_size[depth] = new_size
-                    f_next[depth] = 0
-                    top = new_start + new_size
+                    _enter(&depth, &top, f_start.data(), f_size.data(), f_next.data(),
+                           prefix.data(), item_i, new_start, new_size)
     return int32_array(out_items), int64_array(out_offsets), int64_array(out_counts)
