@@ -145,38 +145,52 @@ def forget_in_similarity(
     n_items = neighbours.shape[0]
     k = _kept_per_row(n_items, k)
     changed = np.unique(np.asarray(changed, np.int32))
-    is_changed = np.zeros(n_items, bool)
-    is_changed[changed] = True
-    # a full list keeps its last entry's rank or better: a new entry below it cannot enter
+    if transposes is None:
+        transposes = sp.csr_array(left.T), sp.csr_array(right.T)
+    new, fresh = _column_similarities(
+        *transposes, changed, similarity, _floors(neighbours, k, changed), k, n_threads
+    )
+    if fresh is None:
+        fresh = _topk_rows(left, right, k, similarity, changed, n_threads)
+    return _updated_lists(neighbours, changed, new, fresh, k)
+
+
+def _floors(neighbours: sp.csr_array, k: int, changed: np.ndarray) -> np.ndarray:
+    """Per list, the least value a new entry needs to enter it: a full list's last value
+    (it keeps that rank or better), -inf for a list with room, +inf for the lists of
+    ``changed`` (computed again)."""
     lengths = np.diff(neighbours.indptr)
-    floor = np.full(n_items, -np.inf, np.float32)
+    floor = np.full(neighbours.shape[0], -np.inf, np.float32)
     listed = np.flatnonzero(lengths)
     if listed.size:
         last = np.minimum.reduceat(neighbours.data, neighbours.indptr[listed])
         floor[listed] = np.where(lengths[listed] >= k, last, -np.inf)
-    floor[changed] = np.inf  # their lists are computed again
-    if transposes is None:
-        transposes = sp.csr_array(left.T), sp.csr_array(right.T)
-    (new_rows, new_cols, new_values), fresh = _column_similarities(
-        *transposes, changed, similarity, floor, k, n_threads
-    )
-    if fresh is None:
-        fresh = _topk_rows(left, right, k, similarity, changed, n_threads)
-    fresh_rows, fresh_cols, fresh_values = fresh
+    floor[changed] = np.inf
+    return floor
+
+
+def _updated_lists(neighbours, changed, new, fresh, k) -> sp.csr_array:
+    """The lists with ``changed``'s replaced by ``fresh`` (row of ``changed``, column, value)
+    and ``new`` (row, column, value: the other lists' new values in ``changed``'s columns)
+    merged into the others; the lists nothing reaches stay as they are."""
+    n_items = neighbours.shape[0]
+    is_changed = np.zeros(n_items, bool)
+    is_changed[changed] = True
+    new_rows, new_cols, new_values = new
     touched = np.zeros(n_items, bool)
     touched[new_rows] = True
-    old_rows = np.repeat(np.arange(n_items), lengths)
+    old_rows = np.repeat(np.arange(n_items), np.diff(neighbours.indptr))
     touched[old_rows[is_changed[neighbours.indices]]] = True
     touched &= ~is_changed
-    merged_rows, merged_cols, merged_values = _merge(
+    merged = _merge(
         neighbours, np.flatnonzero(touched), is_changed, new_rows, new_cols, new_values, k
     )
     as_before = ~(is_changed | touched)[old_rows]
     kept = (old_rows[as_before], neighbours.indices[as_before], neighbours.data[as_before])
+    fresh_rows, fresh_cols, fresh_values = fresh
     by_column = np.lexsort((fresh_cols, fresh_rows))  # the others are in column order
     fresh = (changed[fresh_rows[by_column]], fresh_cols[by_column], fresh_values[by_column])
-    parts = [kept, (merged_rows, merged_cols, merged_values), fresh]
-    return _assemble(parts, n_items, sort=False)
+    return _assemble([kept, merged, fresh], n_items, sort=False)
 
 
 def _assemble(parts: list, n_items: int, *, sort: bool = True) -> sp.csr_array:
