@@ -432,3 +432,37 @@ def test_unaligned_and_truncated_members(data, tmp_path):
     cut.write_bytes(raw[: start + 10] + raw[start + 10 + 64 :])  # 64 bytes of data gone
     with pytest.raises(DataValidationError):
         Recommender.load(cut, mmap=True)
+
+
+def test_rule_files_from_before_kept_counts_still_load(tmp_path):
+    """A rule model written before the model kept its itemsets' counts loads, serves the
+    same lists and, asked to forget, mines again (or says what it needs)."""
+    from reco.data import Interactions
+    from reco.exceptions import NotSupportedError
+
+    shop = make_shop(300, 40, random_state=0)
+    X = Interactions.from_frame(shop.order_lines, user="customer_id", item="product_id")
+    orders = shop.order_lines.rename(columns={"order_id": "transaction_id",
+                                              "product_id": "item_id"})  # fmt: skip
+    for baskets in (None, orders):
+        model = AssociationRuleRecommender(min_support=0.01).fit(X, baskets=baskets)
+        path = tmp_path / "rules.npz"
+        model.save(path)
+        header, arrays = _read(path)
+        for key in ("s/itemsets_/data", "s/itemsets_/indices", "s/itemsets_/indptr",
+                    "a/itemset_counts_"):  # fmt: skip
+            del arrays[key]
+        for name in ("n_baskets_", "min_count_", "itemsets_", "itemset_counts_"):
+            header["attributes"].pop(name, None)
+            header.get("layout", {}).pop(name, None)
+        _write(path, header, arrays)
+        old = Recommender.load(path)
+        users = X.user_map.array[:20]
+        np.testing.assert_array_equal(old.recommend_batch(users, 3).item_index,
+                                      model.recommend_batch(users, 3).item_index)  # fmt: skip
+        gone = X.user_map.array[:2].tolist()
+        if baskets is None:
+            assert old.forget_users(gone).n_baskets_ == X.n_users - 2  # mined again
+        else:
+            with pytest.raises(NotSupportedError, match="predates"):
+                old.forget_users(gone, removed_baskets=orders[:3])

@@ -409,6 +409,8 @@ def load_estimator(
     )
     from ._schema import check_state
 
+    upgrade = getattr(klass, "_upgrade_state", None)
+    state = upgrade(state) if upgrade is not None else state
     try:
         check_state(schema, state)
     except DataValidationError as error:

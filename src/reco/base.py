@@ -90,6 +90,12 @@ class Estimator(Params):
     def _after_load(self) -> None:
         """Hook: rebuild derived (unsaved) state after :meth:`load`."""
 
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """Hook: the state read from a file written by an earlier version, completed with
+        what this version adds (before the file is checked against ``_file_schema``)."""
+        return state
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted estimator to ``path`` (an ``.npz`` with a JSON header).
 

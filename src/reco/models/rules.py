@@ -228,9 +228,10 @@ class AssociationRuleRecommender(Recommender):
         if not subtract:
             if self.from_baskets_ and self._baskets is None:
                 raise NotSupportedError(
-                    "subtracting these orders would lower the support threshold below "
-                    "itemsets the model never counted: pass forget_users(users, baskets=<the "
-                    "orders without these users'>) to mine them again."
+                    "these orders cannot be subtracted exactly (the support threshold would "
+                    "fall below itemsets the model never counted, or its file predates kept "
+                    "counts): pass forget_users(users, baskets=<the orders without these "
+                    "users'>) to mine them again."
                 )
             return self._fit(remaining)
         stored = itemsets_from_sets(
@@ -322,6 +323,21 @@ class AssociationRuleRecommender(Recommender):
         for position, name in enumerate(METRICS):
             frame[name] = self.rule_metrics_[:, position]
         return frame
+
+    @classmethod
+    def _upgrade_state(cls, state: dict[str, Any]) -> dict[str, Any]:
+        """Files written before the model kept its itemsets' counts load with none kept:
+        erasure then mines again."""
+        if "itemsets_" in state or "item_map_" not in state:
+            return state
+        n_items = len(state["item_map_"])
+        return {
+            **state,
+            "itemsets_": sp.csr_array((0, n_items), dtype=np.float32),
+            "itemset_counts_": np.zeros(0, np.int64),
+            "n_baskets_": 0,
+            "min_count_": 1,
+        }
 
     def _after_load(self) -> None:
         keys, n_items = self.pair_keys_, len(self.item_map_)
