@@ -252,8 +252,7 @@ class ItemKNN(ItemBasedRecommender):
         item length changes every weight: a refit then, as also when those items make up
         most of the work of a fit."""
         changed = np.unique(self.history_[rows].indices)
-        symmetric = self.similarity != "asymmetric_cosine"
-        if self.weighting == "bm25" or not worth_updating(self.history_, changed, symmetric):
+        if self.weighting == "bm25" or not worth_updating(self.history_, changed, self._symmetric):
             return self._fit(remaining)
         left, right, similarity = self._similarity_inputs(remaining)
         neighbours = self.weights_ if self.neighbourhood == "history" else self.weights_.T
@@ -262,6 +261,11 @@ class ItemKNN(ItemBasedRecommender):
             self._threads(), transposes=(right, left),  # left = right^T
         )  # fmt: skip
         return {"weights_": self._as_weights(neighbours)}
+
+    @property
+    def _symmetric(self) -> bool:
+        """Cosine and Jaccard: sim(i, j) = sim(j, i) bit for bit."""
+        return self.similarity != "asymmetric_cosine"
 
     def _as_weights(self, neighbours: sp.csr_array) -> sp.csr_array:
         return canonical(neighbours.T if self.neighbourhood == "candidate" else neighbours)
@@ -288,6 +292,6 @@ class ItemKNN(ItemBasedRecommender):
             counts=counts,
             alpha=self.alpha,
             shrink=self.shrink,
-            symmetric=mode != ASYMMETRIC_COSINE,  # cosine, Jaccard: sim(i, j) = sim(j, i)
+            symmetric=self._symmetric,
         )
         return sp.csr_array(X.T), X, similarity
